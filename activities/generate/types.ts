@@ -1,0 +1,38 @@
+// Shared record types for the generator. Kept free of I/O so depsolve can be
+// unit-tested with synthetic data.
+
+export type DepFlag = 'EQ' | 'LT' | 'LE' | 'GT' | 'GE';
+
+/** One provides/requires entry as written in primary.xml. */
+export interface Dep {
+  name: string;
+  flags?: DepFlag;
+  epoch?: string;
+  version?: string;
+  release?: string;
+  /** Requires(pre) etc. Kept for information only: it does not change solving. */
+  pre?: boolean;
+}
+
+/** A binary or source package as described by a repo's primary metadata. */
+export interface PackageRecord {
+  name: string;
+  epoch: string; // "0" when absent
+  version: string;
+  release: string;
+  arch: string;
+  /** Absolute path of the .rpm file on disk. */
+  location: string;
+  /** Path of the .rpm relative to its repo (location href). */
+  href: string;
+  /** The repo (absolute path) the record was read from. */
+  repo: string;
+  pkgid?: string;
+  /** Size of the .rpm file in bytes, from metadata. */
+  size?: number;
+  sourcerpm?: string;
+  provides: Dep[];
+  requires: Dep[];
+  /** Files listed in primary (only /etc, *bin/* ...) unless filelists were merged in. */
+  files: string[];
+}

@@ -1,0 +1,52 @@
+// The Hono application: middleware, error mapping and the resource modules. No listening here,
+// so tests can call app.request() directly or serve it on a free port.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type pg from 'pg';
+import type { AppConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { classifyError, jsonError } from './errors.js';
+import { healthRoutes } from './health.js';
+import type { TemporalGateway } from './temporal-client.js';
+
+export interface ApiDeps {
+  config: AppConfig;
+  pool: pg.Pool;
+  temporal: TemporalGateway;
+  log: Logger;
+}
+
+export function createApp(deps: ApiDeps) {
+  const app = new Hono();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.log.debug(
+      { reqId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+  // ODCS answers every GET with a wildcard CORS header so browser dashboards can read it.
+  app.use(async (c, next) => {
+    await next();
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') c.res.headers.set('Access-Control-Allow-Origin', '*');
+  });
+  app.use(
+    bodyLimit({
+      maxSize: deps.config.bodyLimit,
+      onError: (c) => jsonError(c, 413, `Request body is larger than ${deps.config.bodyLimit} bytes.`),
+    }),
+  );
+
+  app.route('/', healthRoutes(deps));
+
+  app.notFound((c) => jsonError(c, 404, `The requested URL ${c.req.path} was not found on the server.`));
+  app.onError((err, c) => {
+    const { status, message } = classifyError(err);
+    if (status >= 500) deps.log.error({ err, reqId: c.get('requestId'), path: c.req.path }, 'request failed');
+    return jsonError(c, status, message);
+  });
+  return app;
+}

@@ -1,0 +1,35 @@
+// The API process: HTTP on HOST:PORT, configured only by environment variables.
+import { serve } from '@hono/node-server';
+import { ConfigError, loadConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { createPool } from '../activities/db/pool.js';
+import { createApp } from './app.js';
+import { createTemporalGateway } from './temporal-client.js';
+
+async function main() {
+  const config = loadConfig(process.env, process.cwd());
+  const log = createLogger('api', config.logLevel);
+  if (!config.databaseUrl) throw new ConfigError('invalid configuration: DATABASE_URL is required by the API process');
+  const pool = createPool(config.databaseUrl, config.dbPoolSize);
+  const temporal = createTemporalGateway(config.temporalAddress, config.temporalNamespace);
+  const app = createApp({ config, pool, temporal, log });
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    log.fatal(err.code === 'EADDRINUSE' ? `port ${config.port} (PORT) is already in use` : err.message);
+    process.exit(1);
+  });
+  server.on('listening', () => log.info({ port: config.port, host: config.host }, `API listening on http://${config.host}:${config.port}`));
+  const shutdown = async () => {
+    log.info('API shutting down');
+    server.close();
+    await Promise.allSettled([pool.end(), temporal.close()]);
+    process.exit(0);
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((err) => {
+  process.stderr.write(`api: ${err instanceof ConfigError ? err.message : (err as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+// Where the external tools live. Plain JavaScript so the bootstrap can use it before npm install.
+import os from 'node:os';
+import path from 'node:path';
+
+export const TEMPORAL_CLI_VERSION = '1.5.1';
+
+/** Per-user cache, outside the clone, so fresh clones on one machine share the built CLI. */
+export function cacheDir() {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'odcs-flow');
+}
+
+export function temporalCliPath() {
+  if (process.env.TEMPORAL_CLI) return path.resolve(process.env.TEMPORAL_CLI);
+  return path.join(cacheDir(), `temporal-cli-${TEMPORAL_CLI_VERSION}`, 'temporal');
+}
+
+/** Commands the service shells out to, with the Debian package that provides each. */
+export const DEBIAN_TOOLS = [
+  { command: 'rpm', pkg: 'rpm' },
+  { command: 'rpmbuild', pkg: 'rpm' },
+  { command: 'createrepo_c', pkg: 'createrepo-c' },
+  { command: 'dnf', pkg: 'dnf' },
+  { file: '/usr/lib/python3/dist-packages/dnf-plugins/repoclosure.py', pkg: 'dnf-plugins-core' },
+];
