@@ -6,19 +6,24 @@ import { requestId } from 'hono/request-id';
 import type pg from 'pg';
 import type { AppConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import type { OdcsSettings } from '../core/settings.js';
+import { aboutRoutes } from './about.js';
+import { composeFileRoutes } from './compose-files.js';
+import { composeRoutes } from './composes.js';
 import { classifyError, jsonError } from './errors.js';
 import { healthRoutes } from './health.js';
 import type { TemporalGateway } from './temporal-client.js';
 
 export interface ApiDeps {
   config: AppConfig;
+  settings: OdcsSettings;
   pool: pg.Pool;
   temporal: TemporalGateway;
   log: Logger;
 }
 
 export function createApp(deps: ApiDeps) {
-  const app = new Hono();
+  const app = new Hono({ strict: false });
   app.use(requestId());
   app.use(async (c, next) => {
     const started = performance.now();
@@ -41,6 +46,9 @@ export function createApp(deps: ApiDeps) {
   );
 
   app.route('/', healthRoutes(deps));
+  app.route('/api/1/composes', composeRoutes(deps));
+  app.route('/api/1/about', aboutRoutes(deps.settings));
+  app.route('/', composeFileRoutes(deps.config.composeRoot));
 
   app.notFound((c) => jsonError(c, 404, `The requested URL ${c.req.path} was not found on the server.`));
   app.onError((err, c) => {

@@ -3,16 +3,23 @@ import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { createPool } from '../activities/db/pool.js';
+import { loadSettings } from '../activities/settings-loader.js';
 import { createApp } from './app.js';
+import { assertSupportedAuthBackend, isLoopback } from './auth.js';
 import { createTemporalGateway } from './temporal-client.js';
 
 async function main() {
   const config = loadConfig(process.env, process.cwd());
   const log = createLogger('api', config.logLevel);
   if (!config.databaseUrl) throw new ConfigError('invalid configuration: DATABASE_URL is required by the API process');
+  const settings = loadSettings(config);
+  assertSupportedAuthBackend(settings);
+  if (settings.auth_backend === 'noauth' && !isLoopback(config.host)) {
+    throw new ConfigError(`invalid configuration: HOST=${config.host}: auth_backend "noauth" listens on loopback only`);
+  }
   const pool = createPool(config.databaseUrl, config.dbPoolSize);
   const temporal = createTemporalGateway(config.temporalAddress, config.temporalNamespace);
-  const app = createApp({ config, pool, temporal, log });
+  const app = createApp({ config, settings, pool, temporal, log });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   server.on('error', (err: NodeJS.ErrnoException) => {
     log.fatal(err.code === 'EADDRINUSE' ? `port ${config.port} (PORT) is already in use` : err.message);

@@ -6,7 +6,8 @@ import type { Dep } from './types.js';
 
 export type RichDep =
   | { op: 'dep'; dep: Dep }
-  | { op: 'and' | 'or' | 'with'; args: RichDep[] }
+  | { op: 'and' | 'or'; args: RichDep[] }
+  | { op: 'with'; args: RichDep[] }
   | { op: 'without'; args: [RichDep, RichDep] }
   | { op: 'if' | 'unless'; then: RichDep; cond: RichDep; else?: RichDep };
 

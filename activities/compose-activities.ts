@@ -1,0 +1,252 @@
+// The compose workflow's side effects. Each activity is idempotent: a retry after a crash finds
+// the row already moved and answers as if it had done the work itself.
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { COMPOSE_STATES, type ComposeRecord } from '../core/compose.js';
+import type { AppConfig } from '../core/config.js';
+import { hasFlag } from '../core/flags.js';
+import { REASON_DONE, REASON_GENERATING, reasonCanceled, reasonExpired } from '../core/lifecycle.js';
+import { findReusableCompose, mayReuse } from '../core/reuse.js';
+import type { OdcsSettings } from '../core/settings.js';
+import { getCompose, inTransaction } from './db/composes.js';
+import { GenerationError, generateCompose, readRepoRevision, removeComposeTree, type GenerateInput, type GenerateResult } from './generate/index.js';
+import { resolveSourceRepos, SourceError } from './sources.js';
+
+export interface Finished {
+  state: number;
+  timeToExpire: string;
+}
+export type PrepareResult =
+  | { kind: 'generate'; plan: GenerateInput }
+  | { kind: 'reuse'; reusedId: number }
+  | { kind: 'fail'; reason: string }
+  | ({ kind: 'finished' } & Finished);
+
+export interface ExtendResult {
+  timeToExpire: string;
+  related: Array<{ id: number; timeToExpire: string }>;
+}
+
+interface Deps {
+  pool: pg.Pool;
+  config: AppConfig;
+  settings: OdcsSettings;
+}
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+export function composeTargetDir(c: Pick<ComposeRecord, 'target_dir'>, config: AppConfig, settings: OdcsSettings): string {
+  if (c.target_dir === 'default') return config.composeRoot;
+  return settings.extra_target_dirs[c.target_dir] ?? config.composeRoot;
+}
+
+/** Stands in for koji_event: the metadata revisions of every repository the compose reads. */
+async function sourceRevision(repos: string[]): Promise<string> {
+  const revisions = await Promise.all(repos.map(async (r) => `${r}@${await readRepoRevision(r)}`));
+  const joined = revisions.join(' ');
+  return joined.length <= 200 ? joined : `sha256:${createHash('sha256').update(joined).digest('hex')}`;
+}
+
+async function mustGet(db: pg.PoolClient | pg.Pool, id: number, lock = false): Promise<ComposeRecord> {
+  const { rows } = await db.query(`SELECT * FROM composes WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+  if (!rows[0]) throw ApplicationFailure.nonRetryable(`compose ${id} does not exist`, 'ComposeMissing');
+  return rows[0];
+}
+
+const finishedOf = (c: ComposeRecord): Finished => ({ state: c.state, timeToExpire: iso(c.time_to_expire) });
+
+export function createComposeActivities({ pool, config, settings }: Deps) {
+  const activities = {
+    /** wait -> generating (or reuse, or a failure the request itself caused). */
+    async prepareCompose(id: number): Promise<PrepareResult> {
+      const compose = await mustGet(pool, id);
+      if (compose.state === COMPOSE_STATES.done || compose.state === COMPOSE_STATES.failed || compose.state === COMPOSE_STATES.removed) {
+        return { kind: 'finished', ...finishedOf(compose) };
+      }
+      let resolved;
+      let revision: string;
+      try {
+        resolved = resolveSourceRepos(compose, settings, config.repoRoots);
+        revision = await sourceRevision(resolved.repos);
+      } catch (err) {
+        if (err instanceof SourceError || err instanceof GenerationError) return { kind: 'fail', reason: `Error while generating compose: ${err.message}` };
+        throw err;
+      }
+      return inTransaction(pool, async (tx) => {
+        const c = await mustGet(tx, id, true);
+        if (c.reused_id !== null) return { kind: 'reuse', reusedId: c.reused_id } as const;
+        if (c.state === COMPOSE_STATES.wait) {
+          const reused = await findReusable(tx, { ...c, source_revision: revision });
+          if (reused) {
+            await tx.query(
+              `UPDATE composes SET reused_id = $2, pungi_compose_id = $3, source_revision = $4, state = $5,
+                 state_reason = $6, time_started = now() WHERE id = $1`,
+              [id, reused.id, reused.pungi_compose_id, revision, COMPOSE_STATES.generating, `Reusing compose ${reused.id}`],
+            );
+            return { kind: 'reuse', reusedId: reused.id } as const;
+          }
+          await tx.query(
+            `UPDATE composes SET state = $2, state_reason = $3, time_started = now(), source_revision = $4 WHERE id = $1`,
+            [id, COMPOSE_STATES.generating, REASON_GENERATING, revision],
+          );
+        }
+        const plan: GenerateInput = {
+          composeId: id,
+          targetDir: composeTargetDir(c, config, settings),
+          sourceRepos: resolved.repos,
+          lookasideRepos: resolved.lookaside,
+          packages: (c.packages ?? '').split(/\s+/).filter(Boolean),
+          arches: c.arches.split(/\s+/).filter(Boolean),
+          noDeps: hasFlag(c.flags, 'no_deps'),
+          checkDeps: hasFlag(c.flags, 'check_deps'),
+          resultRepoUrl: `${config.targetDirUrl}/odcs-${id}/compose/Temporary`,
+        };
+        return { kind: 'generate', plan } as const;
+      });
+    },
+
+    async completeCompose(id: number, result: GenerateResult): Promise<Finished> {
+      const { rows } = await pool.query(
+        `UPDATE composes SET state = $2, state_reason = $3, time_done = now(), pungi_compose_id = $4,
+           time_to_expire = now() + make_interval(secs => seconds_to_live)
+         WHERE id = $1 AND state IN ($5, $6) RETURNING *`,
+        [id, COMPOSE_STATES.done, REASON_DONE, result.pungiComposeId, COMPOSE_STATES.wait, COMPOSE_STATES.generating],
+      );
+      return finishedOf(rows[0] ?? (await mustGet(pool, id)));
+    },
+
+    async failCompose(id: number, reason: string): Promise<Finished> {
+      const { rows } = await pool.query(
+        `UPDATE composes SET state = $2, state_reason = $3, time_done = now(),
+           time_to_expire = now() + make_interval(secs => seconds_to_live)
+         WHERE id = $1 AND state IN ($4, $5) RETURNING *`,
+        [id, COMPOSE_STATES.failed, reason.slice(0, 10_000), COMPOSE_STATES.wait, COMPOSE_STATES.generating],
+      );
+      return finishedOf(rows[0] ?? (await mustGet(pool, id)));
+    },
+
+    async cancelCompose(id: number, user: string): Promise<Finished> {
+      return activities.failCompose(id, reasonCanceled(user));
+    },
+
+    /** A reusing compose takes the state of the compose it reuses once that one has finished. */
+    async followReused(id: number, reusedId: number): Promise<Finished | null> {
+      return inTransaction(pool, async (tx) => {
+        const c = await mustGet(tx, id, true);
+        if (c.state !== COMPOSE_STATES.wait && c.state !== COMPOSE_STATES.generating) return finishedOf(c);
+        const original = await mustGet(tx, reusedId, true);
+        if (original.state === COMPOSE_STATES.generating || original.state === COMPOSE_STATES.wait) return null;
+        if (original.state === COMPOSE_STATES.done) {
+          // Both composes share the files, so both live until the later expiry.
+          const { rows } = await tx.query(
+            `UPDATE composes SET state = $2, state_reason = $3, time_done = now(), pungi_compose_id = $4,
+               time_to_expire = greatest(now() + make_interval(secs => seconds_to_live), $5::timestamptz)
+             WHERE id = $1 RETURNING *`,
+            [id, COMPOSE_STATES.done, REASON_DONE, original.pungi_compose_id, original.time_to_expire],
+          );
+          await tx.query('UPDATE composes SET time_to_expire = greatest(time_to_expire, $2) WHERE id = $1', [reusedId, rows[0].time_to_expire]);
+          return finishedOf(rows[0]);
+        }
+        const { rows } = await tx.query(
+          `UPDATE composes SET state = $2, state_reason = $3, time_done = now(),
+             time_to_expire = now() + make_interval(secs => seconds_to_live) WHERE id = $1 RETURNING *`,
+          [id, COMPOSE_STATES.failed, `Reused compose ${reusedId} did not succeed: ${original.state_reason ?? ''}`.trim()],
+        );
+        return finishedOf(rows[0]);
+      });
+    },
+
+    /** time_to_expire = max(current, now + ttl), on this compose and on those sharing its files. */
+    async extendCompose(id: number, secondsToLive: number): Promise<ExtendResult> {
+      return inTransaction(pool, async (tx) => {
+        const c = await mustGet(tx, id, true);
+        const ids = new Set<number>([id]);
+        if (c.reused_id !== null) ids.add(c.reused_id);
+        const root = c.reused_id ?? id;
+        const { rows: sharing } = await tx.query(
+          'SELECT id FROM composes WHERE reused_id = $1 AND state IN ($2, $3)',
+          [root, COMPOSE_STATES.done, COMPOSE_STATES.generating],
+        );
+        for (const r of sharing) ids.add(r.id);
+        const { rows } = await tx.query(
+          `UPDATE composes SET time_to_expire = greatest(time_to_expire, now() + make_interval(secs => $2::int))
+           WHERE id = ANY($1::bigint[]) AND state <> $3 RETURNING id, time_to_expire`,
+          [[...ids], secondsToLive, COMPOSE_STATES.removed],
+        );
+        const self = rows.find((r) => r.id === id);
+        return {
+          timeToExpire: iso(self?.time_to_expire ?? c.time_to_expire),
+          related: rows.filter((r) => r.id !== id).map((r) => ({ id: r.id, timeToExpire: iso(r.time_to_expire) })),
+        };
+      });
+    },
+
+    /** An admin's DELETE of a done or failed compose: it expires now. */
+    async requestRemoval(id: number, user: string): Promise<Finished> {
+      const { rows } = await pool.query(
+        `UPDATE composes SET time_to_expire = now(), removed_by = $2 WHERE id = $1 RETURNING *`,
+        [id, user],
+      );
+      return finishedOf(rows[0] ?? (await mustGet(pool, id)));
+    },
+
+    /** At the deadline: delete the files (unless another live compose still uses them) and mark removed. */
+    async expireCompose(id: number): Promise<{ expired: boolean; timeToExpire: string }> {
+      const c = await mustGet(pool, id);
+      if (c.state === COMPOSE_STATES.removed) return { expired: true, timeToExpire: iso(c.time_to_expire) };
+      if (new Date(c.time_to_expire).getTime() > Date.now() + 1000) return { expired: false, timeToExpire: iso(c.time_to_expire) };
+      if (c.reused_id === null) {
+        const { rows } = await pool.query(
+          `SELECT max(time_to_expire) AS until FROM composes WHERE reused_id = $1 AND state IN ($2, $3, $4)`,
+          [id, COMPOSE_STATES.wait, COMPOSE_STATES.generating, COMPOSE_STATES.done],
+        );
+        const until = rows[0]?.until ? new Date(rows[0].until) : null;
+        // A compose reusing these files still lives: keep them until it expires too.
+        if (until && until.getTime() > Date.now() + 1000) {
+          await pool.query('UPDATE composes SET time_to_expire = $2 WHERE id = $1', [id, until]);
+          return { expired: false, timeToExpire: iso(until) };
+        }
+        await removeComposeTree(composeTargetDir(c, config, settings), id);
+      }
+      await pool.query(
+        `UPDATE composes SET state = $2, state_reason = $3, time_removed = now() WHERE id = $1 AND state <> $2`,
+        [id, COMPOSE_STATES.removed, reasonExpired(c.state_reason, c.removed_by)],
+      );
+      return { expired: true, timeToExpire: iso(c.time_to_expire) };
+    },
+  };
+  return activities;
+}
+
+async function findReusable(tx: pg.PoolClient, candidate: ComposeRecord): Promise<ComposeRecord | null> {
+  if (!mayReuse(candidate)) return null;
+  const { rows } = await tx.query(
+    `SELECT * FROM composes
+      WHERE source_type = $1 AND source = $2 AND id < $3 AND reused_id IS NULL AND state IN ($4, $5)`,
+    [candidate.source_type, candidate.source, candidate.id, COMPOSE_STATES.done, COMPOSE_STATES.generating],
+  );
+  return findReusableCompose(candidate, rows);
+}
+
+/** Generation runs on its own task queue; this wraps the generator with heartbeats and cancellation. */
+export function createGenerateActivities() {
+  return {
+    async generateCompose(plan: GenerateInput): Promise<GenerateResult> {
+      const ctx = Context.current();
+      try {
+        return await generateCompose(plan, {
+          heartbeat: (detail) => ctx.heartbeat(detail),
+          signal: ctx.cancellationSignal,
+        });
+      } catch (err) {
+        if (err instanceof GenerationError) throw ApplicationFailure.nonRetryable(err.message, 'GenerationError');
+        throw err;
+      }
+    },
+  };
+}
+
+export type ComposeActivities = ReturnType<typeof createComposeActivities>;
+export type GenerateActivities = ReturnType<typeof createGenerateActivities>;

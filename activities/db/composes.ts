@@ -1,0 +1,81 @@
+// SQL for the composes table. The API inserts and reads; every later change of a compose is made
+// by its workflow through the activities, each in one statement or transaction.
+import type pg from 'pg';
+import { COMPOSE_STATES, type ComposeInput, type ComposeRecord } from '../../core/compose.js';
+import type { ListQuery } from '../../core/list-query.js';
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+const INPUT_COLUMNS = [
+  'source_type', 'source', 'packages', 'builds', 'flags', 'results', 'arches', 'sigkeys', 'koji_event',
+  'lookaside_repos', 'multilib_arches', 'multilib_method', 'modular_koji_tags', 'module_defaults_url',
+  'scratch_modules', 'scratch_build_tasks', 'modules', 'parent_pungi_compose_ids', 'respin_of', 'label',
+  'compose_type', 'target_dir', 'base_module_br_name', 'base_module_br_stream',
+  'base_module_br_stream_version_lte', 'base_module_br_stream_version_gte',
+] as const satisfies ReadonlyArray<keyof ComposeInput>;
+
+export async function insertCompose(
+  db: Queryable,
+  input: ComposeInput,
+  owner: string,
+  secondsToLive: number,
+  extra: { pungi_config_dump?: string | null } = {},
+): Promise<ComposeRecord> {
+  const columns = [...INPUT_COLUMNS, 'owner', 'seconds_to_live', 'time_to_expire', 'pungi_config_dump'];
+  const values: unknown[] = INPUT_COLUMNS.map((c) => input[c]);
+  values.push(owner, secondsToLive);
+  const placeholders = values.map((_, i) => `$${i + 1}`);
+  // time_to_expire = submitted + ttl, as ODCS; recomputed from completion when the compose ends.
+  placeholders.push(`now() + make_interval(secs => $${values.length})`);
+  values.push(extra.pungi_config_dump ?? null);
+  placeholders.push(`$${values.length}`);
+  const { rows } = await db.query(
+    `INSERT INTO composes (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING *`,
+    values,
+  );
+  return rows[0];
+}
+
+export async function getCompose(db: Queryable, id: number): Promise<ComposeRecord | null> {
+  if (!Number.isSafeInteger(id) || id < 1) return null;
+  const { rows } = await db.query('SELECT * FROM composes WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+/** Lists composes for GET /api/1/composes/; the query was validated by core/list-query. */
+export async function listComposes(db: Queryable, q: ListQuery): Promise<{ items: ComposeRecord[]; total: number }> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  for (const [key, value] of Object.entries(q.filters)) {
+    if (value === undefined) continue;
+    values.push(value);
+    where.push(`${key} = $${values.length}`); // keys come from the ListFilters type, never from input
+  }
+  const dir = q.orderBy.descending ? 'DESC' : 'ASC';
+  const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const count = await db.query(`SELECT count(*)::int AS n FROM composes ${whereSql}`, values);
+  values.push(q.perPage, q.offset);
+  const { rows } = await db.query(
+    `SELECT * FROM composes ${whereSql} ORDER BY ${q.orderBy.column} ${dir} NULLS LAST, id ${dir}
+     LIMIT $${values.length - 1} OFFSET $${values.length}`,
+    values,
+  );
+  return { items: rows, total: count.rows[0].n };
+}
+
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export const STATE = COMPOSE_STATES;

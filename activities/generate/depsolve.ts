@@ -1,0 +1,313 @@
+// Pure dependency closure over package records. It mimics what Pungi's gather
+// step does for an ODCS "tag" compose: take the requested packages from the
+// source repos, pull in whatever their requires need, and treat lookaside
+// repos as "already available" (they satisfy deps but are never copied).
+import { compareEVR, formatDep, rangesOverlap } from './rpmvercmp.js';
+import { isRich, parseRich, type RichDep } from './richdep.js';
+import type { Dep, PackageRecord } from './types.js';
+
+export interface Pool {
+  /** Source packages after per-repo "latest EVR per name+arch" and name shadowing across repos. */
+  sources: PackageRecord[];
+  /** Lookaside packages (latest per name+arch in each repo). */
+  lookaside: PackageRecord[];
+  /** Index of the source repo each source package came from (lower wins ties). */
+  rank: Map<PackageRecord, number>;
+}
+
+export interface Unresolved {
+  package: PackageRecord;
+  /** The requirement as rpm would print it, e.g. "foo >= 2.0" or "(a or b)". */
+  requirement: string;
+}
+
+export interface ArchSolution {
+  arch: string;
+  /** Packages that go into this arch's tree, sorted by name. */
+  selected: PackageRecord[];
+  /** Requested names that have no package for this arch. */
+  missing: string[];
+  /** Requires of selected packages not satisfied by selected + lookaside. */
+  unresolved: Unresolved[];
+}
+
+export interface SolveOptions {
+  arch: string;
+  /** Requested names; empty means every source package of the arch. */
+  packages: string[];
+  noDeps: boolean;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const isBinary = (p: PackageRecord) => p.arch !== 'src' && p.arch !== 'nosrc';
+const newer = (a: PackageRecord, b: PackageRecord) =>
+  compareEVR({ epoch: a.epoch, version: a.version, release: a.release }, { epoch: b.epoch, version: b.version, release: b.release });
+
+/** Koji-like "latest build": the highest EVR per name+arch within one repo. */
+function latestPerNameArch(pkgs: PackageRecord[]): PackageRecord[] {
+  const best = new Map<string, PackageRecord>();
+  for (const p of pkgs) {
+    if (!isBinary(p)) continue;
+    const key = `${p.name}.${p.arch}`;
+    const cur = best.get(key);
+    if (!cur || newer(p, cur) > 0) best.set(key, p);
+  }
+  return [...best.values()];
+}
+
+/** Builds the candidate pool once per call; repos are given in precedence order. */
+export function buildPool(sources: PackageRecord[][], lookaside: PackageRecord[][] = []): Pool {
+  const seen = new Set<string>();
+  const out: PackageRecord[] = [];
+  const rank = new Map<PackageRecord, number>();
+  sources.forEach((repo, index) => {
+    const names = new Set<string>();
+    for (const p of latestPerNameArch(repo)) {
+      // A name present in an earlier repo shadows the whole name here (tag inheritance).
+      if (seen.has(p.name)) continue;
+      names.add(p.name);
+      out.push(p);
+      rank.set(p, index);
+    }
+    for (const n of names) seen.add(n);
+  });
+  return { sources: out, lookaside: lookaside.flatMap(latestPerNameArch), rank };
+}
+
+/** Does the tree contain an if/unless whose outcome may change as the selection grows? */
+function hasCondition(node: RichDep): boolean {
+  if (node.op === 'if' || node.op === 'unless') return true;
+  return 'args' in node && node.args.some(hasCondition);
+}
+
+interface Provider {
+  pkg: PackageRecord;
+  dep: Dep;
+}
+
+/** Per-arch solving state: indexes over eligible packages plus the growing selection. */
+class ArchSolver {
+  private readonly byName = new Map<string, PackageRecord>();
+  private readonly lookaside = new Set<PackageRecord>();
+  private readonly provides = new Map<string, Provider[]>();
+  private readonly files = new Map<string, PackageRecord[]>();
+  private readonly richCache = new Map<string, RichDep | Error>();
+  readonly selected = new Set<PackageRecord>();
+  private readonly queue: PackageRecord[] = [];
+
+  constructor(private readonly pool: Pool, private readonly arch: string) {
+    const eligible = (p: PackageRecord) => p.arch === arch || p.arch === 'noarch';
+    // One package per name per arch tree: highest EVR, arch-specific wins a tie.
+    for (const p of pool.sources) {
+      if (!eligible(p)) continue;
+      const cur = this.byName.get(p.name);
+      const order = cur ? newer(p, cur) : 1;
+      if (order > 0 || (order === 0 && cur!.arch === 'noarch')) this.byName.set(p.name, p);
+    }
+    for (const p of pool.lookaside) if (eligible(p)) this.lookaside.add(p);
+    for (const p of [...this.byName.values(), ...this.lookaside]) this.index(p);
+  }
+
+  private index(p: PackageRecord) {
+    const add = (dep: Dep) => {
+      let list = this.provides.get(dep.name);
+      if (!list) this.provides.set(dep.name, (list = []));
+      list.push({ pkg: p, dep });
+    };
+    // rpm always adds "name = EVR"; add it in case the metadata omitted it.
+    add({ name: p.name, flags: 'EQ', epoch: p.epoch, version: p.version, release: p.release });
+    for (const d of p.provides) add(d);
+    for (const f of p.files) {
+      let list = this.files.get(f);
+      if (!list) this.files.set(f, (list = []));
+      list.push(p);
+    }
+  }
+
+  candidate(name: string) {
+    return this.byName.get(name);
+  }
+
+  allCandidates() {
+    return [...this.byName.values()];
+  }
+
+  private providers(dep: Dep): PackageRecord[] {
+    const out = new Set<PackageRecord>();
+    for (const prov of this.provides.get(dep.name) ?? []) if (rangesOverlap(prov.dep, dep)) out.add(prov.pkg);
+    if (dep.name.startsWith('/')) for (const p of this.files.get(dep.name) ?? []) out.add(p);
+    return [...out];
+  }
+
+  private available = (p: PackageRecord) => this.selected.has(p) || this.lookaside.has(p);
+
+  private rich(name: string): RichDep | Error {
+    let tree = this.richCache.get(name);
+    if (!tree) {
+      try {
+        tree = parseRich(name);
+      } catch (e) {
+        tree = e as Error;
+      }
+      this.richCache.set(name, tree);
+    }
+    return tree;
+  }
+
+  /** Is the requirement met by what is selected now (plus lookaside)? */
+  evaluate(node: RichDep): boolean {
+    switch (node.op) {
+      case 'dep':
+        return this.providers(node.dep).some(this.available);
+      case 'and':
+        return node.args.every((a) => this.evaluate(a));
+      case 'or':
+        return node.args.some((a) => this.evaluate(a));
+      case 'with':
+      case 'without':
+        return this.jointProviders(node).some(this.available);
+      case 'if':
+      case 'unless': {
+        const holds = this.evaluate(node.cond) === (node.op === 'if');
+        if (holds) return this.evaluate(node.then);
+        return node.else ? this.evaluate(node.else) : true;
+      }
+    }
+  }
+
+  /** Single packages satisfying a "with"/"without" expression (operands must be simple deps). */
+  private jointProviders(node: Extract<RichDep, { op: 'with' | 'without' }>): PackageRecord[] {
+    const [first, ...rest] = node.args.map((a) => (a.op === 'dep' ? new Set(this.providers(a.dep)) : new Set<PackageRecord>()));
+    if (node.op === 'with') return [...first].filter((p) => rest.every((s) => s.has(p)));
+    return [...first].filter((p) => !rest[0].has(p));
+  }
+
+  /** Could the requirement be met by adding source packages? */
+  private installable(node: RichDep): boolean {
+    switch (node.op) {
+      case 'dep':
+        return this.providers(node.dep).length > 0;
+      case 'and':
+        return node.args.every((a) => this.installable(a));
+      case 'or':
+        return node.args.some((a) => this.installable(a));
+      case 'with':
+      case 'without':
+        return this.jointProviders(node).length > 0;
+      case 'if':
+      case 'unless':
+        return this.evaluate(node.cond) === (node.op === 'if') ? this.installable(node.then) : !node.else || this.installable(node.else);
+    }
+  }
+
+  /** Deterministic choice: exact name, repo precedence, highest EVR, shortest name. */
+  private best(cands: PackageRecord[], wanted: string): PackageRecord | undefined {
+    const ok = cands.filter((p) => !this.lookaside.has(p));
+    ok.sort(
+      (a, b) =>
+        Number(b.name === wanted) - Number(a.name === wanted) ||
+        (this.pool.rank.get(a) ?? 0) - (this.pool.rank.get(b) ?? 0) ||
+        newer(b, a) ||
+        a.name.length - b.name.length ||
+        cmp(a.name, b.name),
+    );
+    return ok[0];
+  }
+
+  add(p: PackageRecord) {
+    if (this.selected.has(p)) return;
+    this.selected.add(p);
+    this.queue.push(p);
+  }
+
+  /** Tries to satisfy a requirement by selecting packages. Unmet ones are reported by the final check. */
+  private install(node: RichDep): void {
+    if (this.evaluate(node)) return;
+    switch (node.op) {
+      case 'dep': {
+        const p = this.best(this.providers(node.dep), node.dep.name);
+        if (p) this.add(p);
+        return;
+      }
+      case 'and':
+        return node.args.forEach((a) => this.install(a));
+      case 'or': {
+        const pick = node.args.find((a) => this.installable(a));
+        if (pick) this.install(pick);
+        return;
+      }
+      case 'with':
+      case 'without': {
+        const first = node.args[0];
+        const p = this.best(this.jointProviders(node), first.op === 'dep' ? first.dep.name : '');
+        if (p) this.add(p);
+        return;
+      }
+      case 'if':
+      case 'unless':
+        if (this.evaluate(node.cond) === (node.op === 'if')) this.install(node.then);
+        else if (node.else) this.install(node.else);
+        return;
+    }
+  }
+
+  private tree(req: Dep): RichDep | Error {
+    return isRich(req.name) ? this.rich(req.name) : { op: 'dep', dep: req };
+  }
+
+  /** Worklist closure. Conditional requires are revisited until nothing changes, since a later package may make their condition true. */
+  close() {
+    const conditional: RichDep[] = [];
+    let head = 0;
+    for (;;) {
+      while (head < this.queue.length) {
+        const p = this.queue[head++];
+        for (const req of p.requires) {
+          const t = this.tree(req);
+          if (t instanceof Error) continue;
+          if (hasCondition(t)) conditional.push(t);
+          this.install(t);
+        }
+      }
+      const before = this.selected.size;
+      for (const t of conditional) this.install(t);
+      if (this.selected.size === before) break;
+    }
+  }
+
+  /** repoclosure-style check of the final selection against selected + lookaside. */
+  unresolved(): Unresolved[] {
+    const out: Unresolved[] = [];
+    for (const p of this.selected) {
+      for (const req of p.requires) {
+        const t = this.tree(req);
+        if (t instanceof Error || !this.evaluate(t)) out.push({ package: p, requirement: isRich(req.name) ? req.name : formatDep(req) });
+      }
+    }
+    return out;
+  }
+}
+
+const byName = (a: PackageRecord, b: PackageRecord) => cmp(a.name, b.name) || cmp(a.arch, b.arch);
+
+/** Solves one arch tree: packages whose arch is `arch` or noarch; src rpms never. */
+export function solve(pool: Pool, opts: SolveOptions): ArchSolution {
+  const s = new ArchSolver(pool, opts.arch);
+  const missing: string[] = [];
+  if (opts.packages.length === 0) {
+    for (const p of s.allCandidates()) s.add(p);
+  } else {
+    for (const name of new Set(opts.packages)) {
+      const p = s.candidate(name);
+      if (p) s.add(p);
+      else missing.push(name);
+    }
+  }
+  if (!opts.noDeps) s.close();
+  return {
+    arch: opts.arch,
+    selected: [...s.selected].sort(byName),
+    missing: missing.sort(),
+    unresolved: s.unresolved().sort((a, b) => byName(a.package, b.package) || cmp(a.requirement, b.requirement)),
+  };
+}

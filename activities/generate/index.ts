@@ -1,0 +1,256 @@
+// Built-in replacement for Pungi in an ODCS "tag" compose: read the source
+// repos' metadata, resolve the requested closure per arch, hard-link the RPMs
+// into the ODCS layout and run createrepo_c. All work happens in a temp dir
+// that is renamed into place at the end, so a compose dir is either complete
+// (with a marker) or absent, whatever happens to the worker.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ComposeLog } from './composelog.js';
+import { createrepo } from './createrepo.js';
+import { buildPool, solve, type ArchSolution, type Unresolved } from './depsolve.js';
+import { GenerationError } from './errors.js';
+import { composeDir, composeName, globalLog, osDir, pungiComposeId, readMarker, repoFileText, tempPrefix, variantDir, writeMarker } from './layout.js';
+import { packagePath, placePackages } from './place.js';
+import { readFilelists, readRepo, type RepoMetadata } from './repodata.js';
+import type { PackageRecord } from './types.js';
+
+export { GenerationError } from './errors.js';
+export { readRepoRevision } from './repodata.js';
+
+export interface GenerateInput {
+  composeId: number;
+  /** Absolute compose root; the compose goes to <targetDir>/odcs-<id>. */
+  targetDir: string;
+  /** Absolute yum repo paths in precedence order: an earlier repo's package name shadows later ones. */
+  sourceRepos: string[];
+  /** Only used to satisfy dependencies; never copied. */
+  lookasideRepos?: string[];
+  /** Requested package names; empty = all packages of the sources. */
+  packages: string[];
+  arches: string[];
+  noDeps: boolean;
+  /** Unresolvable deps fail the compose (otherwise they are logged as warnings). */
+  checkDeps: boolean;
+  resultRepoUrl: string;
+}
+
+export interface GenerateResult {
+  /** Distinct RPMs in the compose (a noarch RPM in two arch trees counts once). */
+  packages: number;
+  arches: string[];
+  /** Total size of those distinct RPMs. */
+  bytes: number;
+  pungiComposeId: string;
+}
+
+export interface GenerateHooks {
+  heartbeat?: (detail: string) => void;
+  signal?: AbortSignal;
+}
+
+const ARCH_RE = /^[A-Za-z0-9_]+$/;
+const MAX_LISTED = 50;
+
+function validate(input: GenerateInput): string[] {
+  if (!Number.isSafeInteger(input.composeId) || input.composeId <= 0) throw new GenerationError(`Invalid compose id ${input.composeId}.`);
+  if (!path.isAbsolute(input.targetDir)) throw new GenerationError(`Target directory ${input.targetDir} is not absolute.`);
+  const arches = [...new Set(input.arches)];
+  if (arches.length === 0) throw new GenerationError('No arches requested.');
+  const bad = arches.filter((a) => !ARCH_RE.test(a) || ['src', 'nosrc', 'noarch'].includes(a));
+  if (bad.length) throw new GenerationError(`Invalid arches: ${bad.join(' ')}.`);
+  if (input.sourceRepos.length === 0) throw new GenerationError('No source repositories given.');
+  return arches;
+}
+
+/** Removes dirs left by killed attempts (and by interrupted removals). */
+async function removeTemps(targetDir: string, id: number): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(targetDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  const prefix = tempPrefix(id);
+  await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => rm(path.join(targetDir, n), { recursive: true, force: true })));
+}
+
+const isFileRequire = (u: Unresolved) => /(^|[\s(])\//.test(u.requirement);
+
+/** Reads full file lists into the records; primary only lists /etc, *bin/* and a few more. */
+async function mergeFilelists(repos: RepoMetadata[]): Promise<void> {
+  for (const repo of repos) {
+    const lists = await readFilelists(repo);
+    for (const p of repo.packages) {
+      const files = p.pkgid ? lists.get(p.pkgid) : undefined;
+      if (files) p.files = files;
+    }
+  }
+}
+
+const nevra = (p: PackageRecord, arch = p.arch) => `${p.name}-${p.epoch}:${p.version}-${p.release}.${arch}`;
+
+/** productmd-style rpms.json so tooling that reads Pungi metadata keeps working. */
+function rpmsJson(id: string, now: Date, solutions: ArchSolution[]) {
+  const tree: Record<string, Record<string, Record<string, { category: string; path: string; sigkey: null }>>> = {};
+  for (const s of solutions) {
+    const arch: (typeof tree)[string] = (tree[s.arch] = {});
+    for (const p of s.selected) {
+      const m = p.sourcerpm ? /^(.+)-([^-]+)-([^-]+)\.(?:no)?src\.rpm$/.exec(p.sourcerpm) : null;
+      const srpm = m ? `${m[1]}-${p.epoch}:${m[2]}-${m[3]}.src` : nevra(p, 'src');
+      (arch[srpm] ??= {})[nevra(p)] = { category: 'binary', path: `Temporary/${s.arch}/os/${packagePath(p)}`, sigkey: null };
+    }
+  }
+  const date = now.toISOString().slice(0, 10).replace(/-/g, '');
+  return { header: { type: 'productmd.rpms', version: '1.2' }, payload: { compose: { id, date, respin: 0, type: 'test' }, rpms: { Temporary: tree } } };
+}
+
+function unresolvedMessage(items: Unresolved[]): string {
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const u of items) {
+    const text = `${u.package.name} requires ${u.requirement}`;
+    if (!seen.has(text)) parts.push(text), seen.add(text);
+  }
+  parts.sort();
+  const more = parts.length > MAX_LISTED ? `; and ${parts.length - MAX_LISTED} more` : '';
+  return `Unresolvable dependencies: ${parts.slice(0, MAX_LISTED).join('; ')}${more}`;
+}
+
+/** The actual work, inside the temp dir `root`. Throws GenerationError for user-caused failures. */
+async function build(input: GenerateInput, arches: string[], root: string, log: ComposeLog, hooks: GenerateHooks, now: Date): Promise<GenerateResult> {
+  const { signal } = hooks;
+  const beat = (d: string) => hooks.heartbeat?.(d);
+  const id = pungiComposeId(input.composeId, now);
+  log.info(`Compose ${id}: arches=${arches.join(',')} packages=${input.packages.length ? input.packages.join(',') : '(all)'} no_deps=${input.noDeps} check_deps=${input.checkDeps}`);
+
+  const lookasidePaths = input.lookasideRepos ?? [];
+  const [sources, lookaside] = await Promise.all([Promise.all(input.sourceRepos.map(readRepo)), Promise.all(lookasidePaths.map(readRepo))]);
+  for (const r of sources) log.info(`Source repo ${r.path}: ${r.packages.length} packages (revision ${r.revision})`);
+  for (const r of lookaside) log.info(`Lookaside repo ${r.path}: ${r.packages.length} packages (revision ${r.revision})`);
+  beat('repository metadata loaded');
+  signal?.throwIfAborted();
+
+  const pool = buildPool(sources.map((r) => r.packages), lookaside.map((r) => r.packages));
+  const solveAll = () => arches.map((arch) => solve(pool, { arch, packages: input.packages, noDeps: input.noDeps }));
+  let solutions = solveAll();
+  if (solutions.some((s) => s.unresolved.some(isFileRequire))) {
+    log.info('Loading full file lists to resolve file dependencies');
+    await mergeFilelists([...sources, ...lookaside]);
+    solutions = solveAll();
+  }
+  beat('dependencies resolved');
+  signal?.throwIfAborted();
+
+  const present = new Set(solutions.flatMap((s) => s.selected.map((p) => p.name)));
+  const missing = [...new Set(input.packages)].filter((n) => !present.has(n)).sort();
+  if (missing.length) throw new GenerationError(`The following requested packages are not present in the generated compose: ${missing.join(' ')}.`);
+  for (const s of solutions) if (s.missing.length) log.info(`Not available for ${s.arch}: ${s.missing.join(' ')}`);
+
+  const unresolved = solutions.flatMap((s) => s.unresolved);
+  if (unresolved.length && input.checkDeps) throw new GenerationError(unresolvedMessage(unresolved));
+  for (const s of solutions) {
+    for (const u of s.unresolved.slice(0, 1000)) log.warning(`Unresolvable dependency on ${s.arch}: ${u.package.name} requires ${u.requirement}`);
+  }
+
+  const distinct = new Map<string, PackageRecord>();
+  for (const s of solutions) {
+    log.info(`Gathered ${s.selected.length} packages for ${s.arch}`);
+    await mkdir(osDir(root, s.arch), { recursive: true });
+    await placePackages(osDir(root, s.arch), s.selected, hooks);
+    for (const p of s.selected) distinct.set(p.location, p);
+    signal?.throwIfAborted();
+  }
+  for (const s of solutions) {
+    log.info(`Running createrepo_c for ${composeName(input.composeId)}/compose/Temporary/${s.arch}/os`);
+    await createrepo(osDir(root, s.arch), hooks);
+  }
+
+  const variant = variantDir(root);
+  await writeFile(path.join(variant, `${composeName(input.composeId)}.repo`), repoFileText(input.composeId, input.resultRepoUrl));
+  await mkdir(path.join(root, 'compose', 'metadata'), { recursive: true });
+  await writeFile(path.join(root, 'compose', 'metadata', 'rpms.json'), JSON.stringify(rpmsJson(id, now, solutions), null, 2) + '\n');
+  await writeFile(path.join(root, 'COMPOSE_ID'), id + '\n');
+
+  let bytes = 0;
+  for (const p of distinct.values()) bytes += p.size ?? 0;
+  log.info(`Compose finished: ${distinct.size} packages, ${bytes} bytes`);
+  return { packages: distinct.size, arches, bytes, pungiComposeId: id };
+}
+
+/** Moves a finished temp dir into place. If another attempt got there first, its outcome wins. */
+async function publish(tmp: string, finalDir: string): Promise<void> {
+  try {
+    await rename(tmp, finalDir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function outcome(finalDir: string): Promise<GenerateResult | undefined> {
+  const marker = await readMarker<GenerateResult>(finalDir);
+  if (!marker) return undefined;
+  if (!marker.ok) throw new GenerationError(marker.failed);
+  return marker.result;
+}
+
+/**
+ * Generates <targetDir>/odcs-<id>. Idempotent: a completed compose (or a
+ * recorded user failure) is returned/re-thrown without work; anything
+ * incomplete is discarded and rebuilt.
+ */
+export async function generateCompose(input: GenerateInput, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+  const arches = validate(input);
+  const { signal } = hooks;
+  const finalDir = composeDir(input.targetDir, input.composeId);
+  const done = await outcome(finalDir);
+  if (done) return done;
+
+  signal?.throwIfAborted();
+  await mkdir(input.targetDir, { recursive: true });
+  await removeTemps(input.targetDir, input.composeId);
+  await rm(finalDir, { recursive: true, force: true });
+  const tmp = path.join(input.targetDir, tempPrefix(input.composeId) + randomBytes(6).toString('hex'));
+  await mkdir(tmp);
+  const log = new ComposeLog(globalLog(tmp));
+  const now = new Date();
+
+  try {
+    const result = await build(input, arches, tmp, log, hooks, now);
+    await log.flush();
+    await writeFile(path.join(tmp, 'STATUS'), 'FINISHED\n');
+    await writeMarker(tmp, result);
+  } catch (e) {
+    if (!(e instanceof GenerationError) || signal?.aborted) {
+      await rm(tmp, { recursive: true, force: true });
+      throw signal?.aborted ? signal.reason : e;
+    }
+    // Keep the logs of a user-caused failure for examination, but not a half-made repo.
+    log.error(e.message);
+    log.error('Compose run failed');
+    await rm(path.join(tmp, 'compose'), { recursive: true, force: true });
+    await log.flush();
+    await writeFile(path.join(tmp, 'STATUS'), 'DOOMED\n');
+    await writeMarker(tmp, { failed: e.message });
+  }
+  await publish(tmp, finalDir);
+  const result = await outcome(finalDir);
+  if (!result) throw new Error(`Compose directory ${finalDir} has no completion marker after publishing.`);
+  return result;
+}
+
+/** Deletes a compose tree and any leftovers of it. Idempotent. */
+export async function removeComposeTree(targetDir: string, composeId: number): Promise<void> {
+  const finalDir = composeDir(targetDir, composeId);
+  // Rename first so a half-deleted tree can never look like a complete compose.
+  const trash = path.join(targetDir, tempPrefix(composeId) + 'rm-' + randomBytes(6).toString('hex'));
+  try {
+    await rename(finalDir, trash);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await removeTemps(targetDir, composeId);
+}

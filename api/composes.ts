@@ -1,0 +1,145 @@
+// /api/1/composes/: ODCS's compose resource. Reads come from PostgreSQL; after creation every
+// change of a compose goes through its workflow, so the reply says what the workflow did.
+import { Hono, type Context } from 'hono';
+import type pg from 'pg';
+import { COMPOSE_STATES, SOURCE_TYPES, type ComposeRecord } from '../core/compose.js';
+import type { AppConfig } from '../core/config.js';
+import { checkPermissions, checkRenewPermissions, decodeJsonBody, isAdmin, parseNewComposeRequest, type NewComposeRequest, type RequestUser } from '../core/compose-request.js';
+import { composeToJson } from '../core/compose-json.js';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../core/errors.js';
+import { buildPageMeta, parseListQuery } from '../core/list-query.js';
+import { decideRenew, parseRenewRequest } from '../core/patch-request.js';
+import type { OdcsSettings } from '../core/settings.js';
+import type { Logger } from '../core/logger.js';
+import { getCompose, insertCompose, listComposes } from '../activities/db/composes.js';
+import { isUnderRoots } from '../activities/sources.js';
+import { currentUser } from './auth.js';
+import { ServiceUnavailableError } from './errors.js';
+import { isTemporalUnavailable, type TemporalGateway } from './temporal-client.js';
+import { deleteCompose, extendCompose, startComposeWorkflow } from './workflow-gateway.js';
+
+export interface ComposeRouteDeps {
+  config: AppConfig;
+  settings: OdcsSettings;
+  pool: pg.Pool;
+  temporal: TemporalGateway;
+  log: Logger;
+}
+
+/** Flask's <int:id>: anything but digits does not match the route, hence a 404. */
+function composeId(c: Context): number {
+  const raw = c.req.param('id') ?? '';
+  const id = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(id)) throw new NotFoundError('No such compose found.');
+  return id;
+}
+
+/** ODCS reads bodies with get_json(force=True): whatever the Content-Type, the body is JSON. */
+async function jsonBody(c: Context, optional: boolean): Promise<unknown> {
+  const raw = await c.req.text();
+  if (raw.trim() === '') {
+    if (optional) return undefined;
+    throw new BadRequestError('No JSON POST data submitted');
+  }
+  return decodeJsonBody(raw);
+}
+
+export function composeRoutes(deps: ComposeRouteDeps) {
+  const { config, settings, pool, temporal, log } = deps;
+  const app = new Hono({ strict: false });
+  const toJson = (row: ComposeRecord, includeConfigDump = false) =>
+    composeToJson(row, {
+      targetDirUrl: config.targetDirUrl,
+      includeConfigDump,
+      extraTargetDirNames: Object.keys(settings.extra_target_dirs),
+    });
+
+  /** Inserts the row, then starts its workflow; a compose that cannot be scheduled is failed, never left waiting. */
+  async function createCompose(input: NewComposeRequest, owner: string): Promise<ComposeRecord> {
+    const { seconds_to_live, ...composeInput } = input;
+    const row = await insertCompose(pool, composeInput, owner, seconds_to_live);
+    try {
+      await startComposeWorkflow(temporal, row, config, settings);
+    } catch (err) {
+      const reason = `Can not schedule compose ${row.id}: the workflow service is unavailable - ${(err as Error).message}`;
+      await pool
+        .query('UPDATE composes SET state = $2, state_reason = $3, time_done = now() WHERE id = $1 AND state = $4', [
+          row.id,
+          COMPOSE_STATES.failed,
+          reason,
+          COMPOSE_STATES.wait,
+        ])
+        .catch((dbErr) => log.error({ err: dbErr, composeId: row.id }, 'could not mark an unscheduled compose failed'));
+      if (isTemporalUnavailable(err)) throw new ServiceUnavailableError(reason);
+      throw err;
+    }
+    log.info({ composeId: row.id, owner, source: row.source }, 'compose created');
+    return row;
+  }
+
+  function checkRepoRoots(input: NewComposeRequest): void {
+    if (input.source_type !== SOURCE_TYPES.repo) return;
+    for (const repo of input.source.split(/\s+/).filter(Boolean)) {
+      if (!isUnderRoots(repo, config.repoRoots)) {
+        throw new ForbiddenError(`Repository "${repo}" is not under an allowed repository root.`);
+      }
+    }
+  }
+
+  app.get('/', async (c) => {
+    const query = c.req.query();
+    const q = parseListQuery(query);
+    const { items, total } = await listComposes(pool, q);
+    const url = new URL(c.req.url);
+    const meta = buildPageMeta({ page: q.page, perPage: q.perPage, total, baseUrl: `${url.origin}${url.pathname}`, query });
+    return c.json({ items: items.map((row) => toJson(row)), meta });
+  });
+
+  app.get('/:id', async (c) => {
+    const row = await getCompose(pool, composeId(c));
+    if (!row) throw new NotFoundError('No such compose found.');
+    return c.json(toJson(row, true));
+  });
+
+  app.post('/', async (c) => {
+    const user: RequestUser = currentUser(settings);
+    const input = parseNewComposeRequest(await jsonBody(c, false), settings);
+    checkPermissions(input, user, settings, isAdmin(user, settings));
+    checkRepoRoots(input);
+    const row = await createCompose(input, user.name);
+    return c.json(toJson(row));
+  });
+
+  app.patch('/:id', async (c) => {
+    const id = composeId(c);
+    const user = currentUser(settings);
+    const body = await jsonBody(c, true);
+    const old = await getCompose(pool, id);
+    if (!old) throw new NotFoundError(`No compose with id ${id} found`);
+    const req = parseRenewRequest(body, settings);
+    const decision = decideRenew(old, req, new Date());
+    checkRenewPermissions(old, user, settings, isAdmin(user, settings));
+    if (decision.kind === 'copy') {
+      const row = await createCompose(decision.input, user.name);
+      return c.json(toJson(row));
+    }
+    await extendCompose(temporal, id, req.seconds_to_live);
+    return c.json(toJson((await getCompose(pool, id))!));
+  });
+
+  app.delete('/:id', async (c) => {
+    const id = composeId(c);
+    const user = currentUser(settings);
+    const row = await getCompose(pool, id);
+    if (!row) throw new NotFoundError('No such compose found.');
+    const admin = isAdmin(user, settings);
+    if (row.state === COMPOSE_STATES.wait && !admin && row.owner !== user.name) {
+      // ODCS's literal text, placeholder included.
+      throw new ForbiddenError("Compose (id=%s) can not be canceled, it's owned by someone else.");
+    }
+    const outcome = await deleteCompose(temporal, id, { user: user.name, isAdmin: admin });
+    return c.json({ status: 202, message: outcome.message }, 202);
+  });
+
+  return app;
+}

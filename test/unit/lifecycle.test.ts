@@ -1,0 +1,150 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  REASON_DONE,
+  REASON_GENERATING,
+  REASON_STUCK_IN_WAIT,
+  REASON_THREAD_STARTED,
+  addSeconds,
+  canTransition,
+  clampTtl,
+  expiryOnCompletion,
+  extendedExpiry,
+  isFinal,
+  parseState,
+  reasonCanceled,
+  reasonError,
+  reasonExpired,
+  reasonMissingPackages,
+  reasonStuckGenerating,
+  stateName,
+  transitionPatch,
+} from '../../core/lifecycle.js';
+import { flagsToNames, hasFlag, multilibMethodToNames, resultsToNames } from '../../core/flags.js';
+import { parseSettings } from '../../core/settings.js';
+
+const now = new Date('2024-05-01T10:00:00Z');
+
+describe('states', () => {
+  it('names and parsing', () => {
+    assert.deepEqual([0, 1, 2, 3, 4].map(stateName), ['wait', 'generating', 'done', 'removed', 'failed']);
+    assert.throws(() => stateName(9));
+    assert.equal(parseState('done'), 2);
+    assert.equal(parseState('4'), 4);
+    assert.equal(parseState(3), 3);
+    assert.equal(parseState('nope'), null);
+    assert.equal(parseState('7'), null);
+  });
+
+  it('isFinal: generation is over', () => {
+    assert.deepEqual([0, 1, 2, 3, 4].map(isFinal), [false, false, true, true, true]);
+  });
+
+  it('allowed transitions', () => {
+    const allowed = [
+      [0, 1],
+      [0, 4],
+      [0, 2],
+      [1, 2],
+      [1, 4],
+      [2, 3],
+      [4, 3],
+    ];
+    for (let from = 0; from <= 4; from++) {
+      for (let to = 0; to <= 4; to++) {
+        const expected = allowed.some(([f, t]) => f === from && t === to);
+        assert.equal(canTransition(from, to), expected, `${from}→${to}`);
+      }
+    }
+  });
+});
+
+describe('state_reason texts', () => {
+  it('constants and builders', () => {
+    assert.equal(REASON_THREAD_STARTED, 'Compose thread started');
+    assert.equal(REASON_GENERATING, 'Compose is generating');
+    assert.equal(REASON_DONE, 'Compose is generated successfully');
+    assert.equal(REASON_STUCK_IN_WAIT, "Compose stuck in 'wait' state for longer than 3 days.");
+    assert.equal(reasonError('boom'), 'Error while generating compose: boom');
+    assert.equal(reasonError('boom', 'ERROR x'), 'Error while generating compose: boom\nERROR x');
+    assert.equal(reasonCanceled('dev2'), 'Canceled by dev2');
+    assert.equal(reasonStuckGenerating(7200), "Compose stuck in 'generating' state for longer than 7200 seconds.");
+    assert.equal(reasonMissingPackages(['a', 'b']), 'The following requested packages are not present in the generated compose: a b.');
+  });
+
+  it('expiry reason is appended after a newline', () => {
+    assert.equal(reasonExpired(null, null), 'Compose is expired.');
+    assert.equal(reasonExpired('Compose is generated successfully', null), 'Compose is generated successfully\nCompose is expired.');
+    assert.equal(reasonExpired('Compose is generated successfully', 'root'), 'Compose is generated successfully\nRemoved by root.');
+  });
+});
+
+describe('TTL and expiry', () => {
+  const settings = parseSettings({});
+
+  it('clampTtl: missing/0 → default, capped at max, negatives pass', () => {
+    assert.equal(clampTtl(undefined, settings), 86400);
+    assert.equal(clampTtl(null, settings), 86400);
+    assert.equal(clampTtl(0, settings), 86400);
+    assert.equal(clampTtl(43200, settings), 43200);
+    assert.equal(clampTtl(7 * 86400, settings), 259200);
+    assert.equal(clampTtl(-5, settings), -5);
+  });
+
+  it('expiryOnCompletion runs the TTL from now', () => {
+    assert.deepEqual(expiryOnCompletion({ seconds_to_live: 600 }, now), new Date('2024-05-01T10:10:00Z'));
+  });
+
+  it('extendedExpiry never shortens', () => {
+    assert.deepEqual(extendedExpiry(new Date('2024-05-01T09:00:00Z'), now, 60), addSeconds(now, 60));
+    assert.deepEqual(extendedExpiry(new Date('2025-01-01T00:00:00Z'), now, 60), new Date('2025-01-01T00:00:00Z'));
+  });
+
+  it('transitionPatch sets the timestamps ODCS sets', () => {
+    const c = { id: 1, seconds_to_live: 600 };
+    assert.deepEqual(transitionPatch({ ...c, state: 0 }, 1, REASON_THREAD_STARTED, now), {
+      state: 1,
+      state_reason: 'Compose thread started',
+      time_started: now,
+    });
+    assert.deepEqual(transitionPatch({ ...c, state: 1 }, 2, REASON_DONE, now), {
+      state: 2,
+      state_reason: REASON_DONE,
+      time_done: now,
+      time_to_expire: addSeconds(now, 600),
+    });
+    assert.deepEqual(transitionPatch({ ...c, state: 0 }, 4, reasonCanceled('dev2'), now), {
+      state: 4,
+      state_reason: 'Canceled by dev2',
+      time_to_expire: addSeconds(now, 600),
+    });
+    assert.deepEqual(transitionPatch({ ...c, state: 2 }, 3, 'x\nCompose is expired.', now), {
+      state: 3,
+      state_reason: 'x\nCompose is expired.',
+      time_removed: now,
+    });
+    assert.throws(() => transitionPatch({ ...c, state: 3 }, 1, 'x', now), /cannot go from removed to generating/);
+  });
+});
+
+describe('flags', () => {
+  it('names in bit order', () => {
+    assert.deepEqual(flagsToNames(0), []);
+    assert.deepEqual(flagsToNames(511), [
+      'no_deps',
+      'no_inheritance',
+      'include_unpublished_pulp_repos',
+      'check_deps',
+      'include_done_modules',
+      'ignore_absent_pulp_repos',
+      'no_reuse',
+      'use_only_compatible_arch',
+      'no_label',
+    ]);
+    assert.deepEqual(resultsToNames(9), ['repository', 'boot.iso']);
+    assert.deepEqual(resultsToNames(6), ['iso', 'ostree']);
+    assert.deepEqual(multilibMethodToNames(3), ['runtime', 'devel']);
+    assert.equal(hasFlag(65, 'no_reuse'), true);
+    assert.equal(hasFlag(65, 'no_inheritance'), false);
+  });
+});

@@ -1,0 +1,45 @@
+// The worker process: hosts the compose workflows and activities. Configured only by environment
+// variables; registers search attributes at start (idempotent).
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { createPool } from '../activities/db/pool.js';
+import { loadSettings } from '../activities/settings-loader.js';
+import { ensureSearchAttributes } from './search-attributes.js';
+import { createWorkers } from './workers.js';
+
+async function main() {
+  const config = loadConfig(process.env, process.cwd());
+  const log = createLogger('worker', config.logLevel);
+  if (!config.databaseUrl) throw new ConfigError('invalid configuration: DATABASE_URL is required by the worker process');
+  const settings = loadSettings(config);
+  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  const pool = createPool(config.databaseUrl, config.dbPoolSize);
+  const connection = await connectWithRetry(config.temporalAddress, log);
+  await ensureSearchAttributes(connection as never, config.temporalNamespace).catch((err) =>
+    log.warn({ err }, 'could not register search attributes'),
+  );
+  const workers = await createWorkers({ config, settings, pool, connection });
+  log.info({ taskQueues: [config.taskQueue, config.generateTaskQueue], numConcurrentPungi: settings.num_concurrent_pungi }, 'worker started');
+  // Worker.run handles SIGINT/SIGTERM itself: it stops polling, finishes or cancels running tasks.
+  await Promise.all(workers.map((w) => w.run()));
+  await pool.end();
+  await connection.close();
+  log.info('worker stopped');
+}
+
+async function connectWithRetry(address: string, log: ReturnType<typeof createLogger>): Promise<NativeConnection> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (err) {
+      if (attempt === 1 || attempt % 10 === 0) log.warn({ address, err: (err as Error).message }, 'waiting for Temporal');
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
+    }
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`worker: ${err instanceof ConfigError ? err.message : (err as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+// Builds the two workers of one worker process: the `default` queue (workflows and database
+// activities) and the generation queue, whose concurrency is num_concurrent_pungi.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type pg from 'pg';
+import type { AppConfig } from '../core/config.js';
+import type { OdcsSettings } from '../core/settings.js';
+import { createComposeActivities, createGenerateActivities } from '../activities/compose-activities.js';
+
+export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
+
+export interface WorkerDeps {
+  config: AppConfig;
+  settings: OdcsSettings;
+  pool: pg.Pool;
+  connection: NativeConnection;
+  /** A prebuilt bundle (tests bundle once and share it); otherwise bundled at start. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
+  const { config, settings, pool, connection } = deps;
+  const workflowSource = deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
+  const main = await Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    ...workflowSource,
+    activities: createComposeActivities({ pool, config, settings }),
+    maxCachedWorkflows: 500,
+  });
+  const generate = await Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.generateTaskQueue,
+    activities: createGenerateActivities(),
+    maxConcurrentActivityTaskExecutions: settings.num_concurrent_pungi,
+    // Generation is the only work here: don't poll for workflow tasks on this queue.
+    maxConcurrentWorkflowTaskExecutions: 1,
+  });
+  return [main, generate];
+}

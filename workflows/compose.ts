@@ -1,0 +1,210 @@
+// One workflow per compose (id `compose-<id>`): wait -> generating -> done|failed -> removed.
+// Pure orchestration: every read and write happens in activities; the only clock is Temporal's.
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  sleep,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+  log,
+} from '@temporalio/workflow';
+import { COMPOSE_STATES } from '../core/compose.js';
+import { ComposeState } from '../core/search-attributes.js';
+import type { ComposeActivities, GenerateActivities } from '../activities/compose-activities.js';
+import {
+  composeWorkflowId,
+  deleteUpdate,
+  expiryChangedSignal,
+  extendUpdate,
+  statusQuery,
+  type ExtendRequest,
+  type UpdateOutcome,
+} from './messages.js';
+
+export interface ComposeWorkflowInput {
+  composeId: number;
+  /** Generation longer than this (seconds) is killed; waiting and generating together may take twice it. */
+  pungiTimeout: number;
+  generateTaskQueue: string;
+  /** Set when continuing as new: the compose is already finished and only its expiry is pending. */
+  resume?: { state: number; timeToExpire: string };
+}
+
+const STATE_NAMES = ['wait', 'generating', 'done', 'removed', 'failed'];
+const FOLLOW_POLL = '2 seconds';
+
+const db = proxyActivities<ComposeActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+export async function composeWorkflow(input: ComposeWorkflowInput): Promise<string> {
+  const id = input.composeId;
+  let state: number = input.resume?.state ?? COMPOSE_STATES.wait;
+  let expiresAt: number | null = input.resume ? Date.parse(input.resume.timeToExpire) : null;
+  let reusedId: number | null = null;
+  let wake = false; // set by updates and signals to re-evaluate the expiry timer
+  let cancelRequestedBy: string | null = null;
+
+  const setState = (next: number) => {
+    state = next;
+    upsertSearchAttributes([{ key: ComposeState, value: STATE_NAMES[next] }]);
+  };
+  const outcome = (message: string): UpdateOutcome => ({
+    state,
+    timeToExpire: new Date(expiresAt ?? Date.now()).toISOString(),
+    message,
+  });
+
+  setHandler(statusQuery, () => ({
+    id,
+    state,
+    timeToExpire: expiresAt ? new Date(expiresAt).toISOString() : null,
+    reusedId,
+  }));
+
+  setHandler(expiryChangedSignal, (iso: string) => {
+    const t = Date.parse(iso);
+    if (!Number.isNaN(t)) {
+      expiresAt = t;
+      wake = true;
+    }
+  });
+
+  setHandler(
+    extendUpdate,
+    async ({ secondsToLive }) => {
+      const result = await db.extendCompose(id, secondsToLive);
+      expiresAt = Date.parse(result.timeToExpire);
+      wake = true;
+      // Composes sharing these files must not expire before them: tell their workflows.
+      for (const other of result.related) {
+        await getExternalWorkflowHandle(composeWorkflowId(other.id))
+          .signal(expiryChangedSignal, other.timeToExpire)
+          .catch(() => undefined); // that compose's workflow already ended
+      }
+      return outcome(`Compose (id=${id}) will expire at ${result.timeToExpire}`);
+    },
+    {
+      validator: (_req: ExtendRequest) => {
+        if (state !== COMPOSE_STATES.done && state !== COMPOSE_STATES.failed) {
+          throw ApplicationFailure.nonRetryable(`No compose with id ${id} found`, 'NotFound');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    deleteUpdate,
+    async ({ user }) => {
+      if (state === COMPOSE_STATES.wait) {
+        cancelRequestedBy = user;
+        wake = true;
+        await condition(() => state !== COMPOSE_STATES.wait);
+        return outcome(`Compose (id=${id}) has been canceled`);
+      }
+      const result = await db.requestRemoval(id, user);
+      expiresAt = Date.parse(result.timeToExpire);
+      wake = true;
+      return outcome(`The delete request for compose (id=${id}) has been accepted and will be processed by backend later.`);
+    },
+    {
+      validator: ({ user, isAdmin }) => {
+        if (state === COMPOSE_STATES.wait) return; // the API checked owner-or-admin
+        if (!isAdmin) throw ApplicationFailure.nonRetryable(`User ${user} is not in role admins.`, 'Forbidden');
+        if (state !== COMPOSE_STATES.done && state !== COMPOSE_STATES.failed) {
+          throw ApplicationFailure.nonRetryable(
+            `Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'].`,
+            'BadRequest',
+          );
+        }
+      },
+    },
+  );
+
+  if (state === COMPOSE_STATES.wait) {
+    const finished = await produce();
+    setState(finished.state);
+    expiresAt = Date.parse(finished.timeToExpire);
+  }
+
+  // Live until the deadline; updates and signals move it. The timer is durable: it survives
+  // worker and server restarts.
+  for (;;) {
+    // A compose extended many times grows its history; start afresh with the state carried over.
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof composeWorkflow>({
+        ...input,
+        resume: { state, timeToExpire: new Date(expiresAt ?? Date.now()).toISOString() },
+      });
+    }
+    wake = false;
+    const remaining = Math.max(0, (expiresAt ?? Date.now()) - Date.now());
+    const woken = await condition(() => wake, remaining);
+    if (woken) continue;
+    const result = await db.expireCompose(id);
+    if (result.expired) {
+      setState(COMPOSE_STATES.removed);
+      await condition(allHandlersFinished);
+      return 'removed';
+    }
+    expiresAt = Date.parse(result.timeToExpire); // extended meanwhile
+  }
+
+  /** From `wait` to `done` or `failed`: cancel, reuse, or generate. */
+  async function produce(): Promise<{ state: number; timeToExpire: string }> {
+    if (cancelRequestedBy) return db.cancelCompose(id, cancelRequestedBy);
+    const plan = await db.prepareCompose(id);
+    if (cancelRequestedBy) return db.cancelCompose(id, cancelRequestedBy);
+    switch (plan.kind) {
+      case 'finished':
+        return { state: plan.state, timeToExpire: plan.timeToExpire };
+      case 'fail':
+        return db.failCompose(id, plan.reason);
+      case 'reuse':
+        reusedId = plan.reusedId;
+        setState(COMPOSE_STATES.generating);
+        for (;;) {
+          const followed = await db.followReused(id, plan.reusedId);
+          if (followed) return followed;
+          await sleep(FOLLOW_POLL);
+        }
+      case 'generate': {
+        setState(COMPOSE_STATES.generating);
+        const gen = proxyActivities<GenerateActivities>({
+          taskQueue: input.generateTaskQueue,
+          startToCloseTimeout: `${input.pungiTimeout} seconds`,
+          // Waiting for a generation slot counts too: ODCS fails composes stuck this long.
+          scheduleToCloseTimeout: `${input.pungiTimeout * 2} seconds`,
+          heartbeatTimeout: '30 seconds',
+          retry: { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: ['GenerationError'] },
+        });
+        try {
+          const result = await gen.generateCompose(plan.plan);
+          return db.completeCompose(id, result);
+        } catch (err) {
+          const reason = failureReason(err, input.pungiTimeout);
+          log.warn('generation failed', { composeId: id, reason });
+          return db.failCompose(id, reason);
+        }
+      }
+    }
+  }
+}
+
+function failureReason(err: unknown, pungiTimeout: number): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof TimeoutFailure) {
+    return `Compose stuck in 'generating' state for longer than ${pungiTimeout * 2} seconds.`;
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return `Error while generating compose: ${message}`;
+}
