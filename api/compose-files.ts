@@ -94,7 +94,7 @@ export function parseRange(header: string | undefined, size: number): { start: n
 export function composeFileRoutes(composeRoot: string) {
   const app = new Hono();
   const serve = async (c: Context) => {
-    const urlPath = c.req.path;
+    const urlPath = new URL(c.req.url).pathname; // raw: c.req.path drops a trailing slash
     const rel = urlPath.replace(/^\/composes/, '');
     const segments = safeSegments(rel);
     if (!segments) return jsonError(c, 404, `The requested URL ${urlPath} was not found on the server.`);

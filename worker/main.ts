@@ -1,6 +1,6 @@
 // The worker process: hosts the compose workflows and activities. Configured only by environment
 // variables; registers search attributes at start (idempotent).
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { createPool } from '../activities/db/pool.js';
@@ -13,7 +13,7 @@ async function main() {
   const log = createLogger('worker', config.logLevel);
   if (!config.databaseUrl) throw new ConfigError('invalid configuration: DATABASE_URL is required by the worker process');
   const settings = loadSettings(config);
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
   const pool = createPool(config.databaseUrl, config.dbPoolSize);
   const connection = await connectWithRetry(config.temporalAddress, log);
   await ensureSearchAttributes(connection as never, config.temporalNamespace).catch((err) =>

@@ -36,8 +36,6 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
     taskQueue: config.generateTaskQueue,
     activities: createGenerateActivities(),
     maxConcurrentActivityTaskExecutions: settings.num_concurrent_pungi,
-    // Generation is the only work here: don't poll for workflow tasks on this queue.
-    maxConcurrentWorkflowTaskExecutions: 1,
   });
   return [main, generate];
 }

@@ -26,7 +26,7 @@ export async function insertCompose(
   values.push(owner, secondsToLive);
   const placeholders = values.map((_, i) => `$${i + 1}`);
   // time_to_expire = submitted + ttl, as ODCS; recomputed from completion when the compose ends.
-  placeholders.push(`now() + make_interval(secs => $${values.length})`);
+  placeholders.push(`now() + $${values.length}::int * interval '1 second'`);
   values.push(extra.pungi_config_dump ?? null);
   placeholders.push(`$${values.length}`);
   const { rows } = await db.query(

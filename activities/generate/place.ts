@@ -37,8 +37,9 @@ export async function placePackages(osDir: string, pkgs: PackageRecord[], hooks:
   let bytes = 0;
   let done = 0;
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < pkgs.length) {
+    while (next < pkgs.length && !failed) {
       hooks.signal?.throwIfAborted();
       const i = next++;
       const dest = path.join(osDir, rel[i]);
@@ -48,6 +49,12 @@ export async function placePackages(osDir: string, pkgs: PackageRecord[], hooks:
     }
   };
   // A few parallel syscalls hide filesystem latency without flooding libuv.
-  await Promise.all(Array.from({ length: Math.min(16, pkgs.length) }, worker));
+  // Wait for every worker to stop before failing, so the caller's cleanup
+  // never races with a link still being written into the tree.
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(16, pkgs.length) }, () => worker().catch((e) => ((failed = true), Promise.reject(e)))),
+  );
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return bytes;
 }

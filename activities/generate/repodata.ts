@@ -25,10 +25,18 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   removeNSPrefix: true,
+  // Callbacks get a matcher instead of a freshly built path string: ~1.5x faster.
+  jPath: false,
   isArray: (name) => ARRAYS.has(name),
 });
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- parsed XML is untyped */
+// Text-only elements of primary.xml the generator never reads. Dropping them
+// before parsing roughly halves parse time (descriptions dominate real repos);
+// anything the pattern does not match is simply parsed as usual.
+const UNUSED = 'description|summary|packager|url|rpm:license|rpm:vendor|rpm:group|rpm:buildhost';
+const UNUSED_RE = new RegExp(`<(${UNUSED})>[^<]*</\\1>|<(?:${UNUSED})/>|<(?:time|rpm:header-range) [^>]*/>`, 'g');
+
+// Parsed XML is untyped; the accessors below tolerate missing parts.
 type Node = any;
 const text = (n: Node): string => (n === undefined || n === null ? '' : typeof n === 'object' ? String(n['#text'] ?? '') : String(n));
 const attr = (n: Node, name: string): string | undefined => (n && typeof n === 'object' ? n[`@_${name}`] : undefined);
@@ -124,7 +132,7 @@ export async function readRepo(repoPath: string): Promise<RepoMetadata> {
   const repomd = await readRepomd(repoPath);
   const primary = repomd.hrefs.get('primary');
   if (!primary) throw new GenerationError(`Repository ${repoPath} has no primary metadata in repomd.xml.`);
-  const doc = parse(await readMaybeCompressed(primary), primary);
+  const doc = parse((await readMaybeCompressed(primary)).replace(UNUSED_RE, ''), primary);
   const packages = (doc?.metadata?.package ?? [])
     .filter((p: Node) => (attr(p, 'type') ?? 'rpm') === 'rpm')
     .map((p: Node) => toRecord(repoPath, p));

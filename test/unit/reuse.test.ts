@@ -8,18 +8,17 @@ import { parseSettings } from '../../core/settings.js';
 const settings = parseSettings({});
 const t0 = new Date('2024-01-01T00:00:00Z');
 
+const request = (body: Record<string, unknown>) =>
+  parseNewComposeRequest({ source: { type: 'tag', source: 'f26', packages: ['a', 'b'] }, ...body }, settings);
+
 function input(body: Record<string, unknown> = {}): ReuseInput {
-  return {
-    ...parseNewComposeRequest({ source: { type: 'tag', source: 'f26', packages: ['a', 'b'] }, ...body }, settings),
-    source_revision: 'rev1',
-    id: 10,
-  };
+  return { ...request(body), source_revision: 'rev1', id: 10 };
 }
 
 function old(overrides: Partial<ComposeRecord> = {}, body: Record<string, unknown> = {}): ComposeRecord {
-  const { id: _id, ...rest } = input(body);
   return {
-    ...rest,
+    ...request(body),
+    source_revision: 'rev1',
     id: 5,
     owner: 'unknown',
     state: 2,
