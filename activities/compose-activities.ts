@@ -87,10 +87,8 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
             );
             return { kind: 'reuse', reusedId: reused.id } as const;
           }
-          await tx.query(
-            `UPDATE composes SET state = $2, state_reason = $3, time_started = now(), source_revision = $4 WHERE id = $1`,
-            [id, COMPOSE_STATES.generating, REASON_GENERATING, revision],
-          );
+          // Stays in `wait` until a generation slot takes it (num_concurrent_pungi), as in ODCS.
+          await tx.query('UPDATE composes SET source_revision = $2 WHERE id = $1', [id, revision]);
         }
         const plan: GenerateInput = {
           composeId: id,
@@ -129,6 +127,22 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
 
     async cancelCompose(id: number, user: string): Promise<Finished> {
       return activities.failCompose(id, reasonCanceled(user));
+    },
+
+    /** Cancels the compose only while it still waits; a generation slot may have taken it. */
+    async cancelIfWaiting(id: number, user: string): Promise<{ canceled: boolean; state: number }> {
+      const { rows } = await pool.query(
+        `UPDATE composes SET state = $2, state_reason = $3, time_done = now(),
+           time_to_expire = now() + make_interval(secs => seconds_to_live)
+         WHERE id = $1 AND state = $4 RETURNING state`,
+        [id, COMPOSE_STATES.failed, reasonCanceled(user), COMPOSE_STATES.wait],
+      );
+      if (rows[0]) return { canceled: true, state: rows[0].state };
+      return { canceled: false, state: (await mustGet(pool, id)).state };
+    },
+
+    async getFinished(id: number): Promise<Finished> {
+      return finishedOf(await mustGet(pool, id));
     },
 
     /** A reusing compose takes the state of the compose it reuses once that one has finished. */
@@ -231,10 +245,17 @@ async function findReusable(tx: pg.PoolClient, candidate: ComposeRecord): Promis
 }
 
 /** Generation runs on its own task queue; this wraps the generator with heartbeats and cancellation. */
-export function createGenerateActivities() {
+export function createGenerateActivities({ pool }: Pick<Deps, 'pool'>) {
   return {
     async generateCompose(plan: GenerateInput): Promise<GenerateResult> {
       const ctx = Context.current();
+      // Taking the slot moves the compose wait -> generating; a compose canceled meanwhile is not built.
+      const { rows } = await pool.query(
+        `UPDATE composes SET state = $2, state_reason = $3, time_started = coalesce(time_started, now())
+         WHERE id = $1 AND state IN ($2, $4) RETURNING id`,
+        [plan.composeId, COMPOSE_STATES.generating, REASON_GENERATING, COMPOSE_STATES.wait],
+      );
+      if (!rows[0]) throw ApplicationFailure.nonRetryable(`compose ${plan.composeId} is no longer waiting`, 'ComposeNotWaiting');
       try {
         return await generateCompose(plan, {
           heartbeat: (detail) => ctx.heartbeat(detail),

@@ -19,7 +19,7 @@ export interface WorkerDeps {
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
 
-export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
+export async function createWorkers(deps: WorkerDeps, queues: { generate?: boolean } = {}): Promise<Worker[]> {
   const { config, settings, pool, connection } = deps;
   const workflowSource = deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
   const main = await Worker.create({
@@ -30,11 +30,12 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
     activities: createComposeActivities({ pool, config, settings }),
     maxCachedWorkflows: 500,
   });
+  if (queues.generate === false) return [main];
   const generate = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.generateTaskQueue,
-    activities: createGenerateActivities(),
+    activities: createGenerateActivities({ pool }),
     maxConcurrentActivityTaskExecutions: settings.num_concurrent_pungi,
   });
   return [main, generate];

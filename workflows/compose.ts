@@ -4,6 +4,7 @@ import {
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -52,6 +53,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
   let reusedId: number | null = null;
   let wake = false; // set by updates and signals to re-evaluate the expiry timer
   let cancelRequestedBy: string | null = null;
+  let generation: CancellationScope | null = null;
 
   const setState = (next: number) => {
     state = next;
@@ -103,12 +105,28 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
 
   setHandler(
     deleteUpdate,
-    async ({ user }) => {
-      if (state === COMPOSE_STATES.wait) {
-        cancelRequestedBy = user;
-        wake = true;
-        await condition(() => state !== COMPOSE_STATES.wait);
-        return outcome(`Compose (id=${id}) has been canceled`);
+    async ({ user, isAdmin }) => {
+      if (state === COMPOSE_STATES.wait || state === COMPOSE_STATES.generating) {
+        // Only a compose no generation slot has taken yet can be canceled; the database decides the race.
+        if (state === COMPOSE_STATES.wait && !generation) {
+          cancelRequestedBy = user;
+          wake = true;
+          await condition(() => state !== COMPOSE_STATES.wait);
+          if ((state as number) === COMPOSE_STATES.failed) return outcome(`Compose (id=${id}) has been canceled`);
+        } else {
+          const result = await db.cancelIfWaiting(id, user);
+          if (result.canceled) {
+            cancelRequestedBy = user;
+            generation?.cancel();
+            await condition(() => state === COMPOSE_STATES.failed);
+            return outcome(`Compose (id=${id}) has been canceled`);
+          }
+        }
+        if (!isAdmin) throw ApplicationFailure.nonRetryable(`User ${user} is not in role admins.`, 'Forbidden');
+        throw ApplicationFailure.nonRetryable(
+          `Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'].`,
+          'BadRequest',
+        );
       }
       const result = await db.requestRemoval(id, user);
       expiresAt = Date.parse(result.timeToExpire);
@@ -117,7 +135,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     },
     {
       validator: ({ user, isAdmin }) => {
-        if (state === COMPOSE_STATES.wait) return; // the API checked owner-or-admin
+        if (state === COMPOSE_STATES.wait || state === COMPOSE_STATES.generating) return; // decided in the handler
         if (!isAdmin) throw ApplicationFailure.nonRetryable(`User ${user} is not in role admins.`, 'Forbidden');
         if (state !== COMPOSE_STATES.done && state !== COMPOSE_STATES.failed) {
           throw ApplicationFailure.nonRetryable(
@@ -178,6 +196,8 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
           await sleep(FOLLOW_POLL);
         }
       case 'generate': {
+        // ComposeState 'generating' from here on means "scheduled or running"; the row says
+        // `wait` until a generation slot (num_concurrent_pungi) takes it.
         setState(COMPOSE_STATES.generating);
         const gen = proxyActivities<GenerateActivities>({
           taskQueue: input.generateTaskQueue,
@@ -185,15 +205,23 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
           // Waiting for a generation slot counts too: ODCS fails composes stuck this long.
           scheduleToCloseTimeout: `${input.pungiTimeout * 2} seconds`,
           heartbeatTimeout: '30 seconds',
-          retry: { maximumAttempts: 5, initialInterval: '2 seconds', nonRetryableErrorTypes: ['GenerationError'] },
+          retry: {
+            maximumAttempts: 5,
+            initialInterval: '2 seconds',
+            nonRetryableErrorTypes: ['GenerationError', 'ComposeNotWaiting'],
+          },
         });
         try {
-          const result = await gen.generateCompose(plan.plan);
+          generation = new CancellationScope();
+          const result = await generation.run(() => gen.generateCompose(plan.plan));
           return db.completeCompose(id, result);
         } catch (err) {
+          if (cancelRequestedBy) return db.getFinished(id); // canceled while waiting for a slot
           const reason = failureReason(err, input.pungiTimeout);
           log.warn('generation failed', { composeId: id, reason });
           return db.failCompose(id, reason);
+        } finally {
+          generation = null;
         }
       }
     }

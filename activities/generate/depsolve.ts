@@ -95,7 +95,7 @@ class ArchSolver {
   readonly selected = new Set<PackageRecord>();
   private readonly queue: PackageRecord[] = [];
 
-  constructor(private readonly pool: Pool, private readonly arch: string) {
+  constructor(private readonly pool: Pool, arch: string) {
     const eligible = (p: PackageRecord) => p.arch === arch || p.arch === 'noarch';
     // One package per name per arch tree: highest EVR, arch-specific wins a tie.
     for (const p of pool.sources) {

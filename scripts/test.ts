@@ -1,0 +1,54 @@
+// `npm test`: starts a private PostgreSQL and Temporal dev server on free ports, runs every test
+// file with node's test runner (through tsx) against them, then stops both. Where a Docker engine
+// answers, ODCS_TEST_CONTAINERS=1 takes both from testcontainers instead (see test/harness).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestServices } from '../test/harness/services.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function findTests(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findTests(p));
+    else if (entry.name.endsWith('.test.ts')) out.push(p);
+  }
+  return out.sort();
+}
+
+async function main(): Promise<number> {
+  const only = process.argv.slice(2);
+  const files = only.length ? only.map((f) => path.resolve(f)) : findTests(path.join(root, 'test'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'odcs-flow-test-'));
+  fs.chmodSync(tmp, 0o755);
+  const started = Date.now();
+  const services = await startTestServices(tmp);
+  process.stderr.write(`[test] ${services.kind}: PostgreSQL ${services.databaseUrl}, Temporal ${services.temporalAddress} (${Date.now() - started} ms)\n`);
+  const stop = async () => {
+    await services.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => void stop().then(() => process.exit(130)));
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+      cwd: root,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        ODCS_TEST_DATABASE_URL: services.databaseUrl,
+        ODCS_TEST_TEMPORAL_ADDRESS: services.temporalAddress,
+        ODCS_TEST_TMP: tmp,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      },
+    });
+    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  } finally {
+    await stop();
+  }
+}
+
+process.exitCode = await main();
