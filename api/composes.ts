@@ -133,6 +133,11 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     const row = await getCompose(pool, id);
     if (!row) throw new NotFoundError('No such compose found.');
     const admin = isAdmin(user, settings);
+    if (row.state === COMPOSE_STATES.removed) {
+      // Its workflow has ended; answer as ODCS does without asking it.
+      if (!admin) throw new ForbiddenError(`User ${user.name} is not in role admins.`);
+      throw new BadRequestError(`Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'].`);
+    }
     if (row.state === COMPOSE_STATES.wait && !admin && row.owner !== user.name) {
       // ODCS's literal text, placeholder included.
       throw new ForbiddenError("Compose (id=%s) can not be canceled, it's owned by someone else.");

@@ -79,7 +79,7 @@ export interface Stack {
   pool: pg.Pool;
   temporal: TemporalGateway;
   dataDir: string;
-  startWorkers(): Promise<void>;
+  startWorkers(queues?: { generate?: boolean }): Promise<void>;
   stopWorkers(): Promise<void>;
   /** A worker in a separate process (for kill tests). */
   spawnWorker(): ChildProcess;
@@ -136,8 +136,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     pool,
     temporal,
     dataDir,
-    async startWorkers() {
-      workers = await createWorkers({ config, settings, pool, connection, workflowBundle: await workflowBundle() });
+    async startWorkers(queues = {}) {
+      workers = await createWorkers({ config, settings, pool, connection, workflowBundle: await workflowBundle() }, queues);
       running = Promise.all(workers.map((w) => w.run()));
     },
     async stopWorkers() {

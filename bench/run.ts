@@ -1,0 +1,95 @@
+// `npm run bench [-- --only generation|post|expiry[,...]]`: runs the benchmarks and prints, for each,
+// its figures and their ratio to a baseline measured in the same run (machines are noisy: compare
+// ratios between runs, never absolute times). Progress goes to stderr, results to stdout.
+//
+// post and expiry need PostgreSQL and Temporal: this starts a private pair on free ports (as
+// `npm test` does, see test/harness/services.ts; `node scripts/bootstrap.mjs` must have run) and
+// stops it at the end. generation needs only rpmbuild and createrepo_c.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestServices, type TestServices } from '../test/harness/services.js';
+import { heading, machineLine, progress } from './lib.js';
+
+const ALL = ['generation', 'post', 'expiry'] as const;
+type BenchName = (typeof ALL)[number];
+
+const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-tmp]
+
+  generation  generateCompose of 100 and 1000 packages vs createrepo_c alone
+              BENCH_GEN_SIZES=100,1000  BENCH_GEN_REPEAT=5
+  post        POST /api/1/composes/ throughput vs INSERT + StartWorkflowExecution done directly
+              BENCH_POST_TOTAL=300  BENCH_POST_CONCURRENCY=8  BENCH_POST_WARMUP=20
+  expiry      expiry lag of composes vs a bare Temporal timer for the same deadlines
+              BENCH_EXPIRY_COMPOSES=500  BENCH_EXPIRY_TTL_MIN=20  BENCH_EXPIRY_TTL_MAX=60
+              BENCH_EXPIRY_CONCURRENCY=8  BENCH_EXPIRY_PUNGI=2  BENCH_EXPIRY_TIMER_LEAD=5`;
+
+function parseArgs(argv: string[]): { only: BenchName[]; keepTmp: boolean } {
+  let only: BenchName[] = [...ALL];
+  let keepTmp = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (a === '--keep-tmp') {
+      keepTmp = true;
+    } else if (a === '--only' || a.startsWith('--only=')) {
+      const value = a === '--only' ? argv[++i] : a.slice('--only='.length);
+      if (!value) throw new Error(`--only needs a value: ${ALL.join('|')}`);
+      const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = names.filter((n) => !(ALL as readonly string[]).includes(n));
+      if (bad.length) throw new Error(`unknown benchmark ${bad.join(', ')}; expected ${ALL.join('|')}`);
+      only = ALL.filter((n) => names.includes(n));
+    } else {
+      throw new Error(`unknown argument ${a}\n${USAGE}`);
+    }
+  }
+  return { only, keepTmp };
+}
+
+async function main(): Promise<void> {
+  const { only, keepTmp } = parseArgs(process.argv.slice(2));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'odcs-flow-bench-'));
+  fs.chmodSync(tmp, 0o755);
+  let services: TestServices | null = null;
+  const cleanup = async () => {
+    if (services) await services.stop();
+    services = null;
+    if (!keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+  console.log(`odcs-flow benchmarks: ${only.join(', ')}`);
+  console.log(`machine: ${machineLine()}`);
+  try {
+    if (only.includes('post') || only.includes('expiry')) {
+      const t0 = Date.now();
+      services = await startTestServices(tmp);
+      process.env.ODCS_TEST_DATABASE_URL = services.databaseUrl;
+      process.env.ODCS_TEST_TEMPORAL_ADDRESS = services.temporalAddress;
+      process.env.ODCS_TEST_TMP = tmp;
+      process.env.LOG_LEVEL ??= 'warn';
+      progress(`services (${services.kind}) up in ${Date.now() - t0} ms: PostgreSQL ${services.databaseUrl}, Temporal ${services.temporalAddress}`);
+    }
+    for (const name of only) {
+      const t0 = Date.now();
+      // Loaded on demand, so `--only generation` does not load the Temporal worker at all.
+      if (name === 'generation') await (await import('./generation.js')).runGenerationBench({ tmp });
+      if (name === 'post') await (await import('./post-throughput.js')).runPostThroughputBench();
+      if (name === 'expiry') await (await import('./expiry-lag.js')).runExpiryLagBench();
+      progress(`${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    await cleanup();
+  }
+  heading('done');
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(`[bench] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
