@@ -244,8 +244,16 @@ async function findReusable(tx: pg.PoolClient, candidate: ComposeRecord): Promis
   return findReusableCompose(candidate, rows);
 }
 
+async function pauseHeartbeating(ms: number, beat: () => void): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    beat();
+    await new Promise((r) => setTimeout(r, Math.min(500, until - Date.now())));
+  }
+}
+
 /** Generation runs on its own task queue; this wraps the generator with heartbeats and cancellation. */
-export function createGenerateActivities({ pool }: Pick<Deps, 'pool'>) {
+export function createGenerateActivities({ pool, testPauseMs = 0 }: Pick<Deps, 'pool'> & { testPauseMs?: number }) {
   return {
     async generateCompose(plan: GenerateInput): Promise<GenerateResult> {
       const ctx = Context.current();
@@ -259,6 +267,8 @@ export function createGenerateActivities({ pool }: Pick<Deps, 'pool'>) {
       try {
         return await generateCompose(plan, {
           heartbeat: (detail) => ctx.heartbeat(detail),
+          // Fault injection for the durability tests: a pause mid-generation, heartbeating.
+          checkpoint: testPauseMs ? () => pauseHeartbeating(testPauseMs, () => ctx.heartbeat('paused')) : undefined,
           signal: ctx.cancellationSignal,
         });
       } catch (err) {

@@ -133,7 +133,9 @@ export function composeFileRoutes(composeRoot: string) {
     const stream = Readable.toWeb(fs.createReadStream(real, { start, end })) as ReadableStream;
     return c.body(stream, status, headers);
   };
-  app.get('/composes', (c) => c.redirect('/composes/', 301));
+  // The app is not strict about trailing slashes, so '/composes/' lands here too: serve the root
+  // listing then, and redirect only the slashless form (redirecting both looped forever).
+  app.get('/composes', (c) => (new URL(c.req.url).pathname === '/composes' ? c.redirect('/composes/', 301) : serve(c)));
   app.get('/composes/*', serve);
   return app;
 }

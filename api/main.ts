@@ -14,8 +14,8 @@ async function main() {
   if (!config.databaseUrl) throw new ConfigError('invalid configuration: DATABASE_URL is required by the API process');
   const settings = loadSettings(config);
   assertSupportedAuthBackend(settings);
-  if (settings.auth_backend === 'noauth' && !isLoopback(config.host)) {
-    throw new ConfigError(`invalid configuration: HOST=${config.host}: auth_backend "noauth" listens on loopback only`);
+  if (settings.auth_backend === 'noauth' && !isLoopback(config.host) && !config.noauthAllowPublic) {
+    throw new ConfigError(`invalid configuration: HOST=${config.host}: auth_backend "noauth" listens on loopback only (set NOAUTH_ALLOW_PUBLIC=true to force)`);
   }
   const pool = createPool(config.databaseUrl, config.dbPoolSize);
   const temporal = createTemporalGateway(config.temporalAddress, config.temporalNamespace);

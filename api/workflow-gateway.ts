@@ -19,6 +19,7 @@ export function workflowStartOptions(c: ComposeRecord, config: AppConfig, settin
     composeId: c.id,
     pungiTimeout: settings.pungi_timeout,
     generateTaskQueue: config.generateTaskQueue,
+    heartbeatTimeout: config.generateHeartbeatTimeout,
   };
   return {
     workflowId: composeWorkflowId(c.id),

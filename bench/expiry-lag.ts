@@ -3,7 +3,7 @@
 // timer for the same deadlines measured at the same time.
 //
 // Composes: N tag composes of a 3-package chain (flag no_reuse, so each is generated and expired
-// on its own), seconds_to_live spread evenly from TTL_MIN to TTL_MAX. time_to_expire is set when a
+// on its own), seconds_to_live spread evenly from TTL_MAX down to TTL_MIN in creation order. time_to_expire is set when a
 // compose finishes (completion + ttl), so a poller reads each finished compose's time_to_expire
 // and at once starts a bench timer workflow (bench/timer-workflow.ts, own bundle, worker and task
 // queue) whose deadline is exactly that instant. Both populations thus wake at the same 500
@@ -103,7 +103,11 @@ export async function runExpiryLagBench(): Promise<void> {
 
     const t0 = Date.now();
     progress(`expiry: creating ${n} composes through the API (seconds_to_live ${ttlMin}..${ttlMax})`);
-    const ttls = Array.from({ length: n }, (_, i) => (n === 1 ? ttlMin : Math.round(ttlMin + ((ttlMax - ttlMin) * i) / (n - 1))));
+    // Longest-lived first. time_to_expire = done + ttl, and composes finish in about the order
+    // they were sent (over G seconds of generation), so with ttl falling as done rises the deadlines
+    // land within about |G - (TTL_MAX - TTL_MIN)| seconds of each other; ascending ttls would
+    // spread them over G + (TTL_MAX - TTL_MIN) (two minutes on a 2-core machine).
+    const ttls = Array.from({ length: n }, (_, i) => (n === 1 ? ttlMax : Math.round(ttlMax - ((ttlMax - ttlMin) * i) / (n - 1))));
     await pool(ttls, concurrency, async (ttl) => {
       const res = await http(stack, 'POST', '/api/1/composes/', {
         source: { type: 'tag', source: 'bench', packages: ['bench-0000'] },

@@ -115,8 +115,14 @@ export function secondsToLive(data: JsonObject, settings: OdcsSettings): number 
   if (!pyTruthy(value)) return settings.seconds_to_live;
   const n = pyInt(value);
   if (n === null) throw new ValueError(`Invalid seconds_to_live specified in request: ${pyRepr(data)}`);
-  return clampTtl(n, settings);
+  const ttl = clampTtl(n, settings);
+  // Negative TTLs pass (as in ODCS), but one beyond the 32-bit column cannot be stored or added to
+  // a date (ODCS crashed with OverflowError there): refuse it like an unparsable value.
+  if (ttl < MIN_TTL) throw new ValueError(`Invalid seconds_to_live specified in request: ${pyRepr(data)}`);
+  return ttl;
 }
+
+const MIN_TTL = -(2 ** 31);
 
 // ---------------------------------------------------------------------------------------------
 // POST body
@@ -127,6 +133,9 @@ export function joinedList(obj: JsonObject, key: string): string | null {
   const v = obj[key];
   if (!Array.isArray(v)) throw new ValueError(`${key} should be a list`);
   if (!v.every((item) => typeof item === 'string')) throw new ValueError(`${key} should be a list of strings`);
+  // `packages` items skip the character whitelist; PostgreSQL text cannot hold NUL (psycopg2's
+  // ValueError under ODCS, hence a 400 with its text).
+  if (v.some((item) => item.includes('\0'))) throw new ValueError('A string literal cannot contain NUL (0x00) characters.');
   return v.join(' ');
 }
 
@@ -140,7 +149,10 @@ function namesList(obj: JsonObject, key: string): unknown[] {
 function optionalInt(obj: JsonObject, key: string): number | null {
   const v = obj[key];
   if (v === undefined || v === null) return null;
-  return typeof v === 'boolean' ? Number(v) : (v as number); // already checked by validateJsonData
+  const n = typeof v === 'boolean' ? Number(v) : (v as number); // already checked by validateJsonData
+  // The columns are bigint: a larger number would make the INSERT fail (a 500).
+  if (Math.abs(n) >= 2 ** 63) throw new ValueError(`${key} is out of range`);
+  return n;
 }
 
 function optionalString(obj: JsonObject, key: string): string | null {

@@ -29,6 +29,9 @@ function schema(cwd: string) {
       BODY_LIMIT: positiveInt.default(1024 * 1024),
       LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       DB_POOL_SIZE: positiveInt.default(10),
+      GENERATE_HEARTBEAT_TIMEOUT: positiveInt.default(30),
+      GENERATE_TEST_PAUSE_MS: z.coerce.number().int().min(0).default(0),
+      NOAUTH_ALLOW_PUBLIC: z.enum(['true', 'false', '1', '0']).default('false'),
     })
     .transform((env) => {
       const dataDir = path.resolve(cwd, env.DATA_DIR);
@@ -55,6 +58,9 @@ function schema(cwd: string) {
         bodyLimit: env.BODY_LIMIT,
         logLevel: env.LOG_LEVEL,
         dbPoolSize: env.DB_POOL_SIZE,
+        generateHeartbeatTimeout: env.GENERATE_HEARTBEAT_TIMEOUT,
+        generateTestPauseMs: env.GENERATE_TEST_PAUSE_MS,
+        noauthAllowPublic: env.NOAUTH_ALLOW_PUBLIC === 'true' || env.NOAUTH_ALLOW_PUBLIC === '1',
       };
     });
 }
@@ -93,5 +99,8 @@ export const CONFIG_DOC: Array<[string, string, string]> = [
   ['BODY_LIMIT', '1048576', 'largest accepted request body, bytes'],
   ['LOG_LEVEL', 'info', 'pino log level'],
   ['DB_POOL_SIZE', '10', 'PostgreSQL connections per process'],
+  ['GENERATE_HEARTBEAT_TIMEOUT', '30', 'seconds without a heartbeat before a generation is retried on another worker'],
+  ['GENERATE_TEST_PAUSE_MS', '0', 'tests only: pause each generation mid-way, to kill a worker during it'],
+  ['NOAUTH_ALLOW_PUBLIC', 'false', 'let auth_backend "noauth" listen on a non-loopback HOST (containers)'],
   ['TEMPORAL_CLI', '~/.cache/odcs-flow/temporal-cli-1.5.1/temporal', 'Temporal CLI used by npm start and tests'],
 ];

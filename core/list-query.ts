@@ -50,10 +50,27 @@ function intArg(query: Record<string, string>, key: string, fallback: number): n
   return Number(raw.trim());
 }
 
+/** Bounds of the integer columns the filters compare with (smallint, bigint as far as JS is exact). */
+const INT_FILTER_RANGE: Record<string, [number, number]> = {
+  source_type: [-32768, 32767],
+  koji_task_id: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
 function intFilter(key: string, raw: string): number {
   if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw new ValueError(`Invalid ${key} ${pyRepr(raw)}, an integer is expected.`);
-  return Number(raw.trim());
+  const n = Number(raw.trim());
+  const [min, max] = INT_FILTER_RANGE[key] ?? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+  if (n < min || n > max) throw new ValueError(`Invalid ${key} ${pyRepr(raw)}, the integer is out of range.`);
+  return n;
 }
+
+/** PostgreSQL text cannot hold NUL; ODCS (psycopg2) refused such a value with this ValueError. */
+function assertNoNul(value: string): void {
+  if (value.includes('\0')) throw new ValueError('A string literal cannot contain NUL (0x00) characters.');
+}
+
+/** Pages past this are past the end of any table, and keep OFFSET within bigint. */
+const MAX_PAGE = 2 ** 31 - 1;
 
 function parseOrderBy(raw: string | undefined): ListQuery['orderBy'] {
   let key = raw ?? '-id';
@@ -76,7 +93,10 @@ export function parseListQuery(query: Record<string, string>): ListQuery {
 
   for (const key of ['owner', 'source', 'pungi_compose_id', 'compose_type', 'label'] as const) {
     const v = present(key);
-    if (v !== undefined) filters[key] = v;
+    if (v !== undefined) {
+      assertNoNul(v);
+      filters[key] = v;
+    }
   }
   const state = present('state');
   if (state !== undefined) {
@@ -94,7 +114,7 @@ export function parseListQuery(query: Record<string, string>): ListQuery {
   if (kojiTaskId !== undefined) filters.koji_task_id = intFilter('koji_task_id', kojiTaskId);
 
   const orderBy = parseOrderBy(query.order_by);
-  const page = Math.max(1, intArg(query, 'page', 1));
+  const page = Math.min(MAX_PAGE, Math.max(1, intArg(query, 'page', 1)));
   let perPage = intArg(query, 'per_page', DEFAULT_PER_PAGE);
   if (perPage < 0) perPage = NEGATIVE_PER_PAGE;
   perPage = Math.min(perPage, MAX_PER_PAGE);

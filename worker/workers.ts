@@ -35,7 +35,7 @@ export async function createWorkers(deps: WorkerDeps, queues: { generate?: boole
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.generateTaskQueue,
-    activities: createGenerateActivities({ pool }),
+    activities: createGenerateActivities({ pool, testPauseMs: config.generateTestPauseMs }),
     maxConcurrentActivityTaskExecutions: settings.num_concurrent_pungi,
   });
   return [main, generate];

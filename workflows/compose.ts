@@ -34,6 +34,8 @@ export interface ComposeWorkflowInput {
   /** Generation longer than this (seconds) is killed; waiting and generating together may take twice it. */
   pungiTimeout: number;
   generateTaskQueue: string;
+  /** Seconds without a heartbeat before a generation is retried elsewhere (a killed worker). */
+  heartbeatTimeout?: number;
   /** Set when continuing as new: the compose is already finished and only its expiry is pending. */
   resume?: { state: number; timeToExpire: string };
 }
@@ -204,7 +206,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
           startToCloseTimeout: `${input.pungiTimeout} seconds`,
           // Waiting for a generation slot counts too: ODCS fails composes stuck this long.
           scheduleToCloseTimeout: `${input.pungiTimeout * 2} seconds`,
-          heartbeatTimeout: '30 seconds',
+          heartbeatTimeout: `${input.heartbeatTimeout ?? 30} seconds`,
           retry: {
             maximumAttempts: 5,
             initialInterval: '2 seconds',

@@ -46,6 +46,8 @@ export interface GenerateResult {
 
 export interface GenerateHooks {
   heartbeat?: (detail: string) => void;
+  /** Awaited once the metadata is loaded, inside the temp dir's life (fault-injection point for tests). */
+  checkpoint?: () => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -130,6 +132,7 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   for (const r of sources) log.info(`Source repo ${r.path}: ${r.packages.length} packages (revision ${r.revision})`);
   for (const r of lookaside) log.info(`Lookaside repo ${r.path}: ${r.packages.length} packages (revision ${r.revision})`);
   beat('repository metadata loaded');
+  await hooks.checkpoint?.();
   signal?.throwIfAborted();
 
   const pool = buildPool(sources.map((r) => r.packages), lookaside.map((r) => r.packages));

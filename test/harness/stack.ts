@@ -82,7 +82,7 @@ export interface Stack {
   startWorkers(queues?: { generate?: boolean }): Promise<void>;
   stopWorkers(): Promise<void>;
   /** A worker in a separate process (for kill tests). */
-  spawnWorker(): ChildProcess;
+  spawnWorker(extraEnv?: Record<string, string>): ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -146,10 +146,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       workers = [];
       running = null;
     },
-    spawnWorker() {
+    spawnWorker(extraEnv = {}) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
         cwd: ROOT,
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...env, ...extraEnv },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.add(child);
