@@ -1,6 +1,6 @@
 // The API's Temporal client. Connects lazily, so the API starts (and /healthz answers) while
 // Temporal is still down, and reconnects by itself when it returns.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 
 export interface TemporalGateway {
   client: Client;
@@ -9,7 +9,13 @@ export interface TemporalGateway {
 }
 
 export function createTemporalGateway(address: string, namespace: string): TemporalGateway {
-  const connection = Connection.lazy({ address, connectTimeout: 3_000 });
+  const connection = Connection.lazy({
+    address,
+    connectTimeout: 3_000,
+    // A request is waiting on the other end: retry an unavailable Temporal for a few seconds,
+    // not the SDK's default of half a minute, then answer 503.
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4, maxIntervalMs: () => 1_000 }))],
+  });
   const client = new Client({ connection, namespace });
   return { client, connection, close: () => connection.close() };
 }

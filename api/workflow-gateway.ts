@@ -14,6 +14,19 @@ import type { TemporalGateway } from './temporal-client.js';
 
 const SOURCE_TYPE_NAMES = Object.fromEntries(Object.entries(SOURCE_TYPES).map(([k, v]) => [v, k]));
 
+/**
+ * At most `bytes` UTF-8 bytes of `s`, never splitting a character. Temporal limits a search
+ * attribute value by bytes (2 KiB by default), and a source of non-ASCII letters passes ODCS's
+ * whitelist: cutting by UTF-16 units let such a source fail the workflow start (a 500).
+ */
+export function truncateUtf8(s: string, bytes: number): string {
+  const buf = Buffer.from(s, 'utf8');
+  if (buf.length <= bytes) return s;
+  let end = bytes;
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--; // back to the start of a character
+  return buf.subarray(0, end).toString('utf8');
+}
+
 export function workflowStartOptions(c: ComposeRecord, config: AppConfig, settings: OdcsSettings) {
   const input: ComposeWorkflowInput = {
     composeId: c.id,
@@ -31,9 +44,9 @@ export function workflowStartOptions(c: ComposeRecord, config: AppConfig, settin
       { key: ComposeState, value: stateName(c.state) },
       { key: ComposeOwner, value: c.owner },
       { key: ComposeSourceType, value: SOURCE_TYPE_NAMES[c.source_type] ?? String(c.source_type) },
-      { key: ComposeSource, value: c.source.slice(0, 1000) },
+      { key: ComposeSource, value: truncateUtf8(c.source, 1000) },
     ],
-    memo: { summary: `compose ${c.id}: ${SOURCE_TYPE_NAMES[c.source_type]} ${c.source}`.slice(0, 500), owner: c.owner },
+    memo: { summary: truncateUtf8(`compose ${c.id}: ${SOURCE_TYPE_NAMES[c.source_type]} ${c.source}`, 500), owner: c.owner },
   };
 }
 

@@ -77,9 +77,10 @@ export async function runExpiryLagBench(): Promise<void> {
   let polling = true;
   const timersStarted = new Set<number>();
   let lateStarts = 0;
-  try {
-    // Starts one timer per finished compose, its deadline the compose's time_to_expire.
-    const poller = (async () => {
+  let pollerError: unknown = null;
+  // Starts one timer per finished compose, its deadline the compose's time_to_expire.
+  const poller = (async () => {
+    try {
       while (polling) {
         const { rows } = await stack.pool.query<{ id: number; expire_ms: number }>(
           `SELECT id, (extract(epoch FROM time_to_expire) * 1000)::float8 AS expire_ms FROM composes
@@ -99,8 +100,12 @@ export async function runExpiryLagBench(): Promise<void> {
         });
         await sleep(250);
       }
-    })();
-
+    } catch (err) {
+      pollerError = err;
+      polling = false;
+    }
+  })();
+  try {
     const t0 = Date.now();
     progress(`expiry: creating ${n} composes through the API (seconds_to_live ${ttlMin}..${ttlMax})`);
     // Longest-lived first. time_to_expire = done + ttl, and composes finish in about the order
@@ -128,6 +133,7 @@ export async function runExpiryLagBench(): Promise<void> {
       const finished = count(COMPOSE_STATES.done) + count(COMPOSE_STATES.failed) + count(COMPOSE_STATES.removed);
       if (allDoneAt === null && finished === n) allDoneAt = Date.now();
       if (count(COMPOSE_STATES.removed) === n && wakes.size === n) break;
+      if (pollerError) throw pollerError;
       if (Date.now() > giveUp) {
         progress(`expiry: gave up after ${timeoutS} s (BENCH_EXPIRY_TIMEOUT)`);
         break;
@@ -141,6 +147,7 @@ export async function runExpiryLagBench(): Promise<void> {
     }
     polling = false;
     await poller;
+    if (pollerError) throw pollerError;
 
     const { rows } = await stack.pool.query<{ id: number; state: number; lag_ms: number | null; gen_ms: number | null }>(
       `SELECT id, state,
@@ -149,7 +156,8 @@ export async function runExpiryLagBench(): Promise<void> {
          FROM composes`,
     );
     const removed = rows.filter((r) => r.lag_ms !== null);
-    const failed = await stack.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM composes WHERE state_reason LIKE 'Error%'`);
+    // completeCompose sets pungi_compose_id; a compose without one failed to generate.
+    const failed = await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM composes WHERE pungi_compose_id IS NULL');
     const composeLags: Lags = { label: 'compose: time_removed - time_to_expire', values: removed.map((r) => r.lag_ms!) };
     const w = [...wakes.values()];
     const timerLags: Lags = { label: 'bare timer: workflow clock after sleep - deadline', values: w.map((x) => x.workflowWake - x.deadline) };
@@ -175,6 +183,7 @@ export async function runExpiryLagBench(): Promise<void> {
     if (lateStarts) console.log(`  note: ${lateStarts} timer workflows were started after their deadline (their lag is overstated).`);
   } finally {
     polling = false;
+    await poller;
     timerWorker.shutdown();
     await timerRun.catch(() => undefined);
     await connection.close();

@@ -19,8 +19,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const prettify = prettyFactory({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' });
 const say = (msg: string) => process.stdout.write(`[start] ${msg}\n`);
 
-const POSTGRES_PORT = Number(process.env.ODCS_POSTGRES_PORT ?? 5432);
-const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+// Ports of the local servers `npm start` runs itself (not used when DATABASE_URL / TEMPORAL_ADDRESS are set).
+const POSTGRES_PORT = Number(process.env.ODCS_POSTGRES_PORT || 5432);
+const TEMPORAL_PORT = Number(process.env.ODCS_TEMPORAL_PORT || 7233);
+const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT || 8233);
 
 interface Child {
   name: string;
@@ -61,9 +63,8 @@ class Supervisor {
       say(`Temporal: using TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS}`);
     } else {
       say('starting the Temporal dev server');
-      const [, port] = this.config.temporalAddress.split(':');
       this.temporal = await startLocalTemporal({
-        port: Number(port),
+        port: TEMPORAL_PORT,
         uiPort: TEMPORAL_UI_PORT,
         dbFile: path.join(this.config.dataDir, 'temporal', 'temporal.db'),
         pidFile: path.join(this.runDir, 'temporal.pid'),
@@ -85,6 +86,7 @@ class Supervisor {
     say(`  API docs     http://${host}:${this.config.port}/api/1/`);
     say(`  composes     ${this.config.targetDirUrl}/`);
     say(`  Temporal UI  ${this.temporal?.uiUrl ?? this.config.temporalUiUrl}`);
+    say(`  logs         ${path.join(this.config.dataDir, 'temporal', 'server.log')} (Temporal)`);
     say('Ctrl-C stops everything.');
   }
 

@@ -302,6 +302,7 @@ before(async () => {
     settings: { tags: { fz: { repos: [path.join(repos, 'fz')] } } },
   });
   base = new URL(stack.baseUrl);
+  fs.symlinkSync('/etc', path.join(repos, 'outside-link'));
   // Things outside the compose root that no /composes/ URL may ever reach.
   const composeRoot = stack.config.composeRoot;
   outsideDir = path.join(stack.dataDir, 'outside');
@@ -342,6 +343,59 @@ const INSIDE_OK = ['/composes/odcs-fuzz/inner/ok.txt', '/composes/odcs-fuzz/inne
 
 type Check = (res: RawResponse) => string | null;
 
+/** Bodies sent every run, whatever the seed: the edges most likely to reach the database or Temporal. */
+function targetedBodies(repoRoot: string): unknown[] {
+  const tag = (extra: Record<string, unknown> = {}, source: Record<string, unknown> = {}) => ({
+    source: { type: 'tag', source: 'fz', packages: ['fz-lonely'], ...source },
+    ...extra,
+  });
+  const bodies: unknown[] = [];
+  for (const ttl of [-1e20, 1e20, -(2 ** 31), -(2 ** 31) - 1, 2 ** 31, 1e308, -1e308, -0.5, 0.5, '600s', '-5', ' 12 ', '1e3', '99999999999999999999', '-99999999999999999999', true, false, [], {}, null, 'abc']) {
+    bodies.push(tag({ seconds_to_live: ttl }), tag({ 'seconds-to-live': ttl }));
+  }
+  for (const n of [1e20, -1e20, 2 ** 63, -(2 ** 63), 2 ** 53 + 1, 2 ** 62, 1.5, -1, 0]) {
+    bodies.push(tag({}, { koji_event: n }), tag({}, { base_module_br_stream_version_lte: n, base_module_br_stream_version_gte: n }));
+  }
+  for (const pkg of ['a\u0000b', '\u0000', '\ud800', '\udfff x', 'x'.repeat(3500), 'あ'.repeat(1100), '😀', ' ', '', '../../etc/passwd', '-rf', '$(id)']) {
+    bodies.push(tag({}, { packages: [pkg] }));
+  }
+  for (const source of ['あ'.repeat(1300), '𝐀'.repeat(900), 'é'.repeat(2000), 'a'.repeat(4000), 'fz '.repeat(1300), 'fz\tfz', 'fz\u0000']) {
+    bodies.push({ source: { type: 'tag', source } }, { source: { type: 'build', source: '', builds: [source] } });
+  }
+  for (const label of ['あ'.repeat(1300), 'a'.repeat(3900), '']) bodies.push(tag({ label }));
+  for (const type of ['module', 'raw_config', 'pulp', 'pungi_compose', 'build', 'repo', 'nope', 'TAG', 'constructor', '__proto__']) {
+    bodies.push({ source: { type, source: type === 'module' ? 'a:b' : type === 'raw_config' ? 'a#b' : 'fz' } });
+  }
+  for (const repo of [repoRoot, `${repoRoot}/fz`, `${repoRoot}/nope`, `${repoRoot}/../..`, `${repoRoot}/outside-link`, 'relative/path', '/', '/etc', `${repoRoot}/fz ${repoRoot}/fz`]) {
+    bodies.push({ source: { type: 'repo', source: repo } });
+  }
+  bodies.push(
+    tag({ lookaside_repos: ['/etc'] }),
+    tag({ lookaside_repos: [`${repoRoot}/fz`] }),
+    tag({ arches: ['sparc'] }),
+    tag({ arches: [] }),
+    tag({ arches: ['x86_64', 'x86_64'] }),
+    tag({ flags: ['no_flags'] }),
+    tag({ flags: ['bogus'] }),
+    tag({ results: ['boot.iso', 'iso', 'ostree'] }),
+    tag({ results: ['constructor'] }),
+    tag({ multilib_method: ['runtime', 'devel', 'all', 'none'] }),
+    tag({ multilib_method: ['toString'] }),
+    tag({ target_dir: 'constructor' }),
+    tag({ target_dir: 'default' }),
+    tag({ compose_type: 'production' }),
+    tag({ respin_of: 'x'.repeat(3000) }),
+    tag({ parent_pungi_compose_ids: ['a', 'b'] }),
+    tag({}, { module_defaults_url: 'http://x', module_defaults_commit: 'abc' }),
+    tag({}, { module_defaults_url: 'http://x' }),
+    tag({}, { sigkeys: ['', 'ABC'] }),
+    tag({}, { __proto__: { type: 'module' } } as Record<string, unknown>),
+    JSON.parse('{"__proto__": {"source": {"type": "tag", "source": "fz"}}}'),
+    JSON.parse('{"source": {"type": "tag", "source": "fz", "__proto__": {"packages": ["x"]}}}'),
+  );
+  return bodies;
+}
+
 describe(`API fuzz (seed ${SEED})`, () => {
   test(`${REQUESTS} random requests: no 5xx, ODCS error bodies, no escape, no half-written compose`, async () => {
     process.stderr.write(`[fuzz] seed ${SEED} (rerun with FUZZ_SEED=${SEED}), ${REQUESTS} requests\n`);
@@ -349,6 +403,7 @@ describe(`API fuzz (seed ${SEED})`, () => {
     const created: number[] = [];
     const problems: string[] = [];
     const tally = new Map<number, number>();
+    const timing = new Map<string, [number, number, number]>(); // what -> [count, total ms, max ms]
     const started = Date.now();
 
     /** The common contract: never 5xx; every 4xx/405/413 is ODCS's error body with the same status. */
@@ -373,8 +428,11 @@ describe(`API fuzz (seed ${SEED})`, () => {
       extra: { allowed?: number[]; check?: Check; chunked?: boolean; headers?: Record<string, string> } = {},
     ): Promise<RawResponse | null> {
       let res: RawResponse;
+      const t0 = Date.now();
       try {
         res = await raw(base, method, urlPath, body, { chunked: extra.chunked, headers: extra.headers });
+        const t = timing.get(what) ?? [0, 0, 0];
+        timing.set(what, [t[0] + 1, t[1] + Date.now() - t0, Math.max(t[2], Date.now() - t0)]);
       } catch (err) {
         problems.push(`${what}: ${method} ${urlPath.slice(0, 120)}: transport error ${(err as Error).message}`);
         return null;
@@ -399,12 +457,22 @@ describe(`API fuzz (seed ${SEED})`, () => {
       created.push(b.id);
       return ['wait', 'generating', 'done', 'failed'].includes(String(b.state_name)) ? null : `new compose in state ${String(b.state_name)}`;
     };
-    const someId = () => (created.length && r.bool(0.7) ? String(created[r.int(created.length)]) : r.pick(GARBAGE_IDS));
+    const someId = () => (created.length && r.bool(0.4) ? String(created[r.int(created.length)]) : r.pick(GARBAGE_IDS));
     const bodyOf = (b: unknown): string | Buffer => {
       if (b && typeof b === 'object' && 'raw' in b) return (b as { raw: string }).raw;
       if (b && typeof b === 'object' && 'bytes' in b) return (b as { bytes: Buffer }).bytes;
       return JSON.stringify(b);
     };
+
+    const repoRoot = stack.config.repoRoots[0];
+    for (const b of targetedBodies(repoRoot)) {
+      await send('targeted POST', 'POST', '/api/1/composes/', JSON.stringify(b), { allowed: [200, 400, 403], check: recordCreated });
+    }
+    if (created.length) {
+      for (const b of [{ 'seconds-to-live': -1e20 }, { seconds_to_live: 2 ** 31 }, { label: 'あ'.repeat(1300) }, { sigkeys: ['a\u0000'] }, { source: { builds: ['x'], modules: ['a:b'] } }, { sigkeys: 'abc' }, { source: [] }]) {
+        await send('targeted PATCH', 'PATCH', `/api/1/composes/${created[0]}`, JSON.stringify(b), { allowed: [200, 400, 403, 404] });
+      }
+    }
 
     let sent = 0;
     for (; sent < REQUESTS && Date.now() - started < TIME_BUDGET_MS; sent++) {
@@ -485,6 +553,9 @@ describe(`API fuzz (seed ${SEED})`, () => {
       }
     }
     const elapsed = Date.now() - started;
+    if (process.env.FUZZ_TIMING) {
+      for (const [what, [n, ms, max]] of [...timing].sort((a, b) => b[1][1] - a[1][1])) process.stderr.write(`[fuzz]   ${what}: ${n} requests, ${ms} ms, slowest ${max} ms\n`);
+    }
     process.stderr.write(
       `[fuzz] ${sent} requests in ${elapsed} ms; statuses ${JSON.stringify(Object.fromEntries([...tally].sort((a, b) => a[0] - b[0])))}; ${created.length} composes created\n`,
     );
