@@ -93,7 +93,7 @@ export const CONFIG_DOC: Array<[string, string, string]> = [
   ['GENERATE_TASK_QUEUE', 'compose-gen', 'task queue of compose generation (concurrency num_concurrent_pungi)'],
   ['DATA_DIR', '.data', 'local state: embedded PostgreSQL, Temporal database, composes, demo repos'],
   ['COMPOSE_ROOT', '$DATA_DIR/composes', 'ODCS target_dir: where compose trees are written'],
-  ['TARGET_DIR_URL', 'http://localhost:$PORT/composes', 'public URL of COMPOSE_ROOT (ODCS target_dir_url)'],
+  ['TARGET_DIR_URL', 'http://$HOST:$PORT/composes', 'public URL of COMPOSE_ROOT (ODCS target_dir_url)'],
   ['REPO_ROOTS', '$DATA_DIR/repos', 'colon-separated roots that `repo` sources must lie under'],
   ['ODCS_CONFIG', 'embedded defaults', 'JSON file of ODCS settings (tags, permissions, TTLs, arches)'],
   ['BODY_LIMIT', '1048576', 'largest accepted request body, bytes'],
