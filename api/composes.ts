@@ -16,7 +16,8 @@ import { isUnderRoots } from '../activities/sources.js';
 import { currentUser } from './auth.js';
 import { ServiceUnavailableError } from './errors.js';
 import { isTemporalUnavailable, type TemporalGateway } from './temporal-client.js';
-import { deleteCompose, extendCompose, startComposeWorkflow } from './workflow-gateway.js';
+import { startComposeWorkflow } from '../activities/compose-start.js';
+import { deleteCompose, extendCompose } from './workflow-gateway.js';
 
 export interface ComposeRouteDeps {
   config: AppConfig;
@@ -59,7 +60,7 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     const { seconds_to_live, ...composeInput } = input;
     const row = await insertCompose(pool, composeInput, owner, seconds_to_live);
     try {
-      await startComposeWorkflow(temporal, row, config, settings);
+      await startComposeWorkflow(temporal.client, row, config, settings);
     } catch (err) {
       const reason = `Can not schedule compose ${row.id}: the workflow service is unavailable - ${(err as Error).message}`;
       await pool

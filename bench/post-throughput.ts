@@ -4,7 +4,7 @@
 // POSTs from a load generator in a worker thread (bench/http-load-worker.mjs), CONCURRENCY in
 // flight. Floor: the same two calls the create path cannot avoid, made directly with the same
 // concurrency, pool and Temporal client: insertCompose (activities/db/composes.ts) and
-// startComposeWorkflow (api/workflow-gateway.ts, i.e. workflowStartOptions). The ratio is what
+// startComposeWorkflow (activities/compose-start.ts, i.e. workflowStartOptions). The ratio is what
 // HTTP, validation, permission checks, logging and JSON cost on top.
 //
 // Workers are NOT running: the workflows are started and stay queued, so only the create path is
@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker as ThreadWorker } from 'node:worker_threads';
 import { insertCompose } from '../activities/db/composes.js';
-import { startComposeWorkflow } from '../api/workflow-gateway.js';
+import { startComposeWorkflow } from '../activities/compose-start.js';
 import { parseNewComposeRequest } from '../core/compose-request.js';
 import { startStack, type Stack } from '../test/harness/stack.js';
 import { composeWorkflowId } from '../workflows/messages.js';
@@ -57,7 +57,7 @@ async function floorLoad(stack: Stack, total: number, concurrency: number): Prom
   await pool(Array.from({ length: total }), concurrency, async () => {
     const t0 = performance.now();
     const row = await insertCompose(stack.pool, input, 'unknown', seconds_to_live);
-    await startComposeWorkflow(stack.temporal, row, stack.config, stack.settings);
+    await startComposeWorkflow(stack.temporal.client, row, stack.config, stack.settings);
     latencies.push(performance.now() - t0);
   });
   return { elapsedMs: performance.now() - start, latencies };

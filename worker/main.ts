@@ -1,10 +1,12 @@
 // The worker process: hosts the compose workflows and activities. Configured only by environment
 // variables; registers search attributes at start (idempotent).
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { createPool } from '../activities/db/pool.js';
 import { loadSettings } from '../activities/settings-loader.js';
+import { ensureSchedules } from './schedules.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { createWorkers } from './workers.js';
 
@@ -19,12 +21,16 @@ async function main() {
   await ensureSearchAttributes(connection as never, config.temporalNamespace).catch((err) =>
     log.warn({ err }, 'could not register search attributes'),
   );
-  const workers = await createWorkers({ config, settings, pool, connection });
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+  await ensureSchedules(client, config);
+  const workers = await createWorkers({ config, settings, pool, connection, client });
   log.info({ taskQueues: [config.taskQueue, config.generateTaskQueue], numConcurrentPungi: settings.num_concurrent_pungi }, 'worker started');
   // Worker.run handles SIGINT/SIGTERM itself: it stops polling, finishes or cancels running tasks.
   await Promise.all(workers.map((w) => w.run()));
   await pool.end();
   await connection.close();
+  await clientConnection.close();
   log.info('worker stopped');
 }
 

@@ -3,10 +3,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { AppConfig } from '../core/config.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { createComposeActivities, createGenerateActivities } from '../activities/compose-activities.js';
+import { createReconcileActivities } from '../activities/reconcile.js';
 
 export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
 
@@ -15,6 +17,8 @@ export interface WorkerDeps {
   settings: OdcsSettings;
   pool: pg.Pool;
   connection: NativeConnection;
+  /** Client for activities that start workflows (the reconciler). */
+  client: Client;
   /** A prebuilt bundle (tests bundle once and share it); otherwise bundled at start. */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
@@ -27,7 +31,10 @@ export async function createWorkers(deps: WorkerDeps, queues: { generate?: boole
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     ...workflowSource,
-    activities: createComposeActivities({ pool, config, settings }),
+    activities: {
+      ...createComposeActivities({ pool, config, settings }),
+      ...createReconcileActivities({ pool, client: deps.client, config, settings }),
+    },
     maxCachedWorkflows: 500,
   });
   if (queues.generate === false) return [main];

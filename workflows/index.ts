@@ -1,2 +1,3 @@
 // Entry point of the workflow bundle: every workflow type the worker registers.
 export { composeWorkflow } from './compose.js';
+export { reconcileWorkflow } from './reconcile.js';

@@ -37,7 +37,10 @@ function composeDirs(id: number): string[] {
 async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const row = (await stack.pool.query('SELECT id, state, state_reason FROM composes')).rows;
+      throw new Error(`timed out waiting for ${what}; composes: ${JSON.stringify(row)}; dirs: ${fs.readdirSync(stack.config.composeRoot, { withFileTypes: true }).map((d) => d.name)}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -49,7 +52,7 @@ test('a worker killed with SIGKILL during generation: the compose still ends don
   assert.equal(created.status, 200, JSON.stringify(created.body));
   const id: number = created.body.id;
 
-  await until('generation to start', () => composeDirs(id).some((n) => n.startsWith('.tmp-')));
+  await until('generation to start', () => composeDirs(id).some((n) => n.startsWith('.tmp-')), 180_000);
   assert.equal((await http(stack, 'GET', `/api/1/composes/${id}`)).body.state_name, 'generating');
   doomed.kill('SIGKILL');
   await new Promise((r) => doomed.once('exit', r));

@@ -46,6 +46,12 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   const url = new URL(admin);
   url.pathname = `/${name}`;
   await migrate(url.toString());
+  // Every test database shares one Temporal server and workflow ids are `compose-<id>`: give each
+  // database its own id range so that no stack attaches to another stack's workflow.
+  const c = new pg.Client({ connectionString: url.toString() });
+  await c.connect();
+  await c.query(`SELECT setval('composes_id_seq', $1)`, [randomBytes(4).readUInt32BE() % 2_000_000 * 1000 + 1]);
+  await c.end();
   return {
     url: url.toString(),
     async drop() {
@@ -68,7 +74,8 @@ let runtimeInstalled = false;
 function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Activity failures the tests provoke on purpose would flood the output at WARN.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 export interface Stack {
@@ -137,7 +144,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     temporal,
     dataDir,
     async startWorkers(queues = {}) {
-      workers = await createWorkers({ config, settings, pool, connection, workflowBundle: await workflowBundle() }, queues);
+      workers = await createWorkers({ config, settings, pool, connection, client: temporal.client, workflowBundle: await workflowBundle() }, queues);
       running = Promise.all(workers.map((w) => w.run()));
     },
     async stopWorkers() {
