@@ -3,6 +3,7 @@
 import { Hono, type Context } from 'hono';
 import type pg from 'pg';
 import { COMPOSE_STATES, SOURCE_TYPES, type ComposeRecord } from '../core/compose.js';
+import { assertResultsProducible } from '../core/capabilities.js';
 import type { AppConfig } from '../core/config.js';
 import { checkPermissions, checkRenewPermissions, decodeJsonBody, isAdmin, parseNewComposeRequest, type NewComposeRequest, type RequestUser } from '../core/compose-request.js';
 import { composeToJson } from '../core/compose-json.js';
@@ -106,6 +107,7 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     const user: RequestUser = currentUser(settings);
     const input = parseNewComposeRequest(await jsonBody(c, false), settings);
     checkPermissions(input, user, settings, isAdmin(user, settings));
+    assertResultsProducible(input.results);
     checkRepoRoots(input);
     const row = await createCompose(input, user.name);
     return c.json(toJson(row));

@@ -479,7 +479,7 @@ describe(`API fuzz (seed ${SEED})`, () => {
       const roll = r.int(100);
       if (roll < 30) {
         const b = fuzzedPostBody(r);
-        const headers = r.bool(0.5) ? { 'content-type': r.pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1']) } : {};
+        const headers: Record<string, string> = r.bool(0.5) ? { 'content-type': r.pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1']) } : {};
         await send('fuzzed POST', 'POST', r.pick(['/api/1/composes/', '/api/1/composes']), bodyOf(b), { allowed: [200, 400, 403, 404, 413], check: recordCreated, headers });
       } else if (roll < 33) {
         // Over BODY_LIMIT, with and without a Content-Length.

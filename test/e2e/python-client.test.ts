@@ -105,6 +105,7 @@ function ensureVenv(): void {
       );
     }
     fs.writeFileSync(path.join(staging, '.odcs-flow-requirement'), REQUIREMENT);
+    fs.chmodSync(staging, 0o755); // mkdtemp made it private
     fs.rmSync(VENV, { recursive: true, force: true }); // an older or broken one
     fs.renameSync(staging, VENV);
   } finally {
