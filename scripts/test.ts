@@ -20,8 +20,23 @@ function findTests(dir: string): string[] {
   return out.sort();
 }
 
+/** The whole suite starts with the type checker: a type error fails the build like a test. */
+function typecheck(): Promise<number> {
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const child = spawn(process.execPath, [tsc, '--noEmit', '-p', root], { cwd: root, stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+}
+
 async function main(): Promise<number> {
   const only = process.argv.slice(2);
+  if (only.length === 0) {
+    const started = Date.now();
+    if ((await typecheck()) !== 0) {
+      process.stderr.write('[test] type errors: see above\n');
+      return 1;
+    }
+    process.stderr.write(`[test] typecheck passed (${Date.now() - started} ms)\n`);
+  }
   const files = only.length ? only.map((f) => path.resolve(f)) : findTests(path.join(root, 'test'));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'odcs-flow-test-'));
   fs.chmodSync(tmp, 0o755);

@@ -41,7 +41,8 @@ export interface ComposeWorkflowInput {
 }
 
 const STATE_NAMES = ['wait', 'generating', 'done', 'removed', 'failed'];
-const FOLLOW_POLL = '2 seconds';
+const FOLLOW_POLL_MIN_MS = 1_000;
+const FOLLOW_POLL_MAX_MS = 30_000;
 
 const db = proxyActivities<ComposeActivities>({
   startToCloseTimeout: '1 minute',
@@ -55,6 +56,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
   let reusedId: number | null = null;
   let wake = false; // set by updates and signals to re-evaluate the expiry timer
   let cancelRequestedBy: string | null = null;
+  let canceled = false; // the compose ended as `Canceled by <user>`, not for another reason
   let generation: CancellationScope | null = null;
 
   const setState = (next: number) => {
@@ -114,11 +116,12 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
           cancelRequestedBy = user;
           wake = true;
           await condition(() => state !== COMPOSE_STATES.wait);
-          if ((state as number) === COMPOSE_STATES.failed) return outcome(`Compose (id=${id}) has been canceled`);
+          if (canceled) return outcome(`Compose (id=${id}) has been canceled`);
         } else {
           const result = await db.cancelIfWaiting(id, user);
           if (result.canceled) {
             cancelRequestedBy = user;
+            canceled = true;
             generation?.cancel();
             await condition(() => state === COMPOSE_STATES.failed);
             return outcome(`Compose (id=${id}) has been canceled`);
@@ -181,9 +184,13 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
 
   /** From `wait` to `done` or `failed`: cancel, reuse, or generate. */
   async function produce(): Promise<{ state: number; timeToExpire: string }> {
-    if (cancelRequestedBy) return db.cancelCompose(id, cancelRequestedBy);
+    const cancel = () => {
+      canceled = true;
+      return db.cancelCompose(id, cancelRequestedBy!);
+    };
+    if (cancelRequestedBy) return cancel();
     const plan = await db.prepareCompose(id);
-    if (cancelRequestedBy) return db.cancelCompose(id, cancelRequestedBy);
+    if (cancelRequestedBy) return cancel();
     switch (plan.kind) {
       case 'finished':
         return { state: plan.state, timeToExpire: plan.timeToExpire };
@@ -192,10 +199,11 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
       case 'reuse':
         reusedId = plan.reusedId;
         setState(COMPOSE_STATES.generating);
-        for (;;) {
+        // Poll with backoff: a long generation must not grow this history without bound.
+        for (let delay = FOLLOW_POLL_MIN_MS; ; delay = Math.min(delay * 2, FOLLOW_POLL_MAX_MS)) {
           const followed = await db.followReused(id, plan.reusedId);
           if (followed) return followed;
-          await sleep(FOLLOW_POLL);
+          await sleep(delay);
         }
       case 'generate': {
         // ComposeState 'generating' from here on means "scheduled or running"; the row says
