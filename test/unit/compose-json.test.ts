@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeRecord } from '../../core/compose.js';
+import { composeRecord } from '../fixtures/compose-record.js';
 import { composeToJson, composeUrls, formatOdcsDate } from '../../core/compose-json.js';
 import { parseNewComposeRequest } from '../../core/compose-request.js';
 import { parseSettings } from '../../core/settings.js';
@@ -8,26 +9,10 @@ import { parseSettings } from '../../core/settings.js';
 const submitted = new Date('2016-01-01T00:00:00.123Z');
 
 function record(overrides: Partial<ComposeRecord> = {}): ComposeRecord {
-  const input = parseNewComposeRequest({ source: { type: 'module', source: 'testmodule:master' } }, parseSettings({}));
-  return {
-    ...input,
-    id: 1,
-    owner: 'dev',
-    state: 0,
-    state_reason: null,
-    time_to_expire: new Date(submitted.getTime() + 86400_000),
-    time_submitted: submitted,
-    time_started: null,
-    time_done: null,
-    time_removed: null,
-    removed_by: null,
-    koji_task_id: null,
-    pungi_compose_id: null,
-    pungi_config_dump: null,
-    reused_id: null,
-    source_revision: 'abc123',
-    ...overrides,
-  };
+  return composeRecord(
+    { source: { type: 'module', source: 'testmodule:master' } },
+    { owner: 'dev', time_submitted: submitted, time_to_expire: new Date(submitted.getTime() + 86400_000), source_revision: 'abc123', ...overrides },
+  );
 }
 
 const opts = { targetDirUrl: 'http://localhost/odcs', includeConfigDump: false };

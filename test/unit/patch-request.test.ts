@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeRecord } from '../../core/compose.js';
+import { composeRecord } from '../fixtures/compose-record.js';
 import { checkRenewPermissions, parseNewComposeRequest, type RequestUser } from '../../core/compose-request.js';
 import { BadRequestError, ForbiddenError, NotFoundError, ValueError } from '../../core/errors.js';
 import { assertRenewable, decideRenew, parseRenewRequest } from '../../core/patch-request.js';
@@ -10,26 +11,16 @@ const settings = parseSettings({});
 const now = new Date('2024-03-01T12:00:00Z');
 
 function compose(overrides: Partial<ComposeRecord> = {}): ComposeRecord {
-  const input = parseNewComposeRequest({ source: { type: 'module', source: 'testmodule:master' } }, parseSettings({}));
-  return {
-    ...input,
-    id: 1,
-    owner: 'unknown',
-    state: 2,
-    state_reason: 'Compose is generated successfully',
-    time_to_expire: new Date('2024-03-01T12:30:00Z'),
-    time_submitted: new Date('2024-02-29T12:00:00Z'),
-    time_started: null,
-    time_done: null,
-    time_removed: null,
-    removed_by: null,
-    koji_task_id: null,
-    pungi_compose_id: null,
-    pungi_config_dump: null,
-    reused_id: null,
-    source_revision: null,
-    ...overrides,
-  };
+  return composeRecord(
+    { source: { type: 'module', source: 'testmodule:master' } },
+    {
+      state: 2,
+      state_reason: 'Compose is generated successfully',
+      time_to_expire: new Date('2024-03-01T12:30:00Z'),
+      time_submitted: new Date('2024-02-29T12:00:00Z'),
+      ...overrides,
+    },
+  );
 }
 
 describe('parseRenewRequest', () => {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeRecord } from '../../core/compose.js';
+import { composeRecord } from '../fixtures/compose-record.js';
 import { parseNewComposeRequest } from '../../core/compose-request.js';
 import { findReusableCompose, isReusable, orderReuseCandidates, reuseUpdate, type ReuseInput } from '../../core/reuse.js';
 import { parseSettings } from '../../core/settings.js';
@@ -16,25 +17,21 @@ function input(body: Record<string, unknown> = {}): ReuseInput {
 }
 
 function old(overrides: Partial<ComposeRecord> = {}, body: Record<string, unknown> = {}): ComposeRecord {
-  return {
-    ...request(body),
-    source_revision: 'rev1',
-    id: 5,
-    owner: 'unknown',
-    state: 2,
-    state_reason: 'Compose is generated successfully',
-    time_to_expire: t0,
-    time_submitted: t0,
-    time_started: t0,
-    time_done: t0,
-    time_removed: null,
-    removed_by: null,
-    koji_task_id: null,
-    pungi_compose_id: 'odcs-5-1-20240101.t.0',
-    pungi_config_dump: null,
-    reused_id: null,
-    ...overrides,
-  };
+  return composeRecord(
+    { source: { type: 'tag', source: 'f26', packages: ['a', 'b'] }, ...body },
+    {
+      source_revision: 'rev1',
+      id: 5,
+      state: 2,
+      state_reason: 'Compose is generated successfully',
+      time_to_expire: t0,
+      time_submitted: t0,
+      time_started: t0,
+      time_done: t0,
+      pungi_compose_id: 'odcs-5-1-20240101.t.0',
+      ...overrides,
+    },
+  );
 }
 
 describe('isReusable', () => {
