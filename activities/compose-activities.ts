@@ -10,7 +10,7 @@ import { hasFlag } from '../core/flags.js';
 import { REASON_DONE, REASON_GENERATING, reasonCanceled, reasonExpired } from '../core/lifecycle.js';
 import { findReusableCompose, mayReuse } from '../core/reuse.js';
 import type { OdcsSettings } from '../core/settings.js';
-import { getCompose, inTransaction } from './db/composes.js';
+import { inTransaction } from './db/composes.js';
 import { GenerationError, generateCompose, readRepoRevision, removeComposeTree, type GenerateInput, type GenerateResult } from './generate/index.js';
 import { resolveSourceRepos, SourceError } from './sources.js';
 

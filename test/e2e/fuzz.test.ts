@@ -2,7 +2,8 @@
 // answers 5xx, every 4xx is ODCS's JSON error body {status, error, message} with the same status,
 // nothing outside the compose root is ever served, and every compose created along the way ends
 // in done/failed/removed. The seed is printed; rerun one with FUZZ_SEED=<n> (FUZZ_SEED=random for
-// a fresh one), and FUZZ_REQUESTS=<n> to change the count.
+// a fresh one), and FUZZ_REQUESTS=<n> to change the count. FUZZ_LOG=<file> writes every problem
+// found to a file, FUZZ_TIMING=1 prints the time spent per kind of request.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -562,6 +563,7 @@ describe(`API fuzz (seed ${SEED})`, () => {
 
     // Every escape is also tried once, whatever the dice said.
     for (const p of ESCAPES) await send('escape (exhaustive)', 'GET', p, undefined, { allowed: [301, 404], check: noSecret });
+    for (const p of INSIDE_OK) await send('inside (exhaustive)', 'GET', p, undefined, { allowed: [200], check: noSecret });
 
     // No compose may stay half-written: each one ends in done, failed or removed.
     const deadline = Date.now() + 60_000;

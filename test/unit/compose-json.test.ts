@@ -3,8 +3,6 @@ import assert from 'node:assert/strict';
 import type { ComposeRecord } from '../../core/compose.js';
 import { composeRecord } from '../fixtures/compose-record.js';
 import { composeToJson, composeUrls, formatOdcsDate } from '../../core/compose-json.js';
-import { parseNewComposeRequest } from '../../core/compose-request.js';
-import { parseSettings } from '../../core/settings.js';
 
 const submitted = new Date('2016-01-01T00:00:00.123Z');
 

@@ -14,7 +14,6 @@ function dep(text: string): Dep {
   return { name, flags: flagFromOp(op), epoch: e.epoch ?? '0', version: e.version, release: e.release };
 }
 
-let repoNo = 0;
 function pkg(spec: string, o: { requires?: string[]; provides?: string[]; files?: string[]; repo?: string } = {}): PackageRecord {
   // "name-[epoch:]version-release.arch"
   const m = /^(.+)-(?:(\d+):)?([^-]+)-([^-]+)\.([^.]+)$/.exec(spec);
