@@ -12,6 +12,7 @@ import { composeFileRoutes } from './compose-files.js';
 import { composeRoutes } from './composes.js';
 import { classifyError, jsonError } from './errors.js';
 import { healthRoutes } from './health.js';
+import { openapiRoutes } from './openapi.js';
 import type { TemporalGateway } from './temporal-client.js';
 
 export interface ApiDeps {
@@ -46,6 +47,7 @@ export function createApp(deps: ApiDeps) {
   );
 
   app.route('/', healthRoutes(deps));
+  app.route('/', openapiRoutes({ version: deps.settings.version })); // before /api/1/composes: owns /api/1/
   app.route('/api/1/composes', composeRoutes(deps));
   app.route('/api/1/about', aboutRoutes(deps.settings));
   app.route('/', composeFileRoutes(deps.config.composeRoot));

@@ -277,6 +277,7 @@ export const ERROR_EXAMPLES = {
   forbiddenSourceType: err(403, 'Forbidden', 'User unknown not allowed to operate with compose with source_types=module.'),
   deleteNotRemovable: err(400, 'Bad Request', "Compose (id=1) can not be removed, its state need to be in ['done', 'failed']."),
   tooLarge: err(413, 'Payload Too Large', 'Request body is larger than 1048576 bytes.'),
+  databaseDown: err(503, 'Service Unavailable', 'The database is unavailable, try again later.'),
   temporalDown: err(503, 'Service Unavailable', 'The workflow service (Temporal) is unavailable, try again later.'),
   fileNotFound: err(404, 'Not Found', 'The requested URL /composes/odcs-9/compose/Temporary/odcs-9.repo was not found on the server.'),
 };

@@ -105,6 +105,9 @@ function pyInt(v: unknown): number | null {
   return null;
 }
 
+/** The TTL column is a 32-bit integer. */
+const MIN_TTL = -(2 ** 31);
+
 /**
  * `seconds_to_live`, else the legacy `seconds-to-live` the Python client sends; missing/0 → default,
  * otherwise min(v, max). The error quotes the whole request body, as ODCS does.
@@ -121,8 +124,6 @@ export function secondsToLive(data: JsonObject, settings: OdcsSettings): number 
   if (ttl < MIN_TTL) throw new ValueError(`Invalid seconds_to_live specified in request: ${pyRepr(data)}`);
   return ttl;
 }
-
-const MIN_TTL = -(2 ** 31);
 
 // ---------------------------------------------------------------------------------------------
 // POST body
