@@ -206,29 +206,39 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
       return finishedOf(rows[0] ?? (await mustGet(pool, id)));
     },
 
-    /** At the deadline: delete the files (unless another live compose still uses them) and mark removed. */
+    /**
+     * At the deadline: mark the compose removed, then delete its files (unless another live compose
+     * still uses them). The decision is taken under row locks, so an extend racing with it either
+     * lands first (and the compose lives on) or finds it removed.
+     */
     async expireCompose(id: number): Promise<{ expired: boolean; timeToExpire: string }> {
-      const c = await mustGet(pool, id);
-      if (c.state === COMPOSE_STATES.removed) return { expired: true, timeToExpire: iso(c.time_to_expire) };
-      if (new Date(c.time_to_expire).getTime() > Date.now() + 1000) return { expired: false, timeToExpire: iso(c.time_to_expire) };
-      if (c.reused_id === null) {
-        const { rows } = await pool.query(
-          `SELECT max(time_to_expire) AS until FROM composes WHERE reused_id = $1 AND state IN ($2, $3, $4)`,
-          [id, COMPOSE_STATES.wait, COMPOSE_STATES.generating, COMPOSE_STATES.done],
-        );
-        const until = rows[0]?.until ? new Date(rows[0].until) : null;
-        // A compose reusing these files still lives: keep them until it expires too.
-        if (until && until.getTime() > Date.now() + 1000) {
-          await pool.query('UPDATE composes SET time_to_expire = $2 WHERE id = $1', [id, until]);
-          return { expired: false, timeToExpire: iso(until) };
+      const verdict = await inTransaction(pool, async (tx) => {
+        const c = await mustGet(tx, id, true);
+        if (c.state === COMPOSE_STATES.removed) return { expired: true, compose: c }; // a retry after the commit
+        if (new Date(c.time_to_expire).getTime() > Date.now() + 1000) return { expired: false, compose: c };
+        if (c.reused_id === null) {
+          const { rows } = await tx.query(
+            `SELECT max(time_to_expire) AS until FROM composes WHERE reused_id = $1 AND state IN ($2, $3, $4)`,
+            [id, COMPOSE_STATES.wait, COMPOSE_STATES.generating, COMPOSE_STATES.done],
+          );
+          const until = rows[0]?.until ? new Date(rows[0].until) : null;
+          // A compose reusing these files still lives: keep them until it expires too.
+          if (until && until.getTime() > Date.now() + 1000) {
+            const { rows: kept } = await tx.query('UPDATE composes SET time_to_expire = $2 WHERE id = $1 RETURNING *', [id, until]);
+            return { expired: false, compose: kept[0] as ComposeRecord };
+          }
         }
-        await removeComposeTree(composeTargetDir(c, config, settings), id);
+        await tx.query(
+          `UPDATE composes SET state = $2, state_reason = $3, time_removed = now() WHERE id = $1`,
+          [id, COMPOSE_STATES.removed, reasonExpired(c.state_reason, c.removed_by)],
+        );
+        return { expired: true, compose: c };
+      });
+      // Idempotent, so a retry after a crash between the commit and here still removes the files.
+      if (verdict.expired && verdict.compose.reused_id === null) {
+        await removeComposeTree(composeTargetDir(verdict.compose, config, settings), id);
       }
-      await pool.query(
-        `UPDATE composes SET state = $2, state_reason = $3, time_removed = now() WHERE id = $1 AND state <> $2`,
-        [id, COMPOSE_STATES.removed, reasonExpired(c.state_reason, c.removed_by)],
-      );
-      return { expired: true, timeToExpire: iso(c.time_to_expire) };
+      return { expired: verdict.expired, timeToExpire: iso(verdict.compose.time_to_expire) };
     },
   };
   return activities;

@@ -9,7 +9,7 @@ import { checkPermissions, checkRenewPermissions, decodeJsonBody, isAdmin, parse
 import { composeToJson } from '../core/compose-json.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { buildPageMeta, parseListQuery } from '../core/list-query.js';
-import { decideRenew, parseRenewRequest } from '../core/patch-request.js';
+import { assertRenewable, decideRenew, parseRenewRequest } from '../core/patch-request.js';
 import type { OdcsSettings } from '../core/settings.js';
 import type { Logger } from '../core/logger.js';
 import { getCompose, insertCompose, listComposes } from '../activities/db/composes.js';
@@ -18,7 +18,7 @@ import { currentUser } from './auth.js';
 import { ServiceUnavailableError } from './errors.js';
 import { isTemporalUnavailable, type TemporalGateway } from './temporal-client.js';
 import { startComposeWorkflow } from '../activities/compose-start.js';
-import { deleteCompose, extendCompose } from './workflow-gateway.js';
+import { ComposeExpiredError, deleteCompose, extendCompose } from './workflow-gateway.js';
 
 export interface ComposeRouteDeps {
   config: AppConfig;
@@ -120,13 +120,22 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     const old = await getCompose(pool, id);
     if (!old) throw new NotFoundError(`No compose with id ${id} found`);
     const req = parseRenewRequest(body, settings);
-    const decision = decideRenew(old, req, new Date());
+    assertRenewable(old); // ODCS: 404 before the permission check
     checkRenewPermissions(old, user, settings, isAdmin(user, settings));
-    if (decision.kind === 'copy') {
-      const row = await createCompose(decision.input, user.name);
-      return c.json(toJson(row));
+    const renewAsCopy = async (row: ComposeRecord) => {
+      const decision = decideRenew(row, req, new Date());
+      if (decision.kind !== 'copy') return null;
+      return c.json(toJson(await createCompose(decision.input, user.name)));
+    };
+    const copied = await renewAsCopy(old);
+    if (copied) return copied;
+    try {
+      await extendCompose(temporal, id, req.seconds_to_live);
+    } catch (err) {
+      if (!(err instanceof ComposeExpiredError)) throw err;
+      // It expired while we asked: renewing a removed compose makes a new one.
+      return (await renewAsCopy((await getCompose(pool, id))!))!;
     }
-    await extendCompose(temporal, id, req.seconds_to_live);
     return c.json(toJson((await getCompose(pool, id))!));
   });
 

@@ -1,11 +1,15 @@
 // How the API talks to compose workflows (started by activities/compose-start.ts): send updates,
 // and translate the workflow's refusals (ApplicationFailure types) into the HTTP errors ODCS would answer.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { BadRequestError, ForbiddenError, HttpError, NotFoundError } from '../core/errors.js';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { composeWorkflowId, deleteUpdate, extendUpdate, type DeleteRequest, type UpdateOutcome } from '../workflows/messages.js';
 import type { TemporalGateway } from './temporal-client.js';
 
-const FAILURE_TO_ERROR: Record<string, (m: string) => HttpError> = {
+/** The compose expired while an extend waited for the workflow: the caller renews it instead. */
+export class ComposeExpiredError extends Error {}
+
+const FAILURE_TO_ERROR: Record<string, (m: string) => Error> = {
+  Gone: (m) => new ComposeExpiredError(m),
   NotFound: (m) => new NotFoundError(m),
   Forbidden: (m) => new ForbiddenError(m),
   BadRequest: (m) => new BadRequestError(m),

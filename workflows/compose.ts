@@ -57,6 +57,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
   let wake = false; // set by updates and signals to re-evaluate the expiry timer
   let cancelRequestedBy: string | null = null;
   let canceled = false; // the compose ended as `Canceled by <user>`, not for another reason
+  let expiring = false; // the expiry activity is deciding; an extend waits for its verdict
   let generation: CancellationScope | null = null;
 
   const setState = (next: number) => {
@@ -87,6 +88,9 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
   setHandler(
     extendUpdate,
     async ({ secondsToLive }) => {
+      await condition(() => !expiring);
+      // Expired while this update waited: the caller renews it as a new compose instead.
+      if (state === COMPOSE_STATES.removed) throw ApplicationFailure.nonRetryable(`Compose (id=${id}) has expired`, 'Gone');
       const result = await db.extendCompose(id, secondsToLive);
       expiresAt = Date.parse(result.timeToExpire);
       wake = true;
@@ -173,7 +177,9 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     const remaining = Math.max(0, (expiresAt ?? Date.now()) - Date.now());
     const woken = await condition(() => wake, remaining);
     if (woken) continue;
+    expiring = true;
     const result = await db.expireCompose(id);
+    expiring = false;
     if (result.expired) {
       setState(COMPOSE_STATES.removed);
       await condition(allHandlersFinished);

@@ -22,4 +22,6 @@ export const DEBIAN_TOOLS = [
   { command: 'createrepo_c', pkg: 'createrepo-c' },
   { command: 'dnf', pkg: 'dnf' },
   { file: '/usr/lib/python3/dist-packages/dnf-plugins/repoclosure.py', pkg: 'dnf-plugins-core' },
+  // Only for the tests: Fedora's Python odcs client needs gssapi, compiled against Kerberos.
+  { command: 'krb5-config', pkg: 'libkrb5-dev' },
 ];
