@@ -11,6 +11,8 @@ import { aboutRoutes } from './about.js';
 import { composeFileRoutes } from './compose-files.js';
 import { composeRoutes } from './composes.js';
 import { classifyError, jsonError } from './errors.js';
+import type { EventNotifier } from './event-notifier.js';
+import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { openapiRoutes } from './openapi.js';
 import type { TemporalGateway } from './temporal-client.js';
@@ -20,6 +22,8 @@ export interface ApiDeps {
   settings: OdcsSettings;
   pool: pg.Pool;
   temporal: TemporalGateway;
+  /** Wakes events streams on new outbox rows; without it they poll. */
+  notifier?: EventNotifier;
   log: Logger;
 }
 
@@ -50,6 +54,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', openapiRoutes({ version: deps.settings.version })); // before /api/1/composes: owns /api/1/
   app.route('/api/1/composes', composeRoutes(deps));
   app.route('/api/1/about', aboutRoutes(deps.settings));
+  app.route('/api/1/events', eventRoutes(deps));
   app.route('/', composeFileRoutes(deps.config.composeRoot));
 
   app.notFound((c) => jsonError(c, 404, `The requested URL ${c.req.path} was not found on the server.`));

@@ -5,6 +5,7 @@ import { createLogger } from '../core/logger.js';
 import { createPool } from '../activities/db/pool.js';
 import { loadSettings } from '../activities/settings-loader.js';
 import { createApp } from './app.js';
+import { EventNotifier } from './event-notifier.js';
 import { assertSupportedAuthBackend, isLoopback } from './auth.js';
 import { createTemporalGateway } from './temporal-client.js';
 
@@ -19,7 +20,8 @@ async function main() {
   }
   const pool = createPool(config.databaseUrl, config.dbPoolSize);
   const temporal = createTemporalGateway(config.temporalAddress, config.temporalNamespace);
-  const app = createApp({ config, settings, pool, temporal, log });
+  const notifier = new EventNotifier(config.databaseUrl, log);
+  const app = createApp({ config, settings, pool, temporal, notifier, log });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   server.on('error', (err: NodeJS.ErrnoException) => {
     log.fatal(err.code === 'EADDRINUSE' ? `port ${config.port} (PORT) is already in use` : err.message);
@@ -29,7 +31,7 @@ async function main() {
   const shutdown = async () => {
     log.info('API shutting down');
     server.close();
-    await Promise.allSettled([pool.end(), temporal.close()]);
+    await Promise.allSettled([notifier.close(), pool.end(), temporal.close()]);
     process.exit(0);
   };
   process.once('SIGTERM', shutdown);

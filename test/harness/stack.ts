@@ -15,6 +15,7 @@ import { migrate } from '../../activities/db/migrate.js';
 import { createPool } from '../../activities/db/pool.js';
 import { loadSettings } from '../../activities/settings-loader.js';
 import { createApp } from '../../api/app.js';
+import { EventNotifier } from '../../api/event-notifier.js';
 import { createTemporalGateway, type TemporalGateway } from '../../api/temporal-client.js';
 import { ensureSearchAttributes } from '../../worker/search-attributes.js';
 import { createWorkers, WORKFLOWS_PATH } from '../../worker/workers.js';
@@ -127,7 +128,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const log = createLogger('test', config.logLevel);
   const pool = createPool(db.url, 5);
   const temporal = createTemporalGateway(config.temporalAddress, config.temporalNamespace);
-  const app = createApp({ config, settings, pool, temporal, log });
+  const notifier = new EventNotifier(db.url, log);
+  const app = createApp({ config, settings, pool, temporal, notifier, log });
   const server: ServerType = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   await ensureSearchAttributes(connection as never, config.temporalNamespace);
@@ -166,6 +168,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async stop() {
       for (const child of children) child.kill('SIGKILL');
       await stack.stopWorkers();
+      await notifier.close();
+      (server as import('node:http').Server).closeAllConnections(); // open event streams
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await temporal.close();
