@@ -9,11 +9,13 @@ import type { Logger } from '../core/logger.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { aboutRoutes } from './about.js';
 import { composeFileRoutes } from './compose-files.js';
+import { composePageRoutes } from './compose-page.js';
 import { composeRoutes } from './composes.js';
 import { classifyError, jsonError } from './errors.js';
 import type { EventNotifier } from './event-notifier.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
+import { createMetrics } from './metrics.js';
 import { openapiRoutes } from './openapi.js';
 import type { TemporalGateway } from './temporal-client.js';
 
@@ -29,7 +31,9 @@ export interface ApiDeps {
 
 export function createApp(deps: ApiDeps) {
   const app = new Hono({ strict: false });
+  const metrics = createMetrics(deps.pool);
   app.use(requestId());
+  app.use(metrics.middleware);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
@@ -51,10 +55,12 @@ export function createApp(deps: ApiDeps) {
   );
 
   app.route('/', healthRoutes(deps));
+  app.route('/', composePageRoutes(deps)); // GET / (and HEAD /): the compose page
   app.route('/', openapiRoutes({ version: deps.settings.version })); // before /api/1/composes: owns /api/1/
   app.route('/api/1/composes', composeRoutes(deps));
   app.route('/api/1/about', aboutRoutes(deps.settings));
   app.route('/api/1/events', eventRoutes(deps));
+  app.route('/api/1/metrics', metrics.routes);
   app.route('/', composeFileRoutes(deps.config.composeRoot));
 
   app.notFound((c) => jsonError(c, 404, `The requested URL ${c.req.path} was not found on the server.`));

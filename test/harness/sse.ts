@@ -35,7 +35,7 @@ export function openEventStream(url: string, headers: Record<string, string> = {
         if (!data.length && !e.id) continue;
         e.data = data.join('\n');
         events.push(e);
-        notify?.();
+        (notify as (() => void) | null)?.();
       }
     }
   })().catch((err) => {
