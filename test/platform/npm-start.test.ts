@@ -22,7 +22,7 @@ function startSupervisor(): { proc: ChildProcess; output: () => string; ready: P
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('odcs-flow is running')) resolve();
+      if (out.includes('Ctrl-C stops everything')) resolve(); // the last line of the banner
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
@@ -93,6 +93,8 @@ test('start, SIGKILL, start again: nothing lost, no manual clean-up; Ctrl-C stop
 });
 
 test('a taken port is named in the error and the exit status is non-zero', async () => {
+  ports[0] = await freePort();
+  env.PORT = String(ports[0]);
   const blocker = net.createServer().listen(ports[0], '127.0.0.1');
   await new Promise((r) => blocker.once('listening', r));
   try {
