@@ -17,6 +17,9 @@ import {
   DELETE_EXAMPLES,
   DeleteResponseSchema,
   ERROR_EXAMPLES,
+  EVENT_STREAM_EXAMPLE,
+  EventsHeadersSchema,
+  EventsQuerySchema,
   ErrorSchema,
   HealthSchema,
   LIST_EXAMPLE,
@@ -151,6 +154,45 @@ export const OPENAPI_ROUTES: OpenApiRoute[] = [
   },
   {
     method: 'get',
+    path: '/api/1/events',
+    tags: ['events'],
+    operationId: 'composeEvents',
+    summary: 'Compose events (server-sent events)',
+    description:
+      'Every compose creation and state change, in order, as `text/event-stream`: first a `ready` event (data: EventsReady), then one `state-changed` event per change (data: ComposeEvent) with the outbox id as its `id`, and `: keepalive` comments while idle. A client that reconnects with `Last-Event-ID` misses nothing. The stream does not end by itself.',
+    request: { query: EventsQuerySchema, headers: EventsHeadersSchema },
+    responses: {
+      200: {
+        description: 'The event stream.',
+        content: { 'text/event-stream': { schema: z.string().openapi({ description: 'SSE; each `data` is an EventsReady or a ComposeEvent.' }), example: EVENT_STREAM_EXAMPLE } },
+      },
+      400: errorResponse('`compose_id` or the resume point is not a non-negative integer.', 'badEventsQuery'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/1/metrics/',
+    tags: ['server'],
+    operationId: 'metrics',
+    summary: 'Prometheus metrics',
+    description:
+      'Compose counts by state and source type, generation time and expiry lag (counted in PostgreSQL at scrape time, so every API process reports the same), the outbox backlog, and this process\'s request latency by route.',
+    responses: {
+      200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } },
+      503: errorResponse('The database is unavailable.', 'databaseDown'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/',
+    tags: ['server'],
+    operationId: 'composePage',
+    summary: 'Compose page',
+    description: 'The newest composes as an HTML table, updated live from /api/1/events when scripts run.',
+    responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: z.string() } } } },
+  },
+  {
+    method: 'get',
     path: '/healthz',
     tags: ['health'],
     operationId: 'healthz',
@@ -222,6 +264,15 @@ export const OPENAPI_ROUTES: OpenApiRoute[] = [
     description: 'This page. `/api/1` answers too.',
     responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: z.string() } } } },
   },
+  {
+    method: 'get',
+    path: '/',
+    tags: ['documentation'],
+    operationId: 'composePage',
+    summary: 'Compose page',
+    description: 'The newest composes as an HTML table (readable without JavaScript), updated live from `/api/1/events` when scripts run. `HEAD /` answers too.',
+    responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: z.string() } } } },
+  },
 ];
 
 /** Builds the OpenAPI 3.1 document. */
@@ -240,7 +291,8 @@ export function buildOpenApiDocument(opts: { version?: string } = {}): OpenApiDo
     },
     tags: [
       { name: 'composes', description: 'Requesting, inspecting, renewing and removing composes.' },
-      { name: 'server', description: 'Server information.' },
+      { name: 'events', description: 'Live compose changes.' },
+      { name: 'server', description: 'Server information, metrics and the compose page.' },
       { name: 'health', description: 'Liveness and readiness probes.' },
       { name: 'files', description: 'The generated composes over HTTP.' },
       { name: 'documentation', description: 'This documentation.' },
@@ -272,6 +324,45 @@ export function operationAnchor(method: string, path: string): string {
   return `op-${method}-${path.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
 }
 
+/** A schema's type for the plain listing, linking named schemas to their section. */
+function typeHtml(schema: Json | undefined): string {
+  if (schema && typeof schema.$ref === 'string') {
+    const name = schema.$ref.split('/').pop()!;
+    return `<a href="#schema-${escapeHtml(name)}">${escapeHtml(name)}</a>`;
+  }
+  if (schema?.type === 'array') return `array of ${typeHtml(schema.items)}`;
+  if (schema?.type === 'object' && schema.additionalProperties && typeof schema.additionalProperties === 'object' && !schema.properties) {
+    return `map of string to ${typeHtml(schema.additionalProperties)}`;
+  }
+  return escapeHtml(refName(schema) || 'any');
+}
+
+/** The named schemas of the document, one table of properties each. */
+export function renderSchemaListing(doc: OpenApiDocument): string {
+  const out: string[] = ['<h2>Schemas</h2>'];
+  for (const [name, schema] of Object.entries((doc.components?.schemas ?? {}) as Record<string, Json>)) {
+    out.push(`<section class="op" id="schema-${escapeHtml(name)}"><h3><code>${escapeHtml(name)}</code></h3>`);
+    if (schema.description) out.push(`<p>${prose(schema.description)}</p>`);
+    const props = Object.entries((schema.properties ?? {}) as Record<string, Json>);
+    if (props.length) {
+      const required: string[] = schema.required ?? [];
+      out.push('<table class="params"><thead><tr><th>Key</th><th>Type</th><th>Description</th></tr></thead><tbody>');
+      for (const [key, prop] of props) {
+        out.push(
+          `<tr><td><code>${escapeHtml(key)}</code>${required.includes(key) ? ' <span class="req">required</span>' : ''}</td><td>${typeHtml(prop)}</td><td>${prose(prop.description)}</td></tr>`,
+        );
+      }
+      out.push('</tbody></table>');
+      if (schema.additionalProperties === false) out.push('<p class="muted">No other keys.</p>');
+      else if (schema.additionalProperties !== undefined) out.push('<p class="muted">Other keys are ignored.</p>');
+    } else {
+      out.push(`<p>${typeHtml(schema)}</p>`);
+    }
+    out.push('</section>');
+  }
+  return out.join('\n');
+}
+
 /** The plain, server-rendered listing of every operation of the document. */
 export function renderOperationListing(doc: OpenApiDocument): string {
   const out: string[] = [];
@@ -290,13 +381,13 @@ export function renderOperationListing(doc: OpenApiDocument): string {
         out.push('<table class="params"><thead><tr><th>Parameter</th><th>In</th><th>Type</th><th>Description</th></tr></thead><tbody>');
         for (const p of params) {
           out.push(
-            `<tr><td><code>${escapeHtml(p.name)}</code>${p.required ? ' <span class="req">required</span>' : ''}</td><td>${escapeHtml(p.in)}</td><td>${escapeHtml(refName(p.schema))}</td><td>${prose(p.description ?? p.schema?.description)}</td></tr>`,
+            `<tr><td><code>${escapeHtml(p.name)}</code>${p.required ? ' <span class="req">required</span>' : ''}</td><td>${escapeHtml(p.in)}</td><td>${typeHtml(p.schema)}</td><td>${prose(p.description ?? p.schema?.description)}</td></tr>`,
           );
         }
         out.push('</tbody></table>');
       }
       if (op.requestBody) {
-        const bodies = Object.entries(op.requestBody.content ?? {}).map(([ct, m]) => `<code>${escapeHtml(ct)}</code> ${escapeHtml(refName((m as Json).schema))}`);
+        const bodies = Object.entries(op.requestBody.content ?? {}).map(([ct, m]) => `<code>${escapeHtml(ct)}</code> ${typeHtml((m as Json).schema)}`);
         out.push(`<p><b>Request body</b>${op.requestBody.required ? ' (required)' : ' (optional)'}: ${bodies.join(', ')}</p>`);
         for (const m of Object.values(op.requestBody.content ?? {}) as Json[]) {
           for (const [name, ex] of Object.entries(m.examples ?? {}) as [string, Json][]) {
@@ -306,7 +397,7 @@ export function renderOperationListing(doc: OpenApiDocument): string {
       }
       out.push('<ul class="responses">');
       for (const [status, res] of Object.entries(op.responses ?? {}) as [string, Json][]) {
-        const types = Object.entries(res.content ?? {}).map(([ct, m]) => `<code>${escapeHtml(ct)}</code> ${escapeHtml(refName((m as Json).schema))}`);
+        const types = Object.entries(res.content ?? {}).map(([ct, m]) => `<code>${escapeHtml(ct)}</code> ${typeHtml((m as Json).schema)}`);
         out.push(`<li><b>${escapeHtml(status)}</b> ${prose(res.description)}${types.length ? ` &mdash; ${types.join(', ')}` : ''}</li>`);
       }
       out.push('</ul></section>');
@@ -339,6 +430,7 @@ details.op[open]>summary{border-bottom:1px solid var(--line);background:var(--pa
 .path{font-weight:600;font-size:14px}.sum{color:var(--muted)}
 table{border-collapse:collapse;width:100%;margin:6px 0}
 th,td{text-align:left;border-bottom:1px solid var(--line);padding:5px 8px;vertical-align:top}
+.params td:last-child{width:45%}
 th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 .req{color:var(--delete);font-size:11px;font-weight:600}
 .type{color:#6a3fa0;font-family:ui-monospace,monospace;font-size:12px}
@@ -346,15 +438,15 @@ h4{margin:14px 0 4px;font-size:13px;text-transform:uppercase;letter-spacing:.05e
 .status{font-weight:700;font-family:ui-monospace,monospace}
 .s2{color:var(--get)}.s3{color:var(--patch)}.s4,.s5{color:var(--delete)}
 .schema{margin:4px 0 4px 0;border-left:2px solid var(--line);padding-left:10px}
-.schema details>summary{cursor:pointer}
+.schema details>summary{cursor:pointer}.schema summary>.prop{display:inline}
 .prop{margin:2px 0}.prop .desc{color:var(--muted)}
 .tryit{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:10px 12px;margin-top:12px}
-.tryit label{display:block;margin:4px 0}.tryit label span{display:inline-block;min-width:150px}
+.tryit label{display:block;margin:4px 0}.tryit label>span{display:inline-block;min-width:200px}
 input.p{padding:4px 6px;border:1px solid var(--line);border-radius:4px;width:340px;max-width:100%}
 textarea{width:100%;min-height:140px;border:1px solid var(--line);border-radius:4px;padding:6px}
 button{font:inherit;padding:5px 14px;border-radius:5px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}
 button.sec{background:#fff;color:var(--accent);padding:2px 8px;font-size:13px}
-.ex{margin:4px 0}
+.ex{margin:4px 0}pre.curl{white-space:pre-wrap;word-break:break-all;max-height:none}
 .toc{columns:2;margin:8px 0;padding-left:18px}
 .muted{color:var(--muted)}
 `;
@@ -403,13 +495,15 @@ function exampleList(media,onUse){var wrap=el('div');examplesOf(media).forEach(f
 var d=el('details',{class:'ex'},el('summary',null,'Example: ',prose(ex.name),onUse?' ':null,onUse?el('button',{class:'sec',type:'button',text:'use'}):null),pre);
 if(onUse)d.querySelector('button').addEventListener('click',function(ev){ev.preventDefault();onUse(ex.value);});wrap.appendChild(d);});return wrap;}
 function statusClass(code){return 's'+String(code).charAt(0);}
+function readStream(body,ctl,ms){var reader=body.getReader();var dec=new TextDecoder();var text='';var timer=setTimeout(function(){ctl.abort();},ms);
+function more(){return reader.read().then(function(r){if(r.done){clearTimeout(timer);return text;}text+=dec.decode(r.value,{stream:true});return more();},function(){return text+'\n\u2026 (an event stream: the page stopped reading after '+(ms/1000)+' s)';});}return more();}
 function tryIt(path,method,op){var form=el('form',{class:'tryit'});form.appendChild(el('h4',{text:'Try it'}));
 var inputs=[];(op.parameters||[]).forEach(function(p){var ex=p.example!==undefined?p.example:(p.schema&&p.schema.example);
 var inp=el('input',{class:'p',name:p.name,placeholder:ex!==undefined?String(ex):''});if(p.in==='path'&&ex!==undefined)inp.value=String(ex);
 inputs.push({p:p,inp:inp});form.appendChild(el('label',null,el('span',null,el('code',{text:p.name}),' ('+p.in+')',p.required?el('span',{class:'req',text:' *'}):null),inp));});
 var ta=null;if(op.requestBody){var media=op.requestBody.content['application/json'];var exs=examplesOf(media);
 ta=el('textarea',{name:'body',spellcheck:'false'});ta.value=exs.length&&op.requestBody.required?JSON.stringify(exs[0].value,null,2):'';form.appendChild(el('label',null,el('span',{text:'Body (JSON)'})));form.appendChild(ta);}
-var curl=el('pre',{class:'muted'});var out=el('div');
+var curl=el('pre',{class:'muted curl'});var out=el('div');
 function buildUrl(){var url=path;var qs=[];var headers={};var missing=[];inputs.forEach(function(x){var v=x.inp.value;if(v===''){if(x.p.required)missing.push(x.p.name);return;}
 if(x.p.in==='path')url=url.replace('{'+x.p.name+'}',v.split('/').map(encodeURIComponent).join('/'));
 else if(x.p.in==='query')qs.push(encodeURIComponent(x.p.name)+'='+encodeURIComponent(v));
@@ -419,11 +513,12 @@ function showCurl(){var b=buildUrl();var parts=['curl -i -X '+method.toUpperCase
 if(ta&&ta.value.trim())parts.push("-d '"+ta.value.replace(/\s*\n\s*/g,' ').replace(/'/g,"'\\''")+"'");parts.push("'"+location.origin+b.url+"'");curl.textContent=parts.join(' ');}
 form.addEventListener('input',showCurl);
 var send=el('button',{type:'submit',text:'Send '+method.toUpperCase()+' request'});form.appendChild(el('div',{style:'margin-top:8px'},send));form.appendChild(curl);form.appendChild(out);
-form.addEventListener('submit',function(ev){ev.preventDefault();var b=buildUrl();out.textContent='';
+form.addEventListener('submit',function(ev){ev.preventDefault();showCurl();var b=buildUrl();out.textContent='';
 if(b.missing.length){out.appendChild(el('p',{class:'req',text:'Missing: '+b.missing.join(', ')}));return;}
 var init={method:method.toUpperCase(),headers:b.headers,redirect:'manual'};if(ta&&ta.value.trim()){init.body=ta.value;init.headers['Content-Type']='application/json';}
-var t0=performance.now();send.disabled=true;
-fetch(b.url,init).then(function(res){return res.text().then(function(text){var ms=Math.round(performance.now()-t0);var body=text;
+var t0=performance.now();send.disabled=true;var ctl=new AbortController();init.signal=ctl.signal;
+fetch(b.url,init).then(function(res){var ct=res.headers.get('content-type')||'';
+return (ct.indexOf('text/event-stream')===0&&res.body?readStream(res.body,ctl,5000):res.text()).then(function(text){var ms=Math.round(performance.now()-t0);var body=text;
 try{body=JSON.stringify(JSON.parse(text),null,2);}catch(e){}if(body.length>20000)body=body.slice(0,20000)+'\n\u2026 ('+text.length+' characters)';
 var hs=[];res.headers.forEach(function(v,k){hs.push(k+': '+v);});
 out.appendChild(el('h4',{text:'Response'}));out.appendChild(el('div',null,el('span',{class:'status '+statusClass(res.status),text:res.type==='opaqueredirect'?'redirect':String(res.status)}),' '+(res.statusText||'')+' \u00b7 '+ms+' ms \u00b7 '+b.url));
@@ -473,6 +568,7 @@ export function renderDocsPage(doc: OpenApiDocument, specUrl = OPENAPI_JSON_PATH
 <div id="app" data-spec="${escapeHtml(specUrl)}"></div>
 <div id="static">
 ${renderOperationListing(doc)}
+${renderSchemaListing(doc)}
 </div>
 </main>
 <script>${SCRIPT}</script>

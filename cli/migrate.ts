@@ -1,4 +1,4 @@
-// `migrate`: applies pending database migrations and exits. Configured by DATABASE_URL.
+// The `migrate` entry point of the production topology (docker-compose's migrate service).
 import { loadConfig } from '../core/config.js';
 import { migrate } from '../activities/db/migrate.js';
 

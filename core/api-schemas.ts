@@ -277,6 +277,7 @@ export const ERROR_EXAMPLES = {
   forbiddenSourceType: err(403, 'Forbidden', 'User unknown not allowed to operate with compose with source_types=module.'),
   deleteNotRemovable: err(400, 'Bad Request', "Compose (id=1) can not be removed, its state need to be in ['done', 'failed']."),
   tooLarge: err(413, 'Payload Too Large', 'Request body is larger than 1048576 bytes.'),
+  badEventsQuery: err(400, 'Bad Request', 'compose_id must be a non-negative integer, got "abc"'),
   databaseDown: err(503, 'Service Unavailable', 'The database is unavailable, try again later.'),
   temporalDown: err(503, 'Service Unavailable', 'The workflow service (Temporal) is unavailable, try again later.'),
   fileNotFound: err(404, 'Not Found', 'The requested URL /composes/odcs-9/compose/Temporary/odcs-9.repo was not found on the server.'),
@@ -326,7 +327,7 @@ export const ComposeRequestSchema = z
     flags: z
       .array(z.enum([...FLAG_NAMES, NO_FLAGS]))
       .optional()
-      .openapi({ description: `Flags (${FLAG_NAMES.join(', ')}; \`${NO_FLAGS}\` means none).` }),
+      .openapi({ description: `Flags; \`${NO_FLAGS}\` means none.` }),
     results: z.array(z.enum(RESULT_NAMES)).optional().openapi({ description: 'Extra results; `repository` is always made.' }),
     arches: stringList('Architectures; default: the server\'s `arches`.').optional(),
     multilib_arches: stringList('Multilib architectures.').optional(),
@@ -490,6 +491,54 @@ export const NotReadySchema = z
   });
 
 // ---------------------------------------------------------------------------------------------
+// Events (GET /api/1/events: server-sent events from the outbox)
+
+export const ComposeEventSchema = z
+  .strictObject({
+    event: z.literal('state-changed'),
+    compose: ComposeSchema,
+  })
+  .openapi('ComposeEvent', {
+    description:
+      'The `data` of each `state-changed` event (also the message published on topic `odcs.compose.state-changed`). The SSE `id` is the outbox id: resume with `Last-Event-ID`.',
+    example: { event: 'state-changed', compose: COMPOSE_EXAMPLES.tagDone },
+  });
+
+export const EventsReadySchema = z
+  .strictObject({ last_event_id: z.int().min(0) })
+  .openapi('EventsReady', {
+    description: 'The `data` of the first event, `ready`: the outbox position the stream starts after.',
+    example: { last_event_id: 41 },
+  });
+
+export const EventsQuerySchema = z.object({
+  compose_id: z.int().min(0).optional().openapi({ description: 'Only the events of this compose.', example: 1 }),
+  last_event_id: z
+    .int()
+    .min(0)
+    .optional()
+    .openapi({ description: 'Resume after this event id (for clients that cannot send the `Last-Event-ID` header); default: from now on.' }),
+});
+
+export const EventsHeadersSchema = z.object({
+  'last-event-id': z.string().regex(/^\d+$/).optional().openapi({ description: 'Resume after this event id (sent by EventSource on reconnect).', example: '41' }),
+});
+
+/** The event stream as it is written (what EventSource receives), for the docs. */
+export const EVENT_STREAM_EXAMPLE = [
+  'id: 41',
+  'event: ready',
+  'data: {"last_event_id":41}',
+  '',
+  'id: 42',
+  'event: state-changed',
+  `data: ${JSON.stringify({ event: 'state-changed', compose: COMPOSE_EXAMPLES.tagWait })}`,
+  '',
+  ': keepalive',
+  '',
+].join('\n');
+
+// ---------------------------------------------------------------------------------------------
 // Path parameters
 
 export const ComposeIdParamsSchema = z.object({
@@ -524,4 +573,6 @@ export const NAMED_SCHEMAS = {
   Ready: ReadySchema,
   NotReady: NotReadySchema,
   DependencyCheck: CheckSchema,
+  ComposeEvent: ComposeEventSchema,
+  EventsReady: EventsReadySchema,
 } as const;

@@ -8,6 +8,7 @@ import {
   ComposeDetailSchema,
   ComposeListSchema,
   ComposeSchema,
+  ERROR_EXAMPLES,
   ErrorSchema,
   HealthSchema,
   ReadySchema,
@@ -169,6 +170,10 @@ describe('live responses match the documented schemas', () => {
     const bad = await http(stack, 'POST', '/api/1/composes/', { source: { type: 'tag', source: 'demo' }, flags: ['fast'] });
     assert.equal(bad.status, 400);
     assertValid(ErrorSchema, bad.body, 'POST error');
+
+    const events = await http(stack, 'GET', '/api/1/events?compose_id=abc');
+    assert.equal(events.status, 400);
+    assert.deepEqual(events.body, ERROR_EXAMPLES.badEventsQuery, 'the documented example is what the API says');
 
     assertValid(AboutSchema, (await http(stack, 'GET', '/api/1/about/')).body, 'about');
     assertValid(HealthSchema, (await http(stack, 'GET', '/healthz')).body, 'healthz');

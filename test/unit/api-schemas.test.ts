@@ -97,7 +97,7 @@ function schemaAt(ptr: string[]): z.ZodType | undefined {
   if (rest[0] === 'requestBody' && rest[1] === 'content' && rest[3] === 'examples') {
     return (route.request?.body?.content[rest[2]] as { schema: z.ZodType } | undefined)?.schema;
   }
-  if (rest[0] === 'responses' && rest[2] === 'content' && rest[4] === 'examples') {
+  if (rest[0] === 'responses' && rest[2] === 'content' && (rest[4] === 'examples' || (rest[4] === 'example' && rest.length === 5))) {
     const res = route.responses[rest[1]] as { content?: Record<string, { schema: z.ZodType }> };
     return res.content?.[rest[3]]?.schema;
   }
