@@ -37,8 +37,18 @@ export function createApp(deps: ApiDeps) {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    deps.log.debug(
-      { reqId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+    // One line per request, with its id and, for compose resources, the compose id.
+    const composeId = /^\/api\/1\/composes\/(\d+)/.exec(c.req.path)?.[1] ?? c.res.headers.get('x-compose-id') ?? undefined;
+    const level = c.res.status >= 500 ? 'error' : c.req.path === '/healthz' || c.req.path === '/readyz' ? 'debug' : 'info';
+    deps.log[level](
+      {
+        reqId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+        ...(composeId ? { composeId: Number(composeId) } : {}),
+      },
       'request',
     );
   });

@@ -75,7 +75,7 @@ export function composeRoutes(deps: ComposeRouteDeps) {
       if (isTemporalUnavailable(err)) throw new ServiceUnavailableError(reason);
       throw err;
     }
-    log.info({ composeId: row.id, owner, source: row.source }, 'compose created');
+    log.info({ composeId: row.id, owner, sourceType: row.source_type, source: row.source }, 'compose created');
     return row;
   }
 
@@ -110,6 +110,7 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     assertResultsProducible(input.results);
     checkRepoRoots(input);
     const row = await createCompose(input, user.name);
+    c.header('X-Compose-Id', String(row.id)); // lets the request log line name the new compose
     return c.json(toJson(row));
   });
 

@@ -15,7 +15,10 @@ async function main() {
   const log = createLogger('worker', config.logLevel);
   if (!config.databaseUrl) throw new ConfigError('invalid configuration: DATABASE_URL is required by the worker process');
   const settings = loadSettings(config);
-  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  Runtime.install({
+    logger: sdkLoggerToPino(log),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
   const pool = createPool(config.databaseUrl, config.dbPoolSize);
   const connection = await connectWithRetry(config.temporalAddress, log);
   await ensureSearchAttributes(connection as never, config.temporalNamespace).catch((err) =>
@@ -32,6 +35,21 @@ async function main() {
   await connection.close();
   await clientConnection.close();
   log.info('worker stopped');
+}
+
+/**
+ * The SDK's own logs (workflow and activity loggers, worker lifecycle) as pino JSON lines, each
+ * with the compose id when the line concerns a compose workflow.
+ */
+function sdkLoggerToPino(log: ReturnType<typeof createLogger>): DefaultLogger {
+  const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  return new DefaultLogger('INFO', ({ level, message, meta }) => {
+    const workflowId = (meta as { workflowId?: string } | undefined)?.workflowId;
+    const composeId = workflowId?.startsWith('compose-') ? Number(workflowId.slice('compose-'.length)) : undefined;
+    // The worker's own INFO lines (bundler output, start-up) are debug detail; keep activities' and workflows'.
+    const quiet = level === 'INFO' && (meta as { sdkComponent?: string } | undefined)?.sdkComponent === 'worker';
+    log[quiet ? 'debug' : levels[level]]({ ...meta, ...(composeId ? { composeId } : {}) }, message);
+  });
 }
 
 async function connectWithRetry(address: string, log: ReturnType<typeof createLogger>): Promise<NativeConnection> {
