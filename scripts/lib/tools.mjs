@@ -24,4 +24,6 @@ export const DEBIAN_TOOLS = [
   { file: '/usr/lib/python3/dist-packages/dnf-plugins/repoclosure.py', pkg: 'dnf-plugins-core' },
   // Only for the tests: Fedora's Python odcs client needs gssapi, compiled against Kerberos.
   { command: 'krb5-config', pkg: 'libkrb5-dev' },
+  // Only for the tests: the browser tests drive Debian's chromium with playwright-core.
+  { command: 'chromium', pkg: 'chromium' },
 ];
