@@ -99,6 +99,9 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
           arches: c.arches.split(/\s+/).filter(Boolean),
           noDeps: hasFlag(c.flags, 'no_deps'),
           checkDeps: hasFlag(c.flags, 'check_deps'),
+          builds: (c.builds ?? '').split(/\s+/).filter(Boolean),
+          // ODCS stores sigkeys space-joined; an empty string means "no signature check".
+          sigkeys: c.sigkeys.split(' ').filter((k, i, all) => k !== '' || all.length > 1),
           resultRepoUrl: `${config.targetDirUrl}/odcs-${id}/compose/Temporary`,
         };
         return { kind: 'generate', plan } as const;

@@ -79,11 +79,18 @@ const spec = (s: string) => s.replace(/%/g, '%%').replace(/[\n\r]+/g, ' ');
 /** Single-quoted shell word (inside %install, after macro expansion). */
 const sh = (s: string) => `'${spec(s).replace(/'/g, `'\\''`)}'`;
 
-function specText(arch: string, batchNo: number, rpms: Normal[]): string {
+/** The source package (Koji's "build") the binary RPMs of one buildRepo call come from. */
+export interface FakeBuild {
+  name: string;
+  version: string;
+  release: string;
+}
+
+function specText(arch: string, batchNo: number, rpms: Normal[], build?: FakeBuild): string {
   const lines = [
-    `Name: odcs-fixture-${arch}-${batchNo}`,
-    'Version: 0',
-    'Release: 0',
+    `Name: ${build ? build.name : `odcs-fixture-${arch}-${batchNo}`}`,
+    `Version: ${build ? build.version : '0'}`,
+    `Release: ${build ? build.release : '0'}`,
     // The main package has no %files section, so rpmbuild never emits it.
     'Summary: fixture bundle',
     'License: MIT',
@@ -113,21 +120,24 @@ function specText(arch: string, batchNo: number, rpms: Normal[]): string {
   return lines.join('\n') + '\n';
 }
 
-function run(cmd: string, args: string[]): Promise<void> {
+/** Runs a command; resolves with its stdout, rejects with the tail of its stderr. */
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...(opts.env ?? process.env), LC_ALL: 'C' } });
+    let out = '';
     let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}: ${err.trim()}`))));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited with ${code}: ${err.trim()}`))));
   });
 }
 
-async function rpmbuild(outDir: string, arch: string, batchNo: number, rpms: Normal[]): Promise<void> {
+async function rpmbuild(outDir: string, arch: string, batchNo: number, rpms: Normal[], build?: FakeBuild): Promise<void> {
   const top = await mkdtemp(path.join(os.tmpdir(), 'odcs-rpmbuild-'));
   try {
     const specFile = path.join(top, 'fixture.spec');
-    await writeFile(specFile, specText(arch, batchNo, rpms));
+    await writeFile(specFile, specText(arch, batchNo, rpms, build));
     // --target instead of BuildArch for arch packages: BuildArch of a foreign
     // arch (aarch64 on x86_64) is refused, --target is not.
     await run('rpmbuild', [
@@ -171,8 +181,12 @@ async function limit<T>(items: T[], n: number, fn: (item: T, i: number) => Promi
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
-/** Builds the RPMs with rpmbuild into `dir` (flat), runs createrepo_c on `dir` unless createrepo=false. Returns absolute rpm paths. */
-export async function buildRepo(dir: string, rpms: FakeRpm[], opts: { createrepo?: boolean } = {}): Promise<string[]> {
+/**
+ * Builds the RPMs with rpmbuild into `dir` (flat), runs createrepo_c on `dir` unless createrepo=false.
+ * With `build`, every RPM of the call comes from that source package (one Koji build).
+ * Returns absolute rpm paths.
+ */
+export async function buildRepo(dir: string, rpms: FakeRpm[], opts: { createrepo?: boolean; build?: FakeBuild } = {}): Promise<string[]> {
   const normal = rpms.map(normalize);
   const outDir = path.resolve(dir);
   const paths = normal.map((r) => path.join(outDir, `${r.name}-${r.version}-${r.release}.${r.arch}.rpm`));
@@ -180,7 +194,39 @@ export async function buildRepo(dir: string, rpms: FakeRpm[], opts: { createrepo
   if (dup) throw new Error(`duplicate package ${path.basename(dup)}`);
   await mkdir(outDir, { recursive: true });
   const parallel = Math.max(1, Math.min(4, os.availableParallelism()));
-  await limit(batches(normal), parallel, (b, i) => rpmbuild(outDir, b.arch, i, b.rpms));
-  if (opts.createrepo !== false) await run('createrepo_c', ['--quiet', '--no-database', outDir]);
+  await limit(batches(normal), parallel, (b, i) => rpmbuild(outDir, b.arch, i, b.rpms, opts.build));
+  if (opts.createrepo !== false) await createRepoMetadata(outDir);
   return paths;
+}
+
+export async function createRepoMetadata(dir: string): Promise<void> {
+  await run('createrepo_c', ['--quiet', '--no-database', path.resolve(dir)]);
+}
+
+export interface SigningKey {
+  gnupgHome: string;
+  name: string;
+  /** Long key id, 16 lower-case hex digits. */
+  keyId: string;
+}
+
+/** A throwaway GPG key (no passphrase) in its own GNUPGHOME, for signing test RPMs. */
+export async function createSigningKey(dir: string, name = 'odcs-flow test key'): Promise<SigningKey> {
+  const gnupgHome = path.join(dir, 'gnupg');
+  await mkdir(gnupgHome, { recursive: true, mode: 0o700 });
+  const params = path.join(dir, 'key-params');
+  await writeFile(params, `%no-protection\nKey-Type: RSA\nKey-Length: 2048\nKey-Usage: sign\nName-Real: ${name}\nExpire-Date: 0\n%commit\n`);
+  const env = { ...process.env, GNUPGHOME: gnupgHome };
+  await run('gpg', ['--batch', '--quiet', '--gen-key', params], { env });
+  const listing = await run('gpg', ['--batch', '--list-keys', '--with-colons', name], { env });
+  const keyId = /^pub:[^:]*:[^:]*:[^:]*:([0-9A-F]{16}):/m.exec(listing)?.[1];
+  if (!keyId) throw new Error(`no key id for "${name}" in: ${listing}`);
+  return { gnupgHome, name, keyId: keyId.toLowerCase() };
+}
+
+/** Signs RPM files in place with `rpmsign`. Re-run createrepo_c on their repository afterwards. */
+export async function signRpms(files: string[], key: SigningKey): Promise<void> {
+  await run('rpmsign', ['--define', '__gpg /usr/bin/gpg', '--define', `_gpg_name ${key.name}`, '--addsign', ...files], {
+    env: { ...process.env, GNUPGHOME: key.gnupgHome },
+  });
 }

@@ -12,6 +12,7 @@ import { buildPool, solve, type ArchSolution, type Unresolved } from './depsolve
 import { GenerationError } from './errors.js';
 import { composeDir, composeName, globalLog, osDir, pungiComposeId, readMarker, repoFileText, tempPrefix, variantDir, writeMarker } from './layout.js';
 import { packagePath, placePackages } from './place.js';
+import { unacceptablySigned } from './signatures.js';
 import { readFilelists, readRepo, type RepoMetadata } from './repodata.js';
 import type { PackageRecord } from './types.js';
 
@@ -32,6 +33,10 @@ export interface GenerateInput {
   noDeps: boolean;
   /** Unresolvable deps fail the compose (otherwise they are logged as warnings). */
   checkDeps: boolean;
+  /** Build NVRs (`build` composes): only the binary RPMs built from these source RPMs are used. */
+  builds?: string[];
+  /** Accepted signing keys (8 or 16 hex; "" accepts unsigned). Empty or absent: no check. */
+  sigkeys?: string[];
   resultRepoUrl: string;
 }
 
@@ -135,7 +140,7 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   await hooks.checkpoint?.();
   signal?.throwIfAborted();
 
-  const pool = buildPool(sources.map((r) => r.packages), lookaside.map((r) => r.packages));
+  const pool = buildPool(restrictToBuilds(sources, input.builds, log), lookaside.map((r) => r.packages));
   const solveAll = () => arches.map((arch) => solve(pool, { arch, packages: input.packages, noDeps: input.noDeps }));
   let solutions = solveAll();
   if (solutions.some((s) => s.unresolved.some(isFileRequire))) {
@@ -155,6 +160,15 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   if (unresolved.length && input.checkDeps) throw new GenerationError(unresolvedMessage(unresolved));
   for (const s of solutions) {
     for (const u of s.unresolved.slice(0, 1000)) log.warning(`Unresolvable dependency on ${s.arch}: ${u.package.name} requires ${u.requirement}`);
+  }
+
+  if (input.sigkeys?.length) {
+    const selected = [...new Map(solutions.flatMap((s) => s.selected).map((p) => [p.location, p])).values()];
+    const unsigned = await unacceptablySigned(selected, input.sigkeys);
+    beat('signatures checked');
+    if (unsigned.length) {
+      throw new GenerationError(`The following packages are not signed with any of the keys ${input.sigkeys.map((k) => k || '(unsigned)').join(' ')}: ${unsigned.join(' ')}.`);
+    }
   }
 
   const distinct = new Map<string, PackageRecord>();
@@ -180,6 +194,28 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   for (const p of distinct.values()) bytes += p.size ?? 0;
   log.info(`Compose finished: ${distinct.size} packages, ${bytes} bytes`);
   return { packages: distinct.size, arches, bytes, pungiComposeId: id };
+}
+
+/** The NVR a binary RPM was built from, from its source RPM's file name. */
+const buildOf = (p: PackageRecord) => p.sourcerpm?.replace(/\.(no)?src\.rpm$/, '');
+
+/** For `build` composes: keep only the binary RPMs of the requested builds; unknown builds fail. */
+function restrictToBuilds(sources: RepoMetadata[], builds: string[] | undefined, log: ComposeLog): PackageRecord[][] {
+  if (!builds?.length) return sources.map((r) => r.packages);
+  const wanted = new Set(builds);
+  const found = new Set<string>();
+  const restricted = sources.map((r) =>
+    r.packages.filter((p) => {
+      const nvr = buildOf(p);
+      if (!nvr || !wanted.has(nvr)) return false;
+      found.add(nvr);
+      return true;
+    }),
+  );
+  const unknown = [...wanted].filter((b) => !found.has(b)).sort();
+  if (unknown.length) throw new GenerationError(`The following builds are not present in the configured tags: ${unknown.join(' ')}.`);
+  log.info(`Builds ${[...wanted].join(' ')}: ${restricted.reduce((n, r) => n + r.length, 0)} binary packages`);
+  return restricted;
 }
 
 /** Moves a finished temp dir into place. If another attempt got there first, its outcome wins. */

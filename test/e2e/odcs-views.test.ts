@@ -162,7 +162,8 @@ describe('GET list', () => {
   });
 
   test('state filters follow the compose through its life', async () => {
-    const created = (await post({ source: { type: 'tag', source: 'f26', packages: ['sed'] }, flags: ['no_reuse'] })).body;
+    // sigkeys [""]: no signature check (the configured default keys x and y signed nothing here).
+    const created = (await post({ source: { type: 'tag', source: 'f26', packages: ['sed'], sigkeys: [''] }, flags: ['no_reuse'] })).body;
     await waitForState(stack, created.id, ['done']);
     const done = (await http(stack, 'GET', '/api/1/composes/?state=2&per_page=100')).body.items.map((c: any) => c.id);
     assert.ok(done.includes(created.id));
@@ -173,7 +174,7 @@ describe('GET list', () => {
 
 describe('PATCH and DELETE', () => {
   test('renew with new sigkeys or a new label copies the compose; bad bodies are 400', async () => {
-    const created = (await post({ source: { type: 'tag', source: 'f26', packages: ['ed'] }, flags: ['no_reuse'] })).body;
+    const created = (await post({ source: { type: 'tag', source: 'f26', packages: ['ed'], sigkeys: [''] }, flags: ['no_reuse'] })).body;
     const done = await waitForState(stack, created.id, ['done']);
     const copy = await http(stack, 'PATCH', `/api/1/composes/${created.id}`, { sigkeys: ['z'] });
     assert.equal(copy.status, 200);
