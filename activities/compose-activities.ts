@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { COMPOSE_STATES, type ComposeRecord } from '../core/compose.js';
+import { COMPOSE_STATES, SOURCE_TYPES, type ComposeRecord } from '../core/compose.js';
+import { missingContentSetsMessage, pulpRepoFileText, resolvePulpContentSets } from '../core/pulp.js';
+import { writePulpCompose, type PulpPlan } from './generate/pulp-compose.js';
 import type { AppConfig } from '../core/config.js';
 import { hasFlag } from '../core/flags.js';
 import { REASON_DONE, REASON_GENERATING, reasonCanceled, reasonExpired } from '../core/lifecycle.js';
@@ -20,6 +22,7 @@ export interface Finished {
 }
 export type PrepareResult =
   | { kind: 'generate'; plan: GenerateInput }
+  | { kind: 'pulp'; plan: PulpPlan }
   | { kind: 'reuse'; reusedId: number }
   | { kind: 'fail'; reason: string }
   | ({ kind: 'finished' } & Finished);
@@ -58,6 +61,24 @@ async function mustGet(db: pg.PoolClient | pg.Pool, id: number, lock = false): P
 const finishedOf = (c: ComposeRecord): Finished => ({ state: c.state, timeToExpire: iso(c.time_to_expire) });
 
 export function createComposeActivities({ pool, config, settings }: Deps) {
+  /** Content sets to repository URLs; missing ones fail the compose unless ignore_absent_pulp_repos. */
+  async function preparePulp(c: ComposeRecord): Promise<PrepareResult> {
+    const contentSets = c.source.split(/\s+/).filter(Boolean);
+    const arches = c.arches.split(/\s+/).filter(Boolean);
+    const { sections, missing } = resolvePulpContentSets(contentSets, settings.pulp_content_sets, c.flags, arches);
+    if (missing.length) {
+      if (!hasFlag(c.flags, 'ignore_absent_pulp_repos') || sections.length === 0) {
+        return { kind: 'fail', reason: `Error while generating compose: ${missingContentSetsMessage(missing)}` };
+      }
+      // As ODCS: the source becomes what was found.
+      await pool.query('UPDATE composes SET source = $2 WHERE id = $1', [c.id, sections.map((s) => s.contentSet).join(' ')]);
+    }
+    return {
+      kind: 'pulp',
+      plan: { composeId: c.id, targetDir: composeTargetDir(c, config, settings), repoFileText: pulpRepoFileText(sections, c.flags), arches },
+    };
+  }
+
   const activities = {
     /** wait -> generating (or reuse, or a failure the request itself caused). */
     async prepareCompose(id: number): Promise<PrepareResult> {
@@ -65,6 +86,7 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
       if (compose.state === COMPOSE_STATES.done || compose.state === COMPOSE_STATES.failed || compose.state === COMPOSE_STATES.removed) {
         return { kind: 'finished', ...finishedOf(compose) };
       }
+      if (compose.source_type === SOURCE_TYPES.pulp) return preparePulp(compose);
       let resolved;
       let revision: string;
       try {
@@ -106,6 +128,10 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
         };
         return { kind: 'generate', plan } as const;
       });
+    },
+
+    async writePulpCompose(plan: PulpPlan): Promise<GenerateResult> {
+      return writePulpCompose(plan);
     },
 
     async completeCompose(id: number, result: GenerateResult): Promise<Finished> {

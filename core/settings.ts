@@ -1,5 +1,6 @@
 // ODCS server settings (spec Part B §4, §7 and Part A) as a zod schema with defaults.
 // Unknown top-level keys are dropped so one JSON file can also carry other components' sections.
+import net from 'node:net';
 import { z } from 'zod';
 import { COMPOSE_FLAGS, COMPOSE_RESULTS } from './flags.js';
 
@@ -29,6 +30,18 @@ const tagDefinition = z.strictObject({
   parents: stringList().optional(),
 });
 
+/** An IPv4/IPv6 address, or a CIDR block such as 10.0.0.0/8 or fd00::/8. */
+const ipOrCidr = z.string().refine(
+  (s) => {
+    const [addr, prefix, ...rest] = s.trim().split('/');
+    const family = net.isIP(addr);
+    if (family === 0 || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  },
+  { message: 'must be an IP address or a CIDR block (10.0.0.0/8, fd00::/8)' },
+);
+
 const rawConfigUrl = z.looseObject({
   url: z.string(),
   config_filename: z.string(),
@@ -49,6 +62,21 @@ export const settingsSchema = z
         users: stringList().default(() => []),
       })
       .default(() => ({ groups: [], users: [] })),
+    // auth_backend "openidc" (api/auth/oidc.ts): a Bearer JWT checked against these.
+    oidc_issuer: z.string().min(1).optional(),
+    oidc_audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    oidc_jwks_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** PEM text of the public key (or certificate), or the path of a file holding it. */
+    oidc_public_key_pem: z.string().min(1).optional(),
+    /** Unset: preferred_username, else sub. */
+    oidc_username_claim: z.string().min(1).optional(),
+    oidc_base_namespace: z.string().default('https://pagure.io/odcs/'),
+    oidc_clock_tolerance: z.int().min(0).default(30),
+    auth_openidc_required_scopes: stringList().default(() => []),
+    // auth_backend "header" (api/auth/header.ts): an authenticating proxy names the user.
+    auth_user_header: z.string().min(1).default('X-Remote-User'),
+    auth_groups_header: z.string().min(1).default('X-Remote-Groups'),
+    trusted_proxies: z.array(ipOrCidr).default(() => []),
     // Our embedded default; ODCS's own was [tag, module, build] (module needs MBS, which we lack).
     allowed_source_types: stringList().default(() => ['tag', 'build', 'repo']),
     allowed_flags: stringList().default(() => Object.keys(COMPOSE_FLAGS)),
@@ -71,6 +99,19 @@ export const settingsSchema = z
     num_concurrent_pungi: z.int().positive().default(2),
     pungi_timeout: z.int().positive().default(3600),
     tags: z.record(z.string(), tagDefinition).default(() => ({})),
+    // `pulp` composes: content set name -> its repositories (url may contain $basearch).
+    pulp_content_sets: z
+      .record(
+        z.string(),
+        z.array(
+          z.strictObject({
+            url: z.string().regex(/^(https?|file):\/\//, 'must be an http(s):// or file:// URL'),
+            arches: stringList().optional(),
+            published: z.boolean().optional(),
+          }),
+        ),
+      )
+      .default(() => ({})),
     version: z.string().default('0.1.0'),
   })
   .superRefine((s, ctx) => {

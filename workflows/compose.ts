@@ -211,6 +211,10 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
           if (followed) return followed;
           await sleep(delay);
         }
+      case 'pulp': {
+        setState(COMPOSE_STATES.generating);
+        return db.completeCompose(id, await db.writePulpCompose(plan.plan));
+      }
       case 'generate': {
         // ComposeState 'generating' from here on means "scheduled or running"; the row says
         // `wait` until a generation slot (num_concurrent_pungi) takes it.

@@ -40,7 +40,19 @@ before(async () => {
   key = await createSigningKey(tmp);
   await signRpms(signed, key);
   await createRepoMetadata(repo);
-  stack = await startStack({ env: { REPO_ROOTS: path.join(tmp, 'repos') }, settings: { tags: { f40: { repos: [repo] } } } });
+  stack = await startStack({
+    env: { REPO_ROOTS: path.join(tmp, 'repos') },
+    settings: {
+      allowed_source_types: ['tag', 'build', 'repo', 'pulp'],
+      tags: { f40: { repos: [repo] } },
+      pulp_content_sets: {
+        'rhel-8-for-x86_64-baseos-rpms': [{ url: 'http://pulp.example/content/dist/rhel8/x86_64/baseos/os', arches: ['x86_64'] }],
+        'rhel-8-for-x86_64-appstream-rpms': [{ url: 'http://pulp.example/content/dist/rhel8/$basearch/appstream/os' }],
+        'rhel-8-beta-rpms': [{ url: 'http://pulp.example/beta/os', published: false }],
+        'rhel-8-for-s390x-rpms': [{ url: 'http://pulp.example/s390x/os', arches: ['s390x'] }],
+      },
+    },
+  });
 });
 
 after(async () => {
@@ -67,7 +79,39 @@ test('sigkeys: signed by an accepted key passes; an unsigned package fails with 
   assert.equal(ok.state_name, 'done', ok.state_reason);
   const bad = await compose({ source: { type: 'tag', source: 'f40', packages: ['lib', 'tool'], sigkeys: [shortId] }, flags: ['no_reuse'] });
   assert.equal(bad.state_name, 'failed');
-  assert.match(bad.state_reason, new RegExp(`not signed with any of the keys ${shortId}: tool tool-libs\\.`));
+  assert.match(bad.state_reason, new RegExp(`not signed with any of the keys ${shortId}: tool\\.`));
   const unsignedAllowed = await compose({ source: { type: 'tag', source: 'f40', packages: ['lib', 'tool'], sigkeys: ['', shortId] }, flags: ['no_reuse'] });
   assert.equal(unsignedAllowed.state_name, 'done', unsignedAllowed.state_reason);
+});
+
+test('pulp: only a .repo file with one section per content set', async () => {
+  const done = await compose({ source: { type: 'pulp', source: 'rhel-8-for-x86_64-baseos-rpms rhel-8-for-x86_64-appstream-rpms' } });
+  assert.equal(done.state_name, 'done', done.state_reason);
+  const text = await (await fetch(done.result_repofile)).text();
+  assert.equal(
+    text,
+    '[rhel-8-for-x86_64-appstream-rpms]\nname=rhel-8-for-x86_64-appstream-rpms\nbaseurl=http://pulp.example/content/dist/rhel8/$basearch/appstream/os\nenabled=1\ngpgcheck=0\n\n' +
+      '[rhel-8-for-x86_64-baseos-rpms]\nname=rhel-8-for-x86_64-baseos-rpms\nbaseurl=http://pulp.example/content/dist/rhel8/x86_64/baseos/os\nenabled=1\ngpgcheck=0\n',
+  );
+  const tree = fs.readdirSync(path.join(stack.config.composeRoot, `odcs-${done.id}`, 'compose', 'Temporary'));
+  assert.deepEqual(tree, [`odcs-${done.id}.repo`], 'nothing but the .repo file');
+});
+
+test('pulp: absent and unpublished content sets, and the flags that change that', async () => {
+  const missing = await compose({ source: { type: 'pulp', source: 'rhel-8-for-x86_64-baseos-rpms no-such-cs' } });
+  assert.equal(missing.state_name, 'failed');
+  assert.match(missing.state_reason, /Failed to find Pulp repositories for content sets: no-such-cs\./);
+  const ignored = await compose({ source: { type: 'pulp', source: 'rhel-8-for-x86_64-baseos-rpms no-such-cs' }, flags: ['ignore_absent_pulp_repos'] });
+  assert.equal(ignored.state_name, 'done');
+  assert.equal(ignored.source, 'rhel-8-for-x86_64-baseos-rpms', 'the source becomes what was found');
+  const unpublished = await compose({ source: { type: 'pulp', source: 'rhel-8-beta-rpms' } });
+  assert.equal(unpublished.state_name, 'failed');
+  const included = await compose({ source: { type: 'pulp', source: 'rhel-8-beta-rpms' }, flags: ['include_unpublished_pulp_repos'] });
+  assert.equal(included.state_name, 'done');
+  const compatible = await compose({
+    source: { type: 'pulp', source: 'rhel-8-for-x86_64-baseos-rpms rhel-8-for-s390x-rpms' },
+    flags: ['use_only_compatible_arch', 'ignore_absent_pulp_repos'],
+  });
+  assert.equal(compatible.source, 'rhel-8-for-x86_64-baseos-rpms', 'the s390x-only content set is not compatible with x86_64');
+  assert.match(await (await fetch(compatible.result_repofile)).text(), /skip_if_unavailable=1/);
 });
