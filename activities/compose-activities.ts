@@ -12,7 +12,7 @@ import { hasFlag } from '../core/flags.js';
 import { REASON_DONE, REASON_GENERATING, reasonCanceled, reasonExpired } from '../core/lifecycle.js';
 import { findReusableCompose, mayReuse } from '../core/reuse.js';
 import type { OdcsSettings } from '../core/settings.js';
-import { inTransaction } from './db/composes.js';
+import { composeRootUsage, inTransaction } from './db/composes.js';
 import { GenerationError, generateCompose, readRepoRevision, removeComposeTree, type GenerateInput, type GenerateResult } from './generate/index.js';
 import { resolveSourceRepos, SourceError } from './sources.js';
 
@@ -26,6 +26,14 @@ export type PrepareResult =
   | { kind: 'reuse'; reusedId: number }
   | { kind: 'fail'; reason: string }
   | ({ kind: 'finished' } & Finished);
+
+export interface SpaceReservation {
+  ok: boolean;
+  usage: number;
+  limit: number;
+  /** Composes expired early to make room; their workflows must be woken. */
+  evicted: Array<{ id: number; timeToExpire: string }>;
+}
 
 export interface ExtendResult {
   timeToExpire: string;
@@ -137,9 +145,9 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
     async completeCompose(id: number, result: GenerateResult): Promise<Finished> {
       const { rows } = await pool.query(
         `UPDATE composes SET state = $2, state_reason = $3, time_done = now(), pungi_compose_id = $4,
-           time_to_expire = now() + make_interval(secs => seconds_to_live)
+           time_to_expire = now() + make_interval(secs => seconds_to_live), size_bytes = $7
          WHERE id = $1 AND state IN ($5, $6) RETURNING *`,
-        [id, COMPOSE_STATES.done, REASON_DONE, result.pungiComposeId, COMPOSE_STATES.wait, COMPOSE_STATES.generating],
+        [id, COMPOSE_STATES.done, REASON_DONE, result.pungiComposeId, COMPOSE_STATES.wait, COMPOSE_STATES.generating, result.bytes],
       );
       return finishedOf(rows[0] ?? (await mustGet(pool, id)));
     },
@@ -201,6 +209,42 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
       });
     },
 
+    /**
+     * Room for one more generation: fine while the compose root is under COMPOSE_ROOT_LIMIT. Over it,
+     * the composes nearest to expiry that nobody reuses are expired now (their workflows must be told),
+     * down to 90% of the limit, and the caller waits for their removal.
+     */
+    async reserveSpace(): Promise<SpaceReservation> {
+      const limit = config.composeRootLimit;
+      if (!limit) return { ok: true, usage: 0, limit, evicted: [] };
+      return inTransaction(pool, async (tx) => {
+        // One evictor at a time, so two generations waiting for space do not both evict.
+        await tx.query('SELECT pg_advisory_xact_lock(7316001)');
+        const usage = await composeRootUsage(tx);
+        if (usage < limit) return { ok: true, usage, limit, evicted: [] };
+        const { rows } = await tx.query(
+          `SELECT id, size_bytes FROM composes c
+            WHERE state = $1 AND reused_id IS NULL AND removal_reason IS NULL
+              AND NOT EXISTS (SELECT 1 FROM composes r WHERE r.reused_id = c.id AND r.state IN ($2, $3, $1))
+            ORDER BY time_to_expire, id`,
+          [COMPOSE_STATES.done, COMPOSE_STATES.wait, COMPOSE_STATES.generating],
+        );
+        const chosen: number[] = [];
+        let remaining = usage;
+        for (const r of rows) {
+          if (remaining < limit * 0.9) break;
+          chosen.push(r.id);
+          remaining -= Number(r.size_bytes);
+        }
+        const why = `the compose root was over its size limit (${usage} of ${limit} bytes used)`;
+        const { rows: evicted } = await tx.query(
+          `UPDATE composes SET time_to_expire = now(), removal_reason = $2 WHERE id = ANY($1::bigint[]) RETURNING id, time_to_expire`,
+          [chosen, why],
+        );
+        return { ok: false, usage, limit, evicted: evicted.map((e) => ({ id: e.id, timeToExpire: iso(e.time_to_expire) })) };
+      });
+    },
+
     /** time_to_expire = max(current, now + ttl), on this compose and on those sharing its files. */
     async extendCompose(id: number, secondsToLive: number): Promise<ExtendResult> {
       return inTransaction(pool, async (tx) => {
@@ -259,7 +303,7 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
         }
         await tx.query(
           `UPDATE composes SET state = $2, state_reason = $3, time_removed = now() WHERE id = $1`,
-          [id, COMPOSE_STATES.removed, reasonExpired(c.state_reason, c.removed_by)],
+          [id, COMPOSE_STATES.removed, reasonExpired(c.state_reason, c.removed_by, c.removal_reason)],
         );
         return { expired: true, compose: c };
       });

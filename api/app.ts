@@ -8,6 +8,7 @@ import type { AppConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { aboutRoutes } from './about.js';
+import { authContext, createAuthenticator, type Authenticator } from './auth.js';
 import { composeFileRoutes } from './compose-files.js';
 import { composePageRoutes } from './compose-page.js';
 import { composeRoutes } from './composes.js';
@@ -27,11 +28,14 @@ export interface ApiDeps {
   /** Wakes events streams on new outbox rows; without it they poll. */
   notifier?: EventNotifier;
   log: Logger;
+  /** Who is calling (api/auth.ts); built from settings.auth_backend when not given. */
+  auth?: Authenticator;
 }
 
 export function createApp(deps: ApiDeps) {
   const app = new Hono({ strict: false });
-  const metrics = createMetrics(deps.pool);
+  const auth = deps.auth ?? createAuthenticator(deps.settings); // a misconfigured backend stops the start here
+  const metrics = createMetrics(deps.pool, deps.config.composeRootLimit);
   app.use(requestId());
   app.use(metrics.middleware);
   app.use(async (c, next) => {
@@ -63,6 +67,8 @@ export function createApp(deps: ApiDeps) {
       onError: (c) => jsonError(c, 413, `Request body is larger than ${deps.config.bodyLimit} bytes.`),
     }),
   );
+
+  app.use(authContext(auth)); // handlers call requireUser/requireAdmin; GETs stay anonymous
 
   app.route('/', healthRoutes(deps));
   app.route('/', composePageRoutes(deps)); // GET / (and HEAD /): the compose page

@@ -3,6 +3,8 @@
 import { Hono } from 'hono';
 import type pg from 'pg';
 import type { TemporalGateway } from './temporal-client.js';
+import type { AppConfig } from '../core/config.js';
+import { composeRootUsage } from '../activities/db/composes.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -22,7 +24,7 @@ async function check(fn: () => Promise<unknown>, what: string): Promise<{ ok: bo
   }
 }
 
-export function healthRoutes(deps: { pool: pg.Pool; temporal: TemporalGateway }) {
+export function healthRoutes(deps: { pool: pg.Pool; temporal: TemporalGateway; config: Pick<AppConfig, 'composeRootLimit'> }) {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -34,11 +36,14 @@ export function healthRoutes(deps: { pool: pg.Pool; temporal: TemporalGateway })
       ),
     ]);
     const checks = { postgres, temporal };
+    // Disk pressure is reported, not a readiness failure: a full root makes generations wait.
+    const usageBytes = postgres.ok ? await composeRootUsage(deps.pool).catch(() => null) : null;
+    const details = { composeRoot: { usageBytes, limitBytes: deps.config.composeRootLimit || null } };
     const down = Object.entries(checks)
       .filter(([, r]) => !r.ok)
       .map(([name]) => name);
-    if (down.length === 0) return c.json({ status: 'ready', checks });
-    return c.json({ status: 503, error: 'Service Unavailable', message: `not ready: ${down.join(', ')} unavailable`, down, checks }, 503);
+    if (down.length === 0) return c.json({ status: 'ready', checks, details });
+    return c.json({ status: 503, error: 'Service Unavailable', message: `not ready: ${down.join(', ')} unavailable`, down, checks, details }, 503);
   });
   return app;
 }

@@ -6,6 +6,7 @@ import { routePath } from 'hono/route';
 import type pg from 'pg';
 import client from 'prom-client';
 import { COMPOSE_STATES, SOURCE_TYPES } from '../core/compose.js';
+import { composeRootUsage } from '../activities/db/composes.js';
 
 const STATE_NAMES = Object.fromEntries(Object.entries(COMPOSE_STATES).map(([k, v]) => [v, k]));
 const SOURCE_TYPE_NAMES = Object.fromEntries(Object.entries(SOURCE_TYPES).map(([k, v]) => [v, k]));
@@ -37,7 +38,7 @@ function sqlHistogram(pool: pg.Pool, name: string, help: string, buckets: number
   };
 }
 
-export function createMetrics(pool: pg.Pool) {
+export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'odcs_flow_api_' });
 
@@ -81,6 +82,23 @@ export function createMetrics(pool: pg.Pool) {
     async collect() {
       const { rows } = await pool.query('SELECT count(*)::int AS n FROM compose_events WHERE published_at IS NULL');
       this.set(rows[0].n);
+    },
+  });
+
+  new client.Gauge({
+    name: 'compose_root_usage_bytes',
+    help: 'Bytes the compose trees take on the compose root',
+    registers: [registry],
+    async collect() {
+      this.set(await composeRootUsage(pool));
+    },
+  });
+  new client.Gauge({
+    name: 'compose_root_limit_bytes',
+    help: 'COMPOSE_ROOT_LIMIT (0: no limit)',
+    registers: [registry],
+    collect() {
+      this.set(composeRootLimit);
     },
   });
 

@@ -73,4 +73,8 @@ export interface ComposeRecord extends ComposeInput {
   seconds_to_live: number;
   /** Metadata revision of the source repositories; stands in for koji_event in reuse rules. */
   source_revision: string | null;
+  /** Bytes the compose's tree takes on the compose root (0 for a compose reusing another's). */
+  size_bytes: number;
+  /** Set when the compose is removed before its time (disk pressure); becomes its state_reason. */
+  removal_reason: string | null;
 }

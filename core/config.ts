@@ -2,10 +2,50 @@
 // stops the process with one line naming the variable. Pure: the caller passes the environment.
 import path from 'node:path';
 import { z } from 'zod';
+import { INTERVAL_KEYS, intervalsWithDefaults, type IntervalKey } from './providers/registry.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = z.string().url();
+const flag = z.enum(['true', 'false', '1', '0']);
+
+/** "90" (seconds), "90s", "30m", "2h", "1d". */
+export function parseDurationSeconds(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isInteger(v) && v > 0 ? v : null;
+  const m = /^\s*(\d+)\s*(s|m|h|d)?\s*$/.exec(String(v));
+  if (!m) return null;
+  const n = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's'];
+  return n > 0 ? n : null;
+}
+
+/** PROVIDER_INTERVALS: a JSON object of provider (or package_caches, garbage_collection) to interval. */
+const providerIntervals = z.string().transform((raw, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"bodhi_updates": "30m"}' });
+    return z.NEVER;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"bodhi_updates": "30m"}' });
+    return z.NEVER;
+  }
+  const out: Partial<Record<IntervalKey, number>> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(INTERVAL_KEYS as readonly string[]).includes(key)) {
+      ctx.addIssue({ code: 'custom', message: `unknown key "${key}" (expected one of ${INTERVAL_KEYS.join(', ')})` });
+      return z.NEVER;
+    }
+    const seconds = parseDurationSeconds(value);
+    if (seconds === null) {
+      ctx.addIssue({ code: 'custom', message: `"${key}": ${JSON.stringify(value)} is not a duration (seconds, or "30m", "2h", "1d")` });
+      return z.NEVER;
+    }
+    out[key as IntervalKey] = seconds;
+  }
+  return out;
+});
 
 function schema(cwd: string) {
   return z
@@ -23,6 +63,10 @@ function schema(cwd: string) {
       GENERATE_TASK_QUEUE: z.string().min(1).default('compose-gen'),
       DATA_DIR: z.string().min(1).default('.data'),
       COMPOSE_ROOT: z.string().min(1).optional(),
+      COMPOSE_ROOT_LIMIT: z
+        .string()
+        .regex(/^\s*\d+(\.\d+)?\s*([KMGT]i?B?)?\s*$/i, 'must be a size such as 500G, 2T or 1048576 (0: no limit)')
+        .default('0'),
       TARGET_DIR_URL: url.optional(),
       REPO_ROOTS: z.string().optional(),
       ODCS_CONFIG: z.string().min(1).optional(),
@@ -32,6 +76,30 @@ function schema(cwd: string) {
       GENERATE_HEARTBEAT_TIMEOUT: positiveInt.default(30),
       GENERATE_TEST_PAUSE_MS: z.coerce.number().int().min(0).default(0),
       NOAUTH_ALLOW_PUBLIC: z.enum(['true', 'false', '1', '0']).default('false'),
+      // Message relay to an AMQP 0-9-1 broker (worker process); none when AMQP_URL is unset.
+      AMQP_URL: z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL').optional(),
+      AMQP_EXCHANGE: z.string().min(1).default('amq.topic'),
+      AMQP_TOPIC_PREFIX: z.string().regex(/^[^\s#*]*$/, 'must be words separated by dots, without # or *').default(''),
+      // Provider caches (oraculum).
+      BODHI_URL: url.default('https://bodhi.fedoraproject.org'),
+      PAGURE_URL: url.default('https://src.fedoraproject.org'),
+      KOSCHEI_URL: url.default('https://koschei.fedoraproject.org'),
+      MDAPI_URL: url.default('https://mdapi.fedoraproject.org'),
+      BUGZILLA_URL: url.default('https://bugzilla.redhat.com'),
+      FAF_URL: url.default('https://retrace.fedoraproject.org/faf'),
+      BZ_API_KEY: z.string().optional(),
+      PROVIDER_TASK_QUEUE: z.string().min(1).optional(),
+      PROVIDER_INTERVALS: providerIntervals.optional(),
+      PROVIDER_SCHEDULES: flag.default('true'),
+      PROVIDER_ACTIVITY_CONCURRENCY: positiveInt.default(8),
+      CACHE_VISIT_DAYS: positiveInt.default(14),
+      CACHE_GC_DAYS: positiveInt.default(30),
+      UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
+      UPSTREAM_ATTEMPTS: positiveInt.default(3),
+      UPSTREAM_BACKOFF_MS: z.coerce.number().int().min(0).default(1000),
+      UPSTREAM_CONCURRENCY: positiveInt.default(8),
+      REFRESH_ATTEMPTS: positiveInt.default(5),
+      REFRESH_RETRY_SECONDS: positiveInt.default(60),
     })
     .transform((env) => {
       const dataDir = path.resolve(cwd, env.DATA_DIR);
@@ -52,6 +120,7 @@ function schema(cwd: string) {
         generateTaskQueue: env.GENERATE_TASK_QUEUE,
         dataDir,
         composeRoot,
+        composeRootLimit: parseSize(env.COMPOSE_ROOT_LIMIT),
         targetDirUrl: (env.TARGET_DIR_URL ?? `http://${publicHost}:${env.PORT}/composes`).replace(/\/+$/, ''),
         repoRoots,
         odcsConfigFile: env.ODCS_CONFIG ? path.resolve(cwd, env.ODCS_CONFIG) : undefined,
@@ -61,8 +130,41 @@ function schema(cwd: string) {
         generateHeartbeatTimeout: env.GENERATE_HEARTBEAT_TIMEOUT,
         generateTestPauseMs: env.GENERATE_TEST_PAUSE_MS,
         noauthAllowPublic: env.NOAUTH_ALLOW_PUBLIC === 'true' || env.NOAUTH_ALLOW_PUBLIC === '1',
+        amqp: env.AMQP_URL ? { url: env.AMQP_URL, exchange: env.AMQP_EXCHANGE, topicPrefix: env.AMQP_TOPIC_PREFIX } : null,
+        providers: {
+          urls: {
+            bodhi: env.BODHI_URL.replace(/\/+$/, ''),
+            pagure: env.PAGURE_URL.replace(/\/+$/, ''),
+            koschei: env.KOSCHEI_URL.replace(/\/+$/, ''),
+            mdapi: env.MDAPI_URL.replace(/\/+$/, ''),
+            bugzilla: env.BUGZILLA_URL.replace(/\/+$/, ''),
+            faf: env.FAF_URL.replace(/\/+$/, ''),
+          },
+          bzApiKey: env.BZ_API_KEY,
+          taskQueue: env.PROVIDER_TASK_QUEUE ?? `${env.TASK_QUEUE}-providers`,
+          intervals: intervalsWithDefaults(env.PROVIDER_INTERVALS ?? {}),
+          schedules: env.PROVIDER_SCHEDULES === 'true' || env.PROVIDER_SCHEDULES === '1',
+          activityConcurrency: env.PROVIDER_ACTIVITY_CONCURRENCY,
+          visitDays: env.CACHE_VISIT_DAYS,
+          gcDays: env.CACHE_GC_DAYS,
+          upstream: {
+            timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+            attempts: env.UPSTREAM_ATTEMPTS,
+            backoffMs: env.UPSTREAM_BACKOFF_MS,
+            concurrency: env.UPSTREAM_CONCURRENCY,
+          },
+          refreshAttempts: env.REFRESH_ATTEMPTS,
+          refreshRetrySeconds: env.REFRESH_RETRY_SECONDS,
+        },
       };
     });
+}
+
+/** "500G", "1.5T", "10MiB", "1048576" -> bytes (binary multiples). */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)/i.exec(text)!;
+  const power = ' KMGT'.indexOf((m[2] || ' ').toUpperCase());
+  return Math.round(Number(m[1]) * 1024 ** power);
 }
 
 export type AppConfig = z.output<ReturnType<typeof schema>>;
@@ -93,6 +195,7 @@ export const CONFIG_DOC: Array<[string, string, string]> = [
   ['GENERATE_TASK_QUEUE', 'compose-gen', 'task queue of compose generation (concurrency num_concurrent_pungi)'],
   ['DATA_DIR', '.data', 'local state: embedded PostgreSQL, Temporal database, composes, demo repos'],
   ['COMPOSE_ROOT', '$DATA_DIR/composes', 'ODCS target_dir: where compose trees are written'],
+  ['COMPOSE_ROOT_LIMIT', '0 (no limit)', 'size limit of the compose root (e.g. 500G): beyond it composes nearest to expiry are removed early and new generations wait'],
   ['TARGET_DIR_URL', 'http://$HOST:$PORT/composes', 'public URL of COMPOSE_ROOT (ODCS target_dir_url)'],
   ['REPO_ROOTS', '$DATA_DIR/repos', 'colon-separated roots that `repo` sources must lie under'],
   ['ODCS_CONFIG', 'embedded defaults', 'JSON file of ODCS settings (tags, permissions, TTLs, arches)'],
@@ -102,5 +205,27 @@ export const CONFIG_DOC: Array<[string, string, string]> = [
   ['GENERATE_HEARTBEAT_TIMEOUT', '30', 'seconds without a heartbeat before a generation is retried on another worker'],
   ['GENERATE_TEST_PAUSE_MS', '0', 'tests only: pause each generation mid-way, to kill a worker during it'],
   ['NOAUTH_ALLOW_PUBLIC', 'false', 'let auth_backend "noauth" listen on a non-loopback HOST (containers)'],
+  ['AMQP_URL', 'unset (no relay)', 'AMQP 0-9-1 broker the worker relays the outbox to (fedora-messaging conventions), e.g. amqp://user:pass@rabbitmq:5672/%2F'],
+  ['AMQP_EXCHANGE', 'amq.topic', 'exchange messages are published to (declared as a durable topic exchange unless amq.*)'],
+  ['AMQP_TOPIC_PREFIX', 'empty', 'prefix of the topic (routing key), e.g. org.fedoraproject.prod. for odcs.compose.state-changed'],
   ['TEMPORAL_CLI', '~/.cache/odcs-flow/temporal-cli-1.5.1/temporal', 'Temporal CLI used by npm start and tests'],
+  ['BODHI_URL', 'https://bodhi.fedoraproject.org', 'provider caches: Bodhi (releases, updates, overrides)'],
+  ['PAGURE_URL', 'https://src.fedoraproject.org', 'provider caches: dist-git Pagure (groups, pull requests, extras/pagure_owner_alias.json)'],
+  ['KOSCHEI_URL', 'https://koschei.fedoraproject.org', 'provider caches: Koschei'],
+  ['MDAPI_URL', 'https://mdapi.fedoraproject.org', 'provider caches: mdapi (package versions)'],
+  ['BUGZILLA_URL', 'https://bugzilla.redhat.com', 'provider caches: Bugzilla REST'],
+  ['FAF_URL', 'https://retrace.fedoraproject.org/faf', 'provider caches: FAF / retrace (ABRT reports)'],
+  ['BZ_API_KEY', 'unset', 'provider caches: Bugzilla API key (sent to BUGZILLA_URL only)'],
+  ['PROVIDER_TASK_QUEUE', '$TASK_QUEUE-providers', 'task queue of the upstream-fetching activities'],
+  ['PROVIDER_INTERVALS', '{} (every provider 2h, garbage_collection 6h)', 'JSON {provider|package_caches|garbage_collection: seconds or "30m"/"2h"/"1d"}: Schedule intervals; data older than 1.25 intervals is stale'],
+  ['PROVIDER_SCHEDULES', 'true', 'create the provider Schedules at worker start (false: refreshes only on demand)'],
+  ['PROVIDER_ACTIVITY_CONCURRENCY', '8', 'provider refresh activities at once per worker'],
+  ['CACHE_VISIT_DAYS', '14', 'packages asked for within this many days are refreshed in the background (visits_required_every_n_days)'],
+  ['CACHE_GC_DAYS', '30', 'per-package cache rows nobody asked for within this many days are deleted'],
+  ['UPSTREAM_TIMEOUT_MS', '30000', 'timeout of one upstream request, body included'],
+  ['UPSTREAM_ATTEMPTS', '3', 'attempts per upstream request (network errors, timeouts, 429, 5xx)'],
+  ['UPSTREAM_BACKOFF_MS', '1000', 'first retry delay of an upstream request; doubles each attempt'],
+  ['UPSTREAM_CONCURRENCY', '8', 'upstream requests in flight within one refresh'],
+  ['REFRESH_ATTEMPTS', '5', 'attempts of a failed provider refresh (Temporal activity retries) before the run fails'],
+  ['REFRESH_RETRY_SECONDS', '60', 'first retry delay of a failed provider refresh; doubles each attempt'],
 ];

@@ -64,8 +64,12 @@ export function reasonMissingPackages(packages: readonly string[]): string {
 }
 
 /** Reason on expiry, appended after a newline to the previous reason as ODCS's cleanup does. */
-export function reasonExpired(previousReason: string | null, removedBy: string | null): string {
-  const reason = removedBy ? `Removed by ${removedBy}.` : 'Compose is expired.';
+export function reasonExpired(previousReason: string | null, removedBy: string | null, removedEarlyBecause?: string | null): string {
+  const reason = removedEarlyBecause
+    ? `Removed early: ${removedEarlyBecause}.`
+    : removedBy
+      ? `Removed by ${removedBy}.`
+      : 'Compose is expired.';
   return previousReason ? `${previousReason}\n${reason}` : reason;
 }
 

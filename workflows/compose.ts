@@ -188,6 +188,35 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     expiresAt = Date.parse(result.timeToExpire); // extended meanwhile
   }
 
+  /**
+   * Over COMPOSE_ROOT_LIMIT a new generation waits (still `wait`, still cancelable) while composes
+   * nearest to expiry are removed early; after pungi_timeout it fails with the reason. Returns the
+   * failed or canceled outcome, or null when there is room.
+   */
+  async function waitForSpace(): Promise<{ state: number; timeToExpire: string } | null> {
+    const deadline = Date.now() + input.pungiTimeout * 1000;
+    for (;;) {
+      const space = await db.reserveSpace();
+      if (space.ok) return null;
+      for (const e of space.evicted) {
+        await getExternalWorkflowHandle(composeWorkflowId(e.id))
+          .signal(expiryChangedSignal, e.timeToExpire)
+          .catch(() => undefined);
+      }
+      if (cancelRequestedBy) {
+        canceled = true;
+        return db.cancelCompose(id, cancelRequestedBy);
+      }
+      if (Date.now() >= deadline) {
+        return db.failCompose(
+          id,
+          `Not enough space in the compose root: ${space.usage} of ${space.limit} bytes used, and nothing more could be removed early within ${input.pungiTimeout} seconds.`,
+        );
+      }
+      await condition(() => cancelRequestedBy !== null, SPACE_POLL);
+    }
+  }
+
   /** From `wait` to `done` or `failed`: cancel, reuse, or generate. */
   async function produce(): Promise<{ state: number; timeToExpire: string }> {
     const cancel = () => {
@@ -216,6 +245,8 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
         return db.completeCompose(id, await db.writePulpCompose(plan.plan));
       }
       case 'generate': {
+        const roomless = await waitForSpace();
+        if (roomless) return roomless;
         // ComposeState 'generating' from here on means "scheduled or running"; the row says
         // `wait` until a generation slot (num_concurrent_pungi) takes it.
         setState(COMPOSE_STATES.generating);
@@ -247,6 +278,9 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     }
   }
 }
+
+/** How often a compose waiting for disk space looks again. */
+const SPACE_POLL = '5 seconds';
 
 function failureReason(err: unknown, pungiTimeout: number): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;

@@ -79,3 +79,12 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
 }
 
 export const STATE = COMPOSE_STATES;
+
+/** Bytes the compose trees take: each done, failed or generating compose with its own files. */
+export async function composeRootUsage(db: Queryable): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT coalesce(sum(size_bytes), 0)::bigint AS n FROM composes WHERE state IN ($1, $2, $3) AND reused_id IS NULL`,
+    [COMPOSE_STATES.generating, COMPOSE_STATES.done, COMPOSE_STATES.failed],
+  );
+  return Number(rows[0].n);
+}

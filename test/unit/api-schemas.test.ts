@@ -20,6 +20,7 @@ import {
   RenewRequestSchema,
 } from '../../core/api-schemas.js';
 import type { ComposeRecord } from '../../core/compose.js';
+import { composeRecord } from '../fixtures/compose-record.js';
 import { composeToJson } from '../../core/compose-json.js';
 import { checkPermissions, decodeJsonBody, parseNewComposeRequest } from '../../core/compose-request.js';
 import { errorResponse } from '../../core/errors.js';
@@ -33,28 +34,14 @@ const settings = parseSettings({});
 const targetDirUrl = 'http://127.0.0.1:8080/composes';
 
 function record(overrides: Partial<ComposeRecord> = {}): ComposeRecord {
-  const { seconds_to_live, ...input } = parseNewComposeRequest(POST_EXAMPLES.tag.value, settings);
   const submitted = new Date('2024-01-15T10:00:00.250Z');
-  return {
-    ...input,
-    id: 1,
-    owner: 'unknown',
-    state: 0,
-    state_reason: null,
-    time_to_expire: new Date(submitted.getTime() + seconds_to_live * 1000),
+  const ttl = parseNewComposeRequest(POST_EXAMPLES.tag.value, settings).seconds_to_live;
+  return composeRecord(POST_EXAMPLES.tag.value as Record<string, unknown>, {
+    time_to_expire: new Date(submitted.getTime() + ttl * 1000),
     time_submitted: submitted,
-    time_started: null,
-    time_done: null,
-    time_removed: null,
-    removed_by: null,
-    koji_task_id: null,
-    pungi_compose_id: null,
-    pungi_config_dump: null,
-    reused_id: null,
-    seconds_to_live,
     source_revision: 'rev-1',
     ...overrides,
-  };
+  });
 }
 
 function assertValid(schema: z.ZodType, value: unknown, where: string): void {
