@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { COMPOSE_STATES, SOURCE_TYPES, type ComposeRecord } from '../core/compose.js';
 import { assertResultsProducible } from '../core/capabilities.js';
 import type { AppConfig } from '../core/config.js';
-import { checkPermissions, checkRenewPermissions, decodeJsonBody, isAdmin, parseNewComposeRequest, type NewComposeRequest, type RequestUser } from '../core/compose-request.js';
+import { checkPermissions, checkRenewPermissions, decodeJsonBody, isAdmin, parseNewComposeRequest, requireAllowedClient, type NewComposeRequest } from '../core/compose-request.js';
 import { composeToJson } from '../core/compose-json.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { buildPageMeta, parseListQuery } from '../core/list-query.js';
@@ -14,7 +14,7 @@ import type { OdcsSettings } from '../core/settings.js';
 import type { Logger } from '../core/logger.js';
 import { getCompose, insertCompose, listComposes } from '../activities/db/composes.js';
 import { isUnderRoots } from '../activities/sources.js';
-import { currentUser } from './auth.js';
+import { requireUser } from './auth.js';
 import { ServiceUnavailableError } from './errors.js';
 import { isTemporalUnavailable, type TemporalGateway } from './temporal-client.js';
 import { startComposeWorkflow } from '../activities/compose-start.js';
@@ -104,7 +104,9 @@ export function composeRoutes(deps: ComposeRouteDeps) {
   });
 
   app.post('/', async (c) => {
-    const user: RequestUser = currentUser(settings);
+    // ODCS's decorators: login_required (401), require_scopes (403), requires_role (403), then the body.
+    const user = await requireUser(c, 'new-compose');
+    requireAllowedClient(user, settings);
     const input = parseNewComposeRequest(await jsonBody(c, false), settings);
     checkPermissions(input, user, settings, isAdmin(user, settings));
     assertResultsProducible(input.results);
@@ -116,7 +118,8 @@ export function composeRoutes(deps: ComposeRouteDeps) {
 
   app.patch('/:id', async (c) => {
     const id = composeId(c);
-    const user = currentUser(settings);
+    const user = await requireUser(c, 'renew-compose');
+    requireAllowedClient(user, settings);
     const body = await jsonBody(c, true);
     const old = await getCompose(pool, id);
     if (!old) throw new NotFoundError(`No compose with id ${id} found`);
@@ -142,7 +145,7 @@ export function composeRoutes(deps: ComposeRouteDeps) {
 
   app.delete('/:id', async (c) => {
     const id = composeId(c);
-    const user = currentUser(settings);
+    const user = await requireUser(c, 'delete-compose');
     const row = await getCompose(pool, id);
     if (!row) throw new NotFoundError('No such compose found.');
     const admin = isAdmin(user, settings);

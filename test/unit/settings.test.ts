@@ -8,6 +8,12 @@ describe('parseSettings', () => {
       auth_backend: 'noauth',
       allowed_clients: { groups: {}, users: {} },
       admins: { groups: [], users: [] },
+      oidc_base_namespace: 'https://pagure.io/odcs/',
+      oidc_clock_tolerance: 30,
+      auth_openidc_required_scopes: [],
+      auth_user_header: 'X-Remote-User',
+      auth_groups_header: 'X-Remote-Groups',
+      trusted_proxies: [],
       allowed_source_types: ['tag', 'build', 'repo'],
       allowed_flags: [
         'no_deps',
