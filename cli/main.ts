@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { CliError, type ApiOptions } from './api-client.js';
 import { composeCommand } from './compose-commands.js';
 import { migrateCommand } from './migrate-command.js';
+import { schedulesCommand } from './schedules-command.js';
 
 const program = new Command('odcs-flow')
   .description('On Demand Compose Service on Temporal: composes and provider caches')
@@ -16,6 +17,7 @@ const program = new Command('odcs-flow')
 const apiOptions = (): ApiOptions => program.opts();
 program.addCommand(composeCommand(apiOptions));
 program.addCommand(migrateCommand());
+program.addCommand(schedulesCommand());
 
 try {
   await program.parseAsync(process.argv);
