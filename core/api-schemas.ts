@@ -466,10 +466,24 @@ const CheckSchema = z
   .strictObject({ ok: z.boolean(), error: z.string().optional() })
   .openapi('DependencyCheck', { description: 'One dependency\'s answer; `error` says why it is down.' });
 const ChecksSchema = z.strictObject({ postgres: CheckSchema, temporal: CheckSchema });
+const ReadyDetailsSchema = z
+  .strictObject({
+    composeRoot: z.strictObject({
+      usageBytes: z.number().int().nullable().openapi({ description: 'Bytes the compose trees take (null while PostgreSQL is down).' }),
+      limitBytes: z.number().int().nullable().openapi({ description: 'COMPOSE_ROOT_LIMIT, or null for no limit.' }),
+    }),
+  })
+  .openapi('ReadyDetails', { description: 'Reported, never a readiness failure: a full compose root makes generations wait.' });
 
 export const ReadySchema = z
-  .strictObject({ status: z.literal('ready'), checks: ChecksSchema })
-  .openapi('Ready', { example: { status: 'ready', checks: { postgres: { ok: true }, temporal: { ok: true } } } });
+  .strictObject({ status: z.literal('ready'), checks: ChecksSchema, details: ReadyDetailsSchema })
+  .openapi('Ready', {
+    example: {
+      status: 'ready',
+      checks: { postgres: { ok: true }, temporal: { ok: true } },
+      details: { composeRoot: { usageBytes: 10485760, limitBytes: 536870912000 } },
+    },
+  });
 
 export const NotReadySchema = z
   .strictObject({
@@ -478,6 +492,7 @@ export const NotReadySchema = z
     message: z.string(),
     down: z.array(z.enum(['postgres', 'temporal'])),
     checks: ChecksSchema,
+    details: ReadyDetailsSchema,
   })
   .openapi('NotReady', {
     description: 'The error body plus what is down.',
@@ -487,6 +502,7 @@ export const NotReadySchema = z
       message: 'not ready: temporal unavailable',
       down: ['temporal'],
       checks: { postgres: { ok: true }, temporal: { ok: false, error: 'Temporal did not answer within 2000 ms' } },
+      details: { composeRoot: { usageBytes: 10485760, limitBytes: null } },
     },
   });
 
@@ -571,6 +587,7 @@ export const NAMED_SCHEMAS = {
   ClientPermissions: ClientPermissionsSchema,
   Health: HealthSchema,
   Ready: ReadySchema,
+  ReadyDetails: ReadyDetailsSchema,
   NotReady: NotReadySchema,
   DependencyCheck: CheckSchema,
   ComposeEvent: ComposeEventSchema,

@@ -49,7 +49,10 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+    // A file that is not a test (a capture script) runs as a plain program with the services.
+    const plain = files.length === 1 && !files[0].endsWith('.test.ts');
+    const runner = plain ? ['--import', 'tsx', files[0]] : ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files];
+    const child = spawn(process.execPath, runner, {
       cwd: root,
       stdio: 'inherit',
       env: {

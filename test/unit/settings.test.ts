@@ -14,6 +14,7 @@ describe('parseSettings', () => {
       auth_user_header: 'X-Remote-User',
       auth_groups_header: 'X-Remote-Groups',
       trusted_proxies: [],
+      pulp_content_sets: {},
       allowed_source_types: ['tag', 'build', 'repo'],
       allowed_flags: [
         'no_deps',
