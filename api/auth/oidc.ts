@@ -141,6 +141,7 @@ export function createOidcAuthenticator(settings: OdcsSettings, opts: { cwd: str
       const token = bearerToken(c);
       let payload: JWTPayload;
       try {
+        // Two calls only for the overloads: a key and a key-lookup function are typed apart.
         ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions));
       } catch (err) {
         throw verificationError(err, settings);
