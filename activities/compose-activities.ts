@@ -14,7 +14,8 @@ import { findReusableCompose, mayReuse } from '../core/reuse.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { composeRootUsage, inTransaction } from './db/composes.js';
 import { GenerationError, generateCompose, readRepoRevision, removeComposeTree, type GenerateInput, type GenerateResult } from './generate/index.js';
-import { resolveSourceRepos, SourceError } from './sources.js';
+import { resolveSourceRepos, RETRY_REASON_PREFIX, SourceError, SourceUnavailableError } from './sources.js';
+import { tagSourceFor } from './tag-sources/tag-source.js';
 
 export interface Finished {
   state: number;
@@ -98,12 +99,22 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
       let resolved;
       let revision: string;
       try {
-        resolved = resolveSourceRepos(compose, settings, config.repoRoots);
-        revision = await sourceRevision(resolved.repos);
+        resolved = await resolveSourceRepos(compose, settings, config.repoRoots, tagSourceFor(settings, config));
+        revision = resolved.revision ?? (await sourceRevision(resolved.repos));
       } catch (err) {
         if (err instanceof SourceError || err instanceof GenerationError) return { kind: 'fail', reason: `Error while generating compose: ${err.message}` };
+        if (err instanceof SourceUnavailableError) {
+          // The compose waits (saying why) and this activity is retried with backoff, up to a limit.
+          const waited = Math.round((Date.now() - new Date(compose.time_submitted).getTime()) / 1000);
+          if (waited >= err.retryForSeconds) {
+            return { kind: 'fail', reason: `Error while generating compose: ${err.message} (gave up after ${waited} seconds)` };
+          }
+          await pool.query('UPDATE composes SET state_reason = $2 WHERE id = $1 AND state = $3', [id, `${RETRY_REASON_PREFIX}${err.message}`, COMPOSE_STATES.wait]);
+          throw ApplicationFailure.retryable(err.message, 'SourceUnavailable');
+        }
         throw err;
       }
+      const kojiEvent = resolved.kojiEvent ?? null;
       return inTransaction(pool, async (tx) => {
         const c = await mustGet(tx, id, true);
         if (c.reused_id !== null) return { kind: 'reuse', reusedId: c.reused_id } as const;
@@ -112,13 +123,17 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
           if (reused) {
             await tx.query(
               `UPDATE composes SET reused_id = $2, pungi_compose_id = $3, source_revision = $4, state = $5,
-                 state_reason = $6, time_started = now() WHERE id = $1`,
-              [id, reused.id, reused.pungi_compose_id, revision, COMPOSE_STATES.generating, `Reusing compose ${reused.id}`],
+                 state_reason = $6, time_started = now(), koji_event = coalesce($7, koji_event) WHERE id = $1`,
+              [id, reused.id, reused.pungi_compose_id, revision, COMPOSE_STATES.generating, `Reusing compose ${reused.id}`, kojiEvent],
             );
             return { kind: 'reuse', reusedId: reused.id } as const;
           }
           // Stays in `wait` until a generation slot takes it (num_concurrent_pungi), as in ODCS.
-          await tx.query('UPDATE composes SET source_revision = $2 WHERE id = $1', [id, revision]);
+          await tx.query(
+            `UPDATE composes SET source_revision = $2, koji_event = coalesce($3, koji_event),
+               state_reason = CASE WHEN state_reason LIKE $4 THEN NULL ELSE state_reason END WHERE id = $1`,
+            [id, revision, kojiEvent, `${RETRY_REASON_PREFIX}%`],
+          );
         }
         const plan: GenerateInput = {
           composeId: id,

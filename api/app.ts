@@ -16,6 +16,7 @@ import { classifyError, jsonError } from './errors.js';
 import type { EventNotifier } from './event-notifier.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
+import { providerRoutes } from './providers.js';
 import { createMetrics } from './metrics.js';
 import { openapiRoutes } from './openapi.js';
 import type { TemporalGateway } from './temporal-client.js';
@@ -78,6 +79,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/1/events', eventRoutes(deps));
   app.route('/api/1/metrics', metrics.routes);
   app.route('/', composeFileRoutes(deps.config.composeRoot));
+  app.route('/', providerRoutes(deps));
 
   app.notFound((c) => jsonError(c, 404, `The requested URL ${c.req.path} was not found on the server.`));
   app.onError((err, c) => {

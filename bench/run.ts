@@ -1,17 +1,18 @@
-// `npm run bench [-- --only generation|post|expiry[,...]]`: runs the benchmarks and prints, for each,
+// `npm run bench [-- --only generation|post|expiry|amqp[,...]]`: runs the benchmarks and prints, for each,
 // its figures and their ratio to a baseline measured in the same run (machines are noisy: compare
 // ratios between runs, never absolute times). Progress goes to stderr, results to stdout.
 //
 // post and expiry need PostgreSQL and Temporal: this starts a private pair on free ports (as
 // `npm test` does, see test/harness/services.ts; `node scripts/bootstrap.mjs` must have run) and
-// stops it at the end. generation needs only rpmbuild and createrepo_c.
+// stops it at the end. generation needs only rpmbuild and createrepo_c. amqp needs PostgreSQL (from
+// the same pair) and starts its own RabbitMQ (scripts/services/rabbitmq.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestServices, type TestServices } from '../test/harness/services.js';
 import { heading, machineLine, progress } from './lib.js';
 
-const ALL = ['generation', 'post', 'expiry'] as const;
+const ALL = ['generation', 'post', 'expiry', 'amqp'] as const;
 type BenchName = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-tmp]
@@ -22,7 +23,9 @@ const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-t
               BENCH_POST_TOTAL=300  BENCH_POST_CONCURRENCY=8  BENCH_POST_WARMUP=20
   expiry      expiry lag of composes vs a bare Temporal timer for the same deadlines
               BENCH_EXPIRY_COMPOSES=500  BENCH_EXPIRY_TTL_MIN=20  BENCH_EXPIRY_TTL_MAX=60
-              BENCH_EXPIRY_CONCURRENCY=8  BENCH_EXPIRY_PUNGI=2  BENCH_EXPIRY_TIMER_LEAD=5`;
+              BENCH_EXPIRY_CONCURRENCY=8  BENCH_EXPIRY_PUNGI=2  BENCH_EXPIRY_TIMER_LEAD=5
+  amqp        outbox -> AMQP relay -> RabbitMQ -> consumer vs bare amqplib publish with confirms
+              BENCH_AMQP_EVENTS=2000  BENCH_AMQP_ROUNDS=3  BENCH_AMQP_LATENCY_EVENTS=300  BENCH_AMQP_RATE=50`;
 
 function parseArgs(argv: string[]): { only: BenchName[]; keepTmp: boolean } {
   let only: BenchName[] = [...ALL];
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
   console.log(`odcs-flow benchmarks: ${only.join(', ')}`);
   console.log(`machine: ${machineLine()}`);
   try {
-    if (only.includes('post') || only.includes('expiry')) {
+    if (only.includes('post') || only.includes('expiry') || only.includes('amqp')) {
       const t0 = Date.now();
       services = await startTestServices(tmp);
       process.env.ODCS_TEST_DATABASE_URL = services.databaseUrl;
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
       if (name === 'generation') await (await import('./generation.js')).runGenerationBench({ tmp });
       if (name === 'post') await (await import('./post-throughput.js')).runPostThroughputBench();
       if (name === 'expiry') await (await import('./expiry-lag.js')).runExpiryLagBench();
+      if (name === 'amqp') await (await import('./amqp.js')).runAmqpBench({ tmp });
       progress(`${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
   } finally {

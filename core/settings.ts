@@ -99,6 +99,25 @@ export const settingsSchema = z
     num_concurrent_pungi: z.int().positive().default(2),
     pungi_timeout: z.int().positive().default(3600),
     tags: z.record(z.string(), tagDefinition).default(() => ({})),
+    // Where `tag` composes get their packages: "configured" (the default) = `tags` above; "koji" = a
+    // Koji hub. The koji_* keys have no schema defaults (so parsed settings only show what was set):
+    // KOJI_DEFAULTS below applies.
+    tag_source: z.enum(['configured', 'koji']).optional(),
+    /** Koji's XML-RPC endpoint, e.g. https://koji.fedoraproject.org/kojihub */
+    koji_hub_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** Where Koji serves packages (its topurl), e.g. https://kojipkgs.fedoraproject.org; file:// works too. */
+    koji_topurl: z.url({ protocol: /^(https?|file)$/ }).optional(),
+    /** Seconds per hub call (per attempt). */
+    koji_timeout: z.number().positive().optional(),
+    /** Seconds per RPM download (per attempt). */
+    koji_download_timeout: z.number().positive().optional(),
+    /** Retries of a hub call or a download after network errors, timeouts and HTTP 5xx. */
+    koji_retries: z.int().min(0).optional(),
+    /** Seconds before the first retry; doubles each time. */
+    koji_retry_delay: z.number().min(0).optional(),
+    koji_download_concurrency: z.int().positive().optional(),
+    /** Seconds a compose keeps waiting (and retrying) for an unreachable hub before it fails. */
+    koji_unavailable_timeout: z.int().min(0).optional(),
     // `pulp` composes: content set name -> its repositories (url may contain $basearch).
     pulp_content_sets: z
       .record(
@@ -122,6 +141,11 @@ export const settingsSchema = z
         message: '"default" names the main target_dir and cannot be an extra one',
       });
     }
+    if (s.tag_source === 'koji') {
+      for (const key of ['koji_hub_url', 'koji_topurl'] as const) {
+        if (!s[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when tag_source is "koji"' });
+      }
+    }
     for (const [name, tag] of Object.entries(s.tags)) {
       for (const parent of tag.parents ?? []) {
         if (!Object.hasOwn(s.tags, parent)) {
@@ -132,6 +156,16 @@ export const settingsSchema = z
   });
 
 export type OdcsSettings = z.infer<typeof settingsSchema>;
+
+/** Defaults of the optional koji_* settings. */
+export const KOJI_DEFAULTS = {
+  koji_timeout: 15,
+  koji_download_timeout: 600,
+  koji_retries: 2,
+  koji_retry_delay: 1,
+  koji_download_concurrency: 8,
+  koji_unavailable_timeout: 600,
+} as const;
 
 /** Validates settings JSON and fills defaults; throws an Error listing every problem with its path. */
 export function parseSettings(json: unknown): OdcsSettings {

@@ -6,7 +6,8 @@ import { ConfigError, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { createPool } from '../activities/db/pool.js';
 import { loadSettings } from '../activities/settings-loader.js';
-import { ensureSchedules } from './schedules.js';
+import { startAmqpRelay } from './amqp-relay.js';
+import { ensureProviderSchedules, ensureSchedules } from './schedules.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { createWorkers } from './workers.js';
 
@@ -20,6 +21,9 @@ async function main() {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
   const pool = createPool(config.databaseUrl, config.dbPoolSize);
+  // The outbox relay to AMQP (when AMQP_URL is set) runs beside the Temporal workers, from the start:
+  // messages keep flowing while Temporal is away.
+  const relay = startAmqpRelay({ config, extraTargetDirNames: Object.keys(settings.extra_target_dirs), log });
   const connection = await connectWithRetry(config.temporalAddress, log);
   await ensureSearchAttributes(connection as never, config.temporalNamespace).catch((err) =>
     log.warn({ err }, 'could not register search attributes'),
@@ -27,10 +31,13 @@ async function main() {
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   await ensureSchedules(client, config);
+  const providerSchedules = await ensureProviderSchedules(client, config);
+  log.info(providerSchedules, 'provider cache schedules ensured');
   const workers = await createWorkers({ config, settings, pool, connection, client });
   log.info({ taskQueues: [config.taskQueue, config.generateTaskQueue], numConcurrentPungi: settings.num_concurrent_pungi }, 'worker started');
   // Worker.run handles SIGINT/SIGTERM itself: it stops polling, finishes or cancels running tasks.
   await Promise.all(workers.map((w) => w.run()));
+  await relay?.stop();
   await pool.end();
   await connection.close();
   await clientConnection.close();

@@ -9,6 +9,7 @@ import type { AppConfig } from '../core/config.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { createComposeActivities, createGenerateActivities } from '../activities/compose-activities.js';
 import { createReconcileActivities } from '../activities/reconcile.js';
+import { createProviderActivities } from '../activities/providers/activities.js';
 
 export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
 
@@ -23,7 +24,7 @@ export interface WorkerDeps {
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
 
-export async function createWorkers(deps: WorkerDeps, queues: { generate?: boolean } = {}): Promise<Worker[]> {
+export async function createWorkers(deps: WorkerDeps, queues: { generate?: boolean; providers?: boolean } = {}): Promise<Worker[]> {
   const { config, settings, pool, connection } = deps;
   const workflowSource = deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
   const main = await Worker.create({
@@ -37,7 +38,20 @@ export async function createWorkers(deps: WorkerDeps, queues: { generate?: boole
     },
     maxCachedWorkflows: 500,
   });
-  if (queues.generate === false) return [main];
+  const workers = [main];
+  // Provider caches: the upstream-fetching activities, on their own queue and concurrency.
+  if (queues.providers !== false) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.temporalNamespace,
+        taskQueue: config.providers.taskQueue,
+        activities: createProviderActivities({ pool, providers: config.providers }),
+        maxConcurrentActivityTaskExecutions: config.providers.activityConcurrency,
+      }),
+    );
+  }
+  if (queues.generate === false) return workers;
   const generate = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -45,5 +59,5 @@ export async function createWorkers(deps: WorkerDeps, queues: { generate?: boole
     activities: createGenerateActivities({ pool, testPauseMs: config.generateTestPauseMs }),
     maxConcurrentActivityTaskExecutions: settings.num_concurrent_pungi,
   });
-  return [main, generate];
+  return [...workers, generate];
 }

@@ -95,13 +95,15 @@ export const PROVIDERS: Record<ProviderName, ProviderSpec> = {
 
 /**
  * The runbook of the seed SOP as phases: everything in a phase may run at once; a phase starts when
- * the previous one is over. Package providers in phases 3 and 4 cover the packages asked for
- * within CACHE_VISIT_DAYS.
+ * the previous one is over. Releases, then owners and groups, then updates, overrides and Koschei,
+ * then versions (they read the cached updates), then the per-package data. Package providers cover
+ * the packages asked for within CACHE_VISIT_DAYS.
  */
 export const REFRESH_PHASES: ProviderName[][] = [
   ['fedora_releases'],
   ['packages_owners_json', 'pagure_groups'],
-  ['bodhi_updates', 'bodhi_overrides', 'package_versions_generic', 'koschei_data'],
+  ['bodhi_updates', 'bodhi_overrides', 'koschei_data'],
+  ['package_versions_generic'],
   ['packager-dashboard__all_package_bugs', 'packager_dashboard_package_prs', 'packager-dashboard_abrt_issues'],
 ];
 
@@ -172,6 +174,8 @@ export const providerScheduleId = (taskQueue: string, key: ProviderName | 'packa
 export interface RefreshOptions {
   /** Task queue of the upstream-facing activities. */
   activityTaskQueue: string;
+  /** Heartbeat timeout of a refresh activity (it heartbeats after every upstream answer). */
+  heartbeatSeconds: number;
   /** Attempts of one refresh activity before the run fails (Temporal retries, with backoff). */
   attempts: number;
   /** First retry delay in seconds; doubles each attempt. */
@@ -202,4 +206,31 @@ export interface RefreshSummary {
   count: number;
   /** Package sweep: packages whose refresh failed (old data kept, error recorded on the row). */
   failed?: number;
+}
+
+/** The refresh options of a configuration (AppConfig.providers). */
+export function refreshOptions(providers: {
+  taskQueue: string;
+  refreshAttempts: number;
+  refreshRetrySeconds: number;
+  upstream: { timeoutMs: number; backoffMs: number };
+}): RefreshOptions {
+  // The longest silence of a healthy activity: one request timing out, then the longest backoff.
+  const gap = Math.ceil((providers.upstream.timeoutMs + Math.min(30_000, providers.upstream.backoffMs * 8)) / 1000);
+  return {
+    activityTaskQueue: providers.taskQueue,
+    heartbeatSeconds: Math.max(120, 2 * gap),
+    attempts: providers.refreshAttempts,
+    retrySeconds: providers.refreshRetrySeconds,
+  };
+}
+
+/** Package names as dist-git allows them. */
+export function isValidPackageName(s: string): boolean {
+  return s.length > 0 && s.length <= 200 && /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(s);
+}
+
+/** User and group names (FAS) as the dashboard accepts them. */
+export function isValidAccountName(s: string): boolean {
+  return s.length > 0 && s.length <= 200 && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s);
 }

@@ -26,4 +26,7 @@ export const DEBIAN_TOOLS = [
   { command: 'krb5-config', pkg: 'libkrb5-dev' },
   // Only for the tests: the browser tests drive Debian's chromium with playwright-core.
   { command: 'chromium', pkg: 'chromium' },
+  // Only for the tests and benchmarks of the AMQP relay: a private broker (scripts/services/rabbitmq.ts).
+  // The real start script, not /usr/sbin/rabbitmq-server (a wrapper that runs as the rabbitmq user).
+  { file: '/usr/lib/rabbitmq/bin/rabbitmq-server', pkg: 'rabbitmq-server' },
 ];

@@ -1,0 +1,242 @@
+// The upstream HTTP client of every provider: JSON GETs with a timeout, retries with exponential
+// backoff on network errors, timeouts, 429 and 5xx, conditional requests, and a clear error for
+// malformed answers. Paging lives in the providers (each upstream pages its own way); the
+// two-phase conditional run (probe every URL of the last fetch, refetch only when one changed)
+// lives here, so every provider gets it.
+import type { z } from 'zod';
+import type { Validator, Validators } from '../cache.js';
+
+export interface UpstreamSettings {
+  /** Per request, headers and body included. */
+  timeoutMs: number;
+  /** Attempts per request (1 = no retry). */
+  attempts: number;
+  /** First backoff; doubles each retry (with jitter), capped at 30 s. */
+  backoffMs: number;
+  /** Requests in flight at once within one refresh. */
+  concurrency: number;
+  /** Extra headers per URL (the Bugzilla API key goes to Bugzilla only). */
+  headersFor?: (url: string) => Record<string, string>;
+}
+
+/** The upstream failed (after retries): network, timeout, or an HTTP error status. Worth retrying later. */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The upstream answered something we cannot read. Retrying the same request will not help. */
+export class MalformedUpstreamError extends Error {
+  override name = 'MalformedUpstreamError';
+  constructor(
+    message: string,
+    readonly url: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Outcome =
+  | { status: 200; body: unknown; validator: Validator }
+  | { status: 304 }
+  | { status: 404; validator: Validator };
+
+export interface RequestStats {
+  requests: number;
+  ok: number;
+  notModified: number;
+  notFound: number;
+  retries: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+const USER_AGENT = 'odcs-flow-oraculum/0.1 (+https://pagure.io/fedora-qa/oraculum)';
+
+/** Runs fn over items with at most n in flight, keeping order. Rejects on the first error. */
+export async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i], i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  return out;
+}
+
+export class UpstreamClient {
+  readonly stats: RequestStats = { requests: 0, ok: 0, notModified: 0, notFound: 0, retries: 0 };
+
+  constructor(
+    readonly settings: UpstreamSettings,
+    private readonly onProgress: () => void = () => {},
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  /** One GET with retries. `conditional` sends If-None-Match/If-Modified-Since; 404 is an outcome only with allow404. */
+  async request(url: string, opts: { conditional?: Validator; allow404?: boolean } = {}): Promise<Outcome> {
+    const { attempts, backoffMs } = this.settings;
+    let lastError: UpstreamError | null = null;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) {
+        this.stats.retries++;
+        const base = Math.min(30_000, backoffMs * 2 ** (attempt - 2));
+        const retryAfter = lastError?.status === 429 || lastError?.status === 503 ? this.retryAfterMs : 0;
+        await sleep(Math.max(retryAfter, base * (0.8 + Math.random() * 0.4)));
+        this.retryAfterMs = 0;
+      }
+      try {
+        return await this.once(url, opts);
+      } catch (err) {
+        if (err instanceof MalformedUpstreamError) throw err;
+        if (err instanceof UpstreamError && err.status !== undefined && !RETRY_STATUS.has(err.status)) throw err;
+        lastError = err instanceof UpstreamError ? err : new UpstreamError(`GET ${url}: ${(err as Error).message}`, url);
+      } finally {
+        this.onProgress();
+      }
+    }
+    throw new UpstreamError(`${lastError!.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`, url, lastError!.status);
+  }
+
+  private retryAfterMs = 0;
+
+  private async once(url: string, opts: { conditional?: Validator; allow404?: boolean }): Promise<Outcome> {
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...this.settings.headersFor?.(url) };
+    if (opts.conditional?.etag) headers['If-None-Match'] = opts.conditional.etag;
+    if (opts.conditional?.last_modified) headers['If-Modified-Since'] = opts.conditional.last_modified;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.settings.timeoutMs);
+    this.stats.requests++;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetchImpl(url, { headers, signal: controller.signal, redirect: 'follow' });
+      text = res.status === 304 ? '' : await res.text();
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const why = controller.signal.aborted ? `no complete answer within ${this.settings.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      throw new UpstreamError(`GET ${url}: ${why}`, url);
+    } finally {
+      clearTimeout(timer);
+    }
+    const validator = (status: number): Validator => {
+      const v: Validator = { status };
+      const etag = res.headers.get('etag');
+      const lm = res.headers.get('last-modified');
+      if (etag) v.etag = etag;
+      if (lm) v.last_modified = lm;
+      return v;
+    };
+    if (res.status === 304) {
+      this.stats.notModified++;
+      return { status: 304 };
+    }
+    if (res.status === 404 && opts.allow404) {
+      this.stats.notFound++;
+      return { status: 404, validator: validator(404) };
+    }
+    if (res.status !== 200) {
+      const ra = Number(res.headers.get('retry-after'));
+      if (Number.isFinite(ra) && ra > 0) this.retryAfterMs = Math.min(60, ra) * 1000;
+      throw new UpstreamError(`GET ${url}: HTTP ${res.status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`, url, res.status);
+    }
+    this.stats.ok++;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      throw new MalformedUpstreamError(`GET ${url}: the answer is not JSON (${(err as Error).message}): ${JSON.stringify(text.slice(0, 80))}`, url);
+    }
+    return { status: 200, body, validator: validator(200) };
+  }
+}
+
+/** Validates an upstream answer against the zod schema of what the provider reads. */
+export function parseUpstream<S extends z.ZodType>(schema: S, body: unknown, url: string): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issues = result.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+  throw new MalformedUpstreamError(`GET ${url}: unexpected data: ${issues}`, url);
+}
+
+/** What a provider sees while fetching: JSON GETs that remember validators, and a concurrency limit. */
+export interface FetchContext {
+  /** The JSON body; null when the URL answered 404 and allow404 is set. */
+  get(url: string, opts?: { allow404?: boolean }): Promise<unknown | null>;
+  /** Maps with the upstream concurrency limit. */
+  map<T, R>(items: readonly T[], fn: (item: T, i: number) => Promise<R>): Promise<R[]>;
+  readonly today: Date;
+}
+
+export type ConditionalResult<T> = { unchanged: true } | { unchanged: false; value: T; validators: Validators };
+
+/**
+ * Runs a provider's fetch with conditional requests. When the last full fetch recorded a
+ * validator for every URL it read and its plan is the same, every URL is first asked again
+ * conditionally; all "304 Not Modified" (or the same 404) means nothing changed and nothing is
+ * parsed. Otherwise the provider fetches normally, reusing the bodies the probe already got.
+ */
+export async function runConditional<T>(
+  client: UpstreamClient,
+  previous: Validators | null | undefined,
+  plan: string,
+  produce: (ctx: FetchContext) => Promise<T>,
+  today = new Date(),
+): Promise<ConditionalResult<T>> {
+  const memo = new Map<string, Outcome>();
+  const map = <I, R>(items: readonly I[], fn: (item: I, i: number) => Promise<R>) => mapLimit(items, client.settings.concurrency, fn);
+  const old = previous?.urls ?? {};
+  const oldUrls = Object.keys(old);
+  const probeable =
+    previous?.plan === plan && oldUrls.length > 0 && oldUrls.every((u) => old[u].status === 404 || old[u].etag || old[u].last_modified);
+  if (probeable) {
+    let changed = false;
+    await map(oldUrls, async (url) => {
+      if (changed) return;
+      const v = old[url];
+      const out = await client.request(url, { conditional: v.status === 200 ? v : undefined, allow404: true });
+      if (out.status === 304 || (out.status === 404 && v.status === 404)) return;
+      memo.set(url, out);
+      changed = true;
+    });
+    if (!changed) return { unchanged: true };
+  }
+  const urls: Record<string, Validator> = {};
+  const ctx: FetchContext = {
+    today,
+    map,
+    async get(url, opts = {}) {
+      let out = memo.get(url);
+      memo.delete(url);
+      if (!out || out.status === 304) out = await client.request(url, { allow404: opts.allow404 });
+      if (out.status === 404) {
+        if (!opts.allow404) throw new UpstreamError(`GET ${url}: HTTP 404`, url, 404);
+        urls[url] = out.validator;
+        return null;
+      }
+      if (out.status !== 200) throw new UpstreamError(`GET ${url}: unexpected HTTP ${out.status}`, url, out.status);
+      urls[url] = out.validator;
+      return out.body;
+    },
+  };
+  const value = await produce(ctx);
+  return { unchanged: false, value, validators: { plan, urls } };
+}

@@ -1,0 +1,54 @@
+// What every provider module implements. A global provider turns upstream answers into a meta
+// document plus entity rows; a package provider into one document per package. Both are pure
+// functions of what they fetch through the FetchContext (which handles retries, conditional
+// requests and concurrency) and of the cached data they depend on (ProviderEnv).
+import type { GlobalProvider, PackageProvider } from '../../core/providers/registry.js';
+import type { ReleaseLabels, ReleasesData } from '../../core/providers/releases.js';
+import type { FetchContext } from './http.js';
+
+export interface UpstreamUrls {
+  bodhi: string;
+  pagure: string;
+  koschei: string;
+  mdapi: string;
+  bugzilla: string;
+  faf: string;
+}
+
+export interface ProviderEnv {
+  urls: UpstreamUrls;
+  /** Cached fedora_releases data (null before its first refresh). */
+  releases: ReleasesData | null;
+  labels: ReleaseLabels;
+  /** Reads cached data of another provider (dependencies). */
+  readData<T = unknown>(provider: string, arg?: string): Promise<T | null>;
+}
+
+export interface GlobalFetchResult {
+  meta: unknown;
+  /** One row per entity (package, user, group); null when the provider has only its meta row. */
+  entries: Map<string, unknown> | null;
+}
+
+export interface GlobalProviderModule {
+  name: GlobalProvider;
+  /** What the URL set and the parsing depend on besides the upstream (conditional requests are only valid for the same plan). */
+  plan(env: ProviderEnv): string;
+  fetch(ctx: FetchContext, env: ProviderEnv): Promise<GlobalFetchResult>;
+}
+
+export interface PackageProviderModule {
+  name: PackageProvider;
+  plan(env: ProviderEnv, pkg: string, today: Date): Promise<string>;
+  fetch(ctx: FetchContext, env: ProviderEnv, pkg: string): Promise<unknown>;
+}
+
+/** Sorted, de-duplicated. */
+export const uniqSorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
+
+/** Appends to a map of lists. */
+export function push<T>(m: Map<string, T[]>, key: string, value: T): void {
+  const list = m.get(key);
+  if (list) list.push(value);
+  else m.set(key, [value]);
+}

@@ -1,0 +1,167 @@
+// A Koji hub as the tag source: the tag's latest builds at an event (listTaggedRPMS, following
+// inheritance unless no_inheritance), downloaded once each into ${DATA_DIR}/koji-cache/packages and
+// assembled into a mirror repository per (tag, inheritance, arches, content event) that later
+// composes of the same content use as is.
+//
+// The revision is `koji:<tag>@<event>`, where <event> is the last event at or before the compose's
+// event that changed the tag or a tag it inherits from (tagLastChangeEvent): two composes see the
+// same content exactly when that event is the same, so hub activity elsewhere does not defeat
+// reuse (ODCS's rule: the tag and its inherited tags unchanged since the old compose's event).
+// Hubs older than Koji 1.35 lack tagLastChangeEvent: the newest earlier mirror is then used when
+// tagChangedSinceEvent says nothing changed since. koji_event records the event the compose read.
+import path from 'node:path';
+import { KojiFaultError, KojiProtocolError, KojiSession, KojiUnavailableError, type KojiBuild, type KojiRpm } from '../koji/client.js';
+import { assembleMirror, cacheRpm, completeMirrors, KojiDownloadError, mapLimit, readMirrorMarker, rpmFileName, rpmRelPath, rpmUrl } from '../koji/mirror.js';
+import { SourceError, SourceUnavailableError } from '../sources.js';
+import type { TagResolution, TagResolveOptions, TagSource } from './tag-source.js';
+
+export interface KojiTagSourceOptions {
+  /** XML-RPC endpoint, e.g. https://koji.fedoraproject.org/kojihub */
+  hubUrl: string;
+  /** Where packages are served, e.g. https://kojipkgs.fedoraproject.org (file:// works too). */
+  topurl: string;
+  /** ${DATA_DIR}/koji-cache: packages/ (content) and mirrors/ (repositories). */
+  cacheRoot: string;
+  timeoutMs: number;
+  downloadTimeoutMs: number;
+  retries: number;
+  retryDelayMs: number;
+  downloadConcurrency: number;
+  /** How long a compose keeps waiting for an unreachable hub before it fails. */
+  unavailableTimeoutSeconds: number;
+  log?: (message: string, attrs: Record<string, unknown>) => void;
+}
+
+const ARCH_RE = /^[A-Za-z0-9_]+$/;
+
+/** Mirror directory name without the event: every field encoded so that names cannot collide. */
+export function mirrorPrefix(tag: string, inherit: boolean, arches: string[] | null): string {
+  return [encodeURIComponent(tag), inherit ? 'inherit' : 'noinherit', arches ? arches.join(',') : 'all'].join('@');
+}
+
+export class KojiTagSource implements TagSource {
+  readonly session: KojiSession;
+
+  constructor(private readonly opts: KojiTagSourceOptions) {
+    this.session = new KojiSession(opts.hubUrl, {
+      timeoutMs: opts.timeoutMs,
+      retries: opts.retries,
+      retryDelayMs: opts.retryDelayMs,
+      onRetry: ({ method, attempt, delayMs, error }) => opts.log?.('Koji call failed, retrying', { method, attempt, delayMs, error: error.message }),
+    });
+  }
+
+  async resolve(tag: string, opts: TagResolveOptions): Promise<TagResolution> {
+    try {
+      return await this.resolveOrThrow(tag, opts);
+    } catch (err) {
+      if (err instanceof KojiUnavailableError) throw new SourceUnavailableError(err.message, this.opts.unavailableTimeoutSeconds);
+      if (err instanceof KojiFaultError) throw new SourceError(`Koji hub fault in ${err.method}: ${err.faultString}`);
+      if (err instanceof KojiProtocolError || err instanceof KojiDownloadError) throw new SourceError(err.message);
+      throw err;
+    }
+  }
+
+  private async resolveOrThrow(tag: string, opts: TagResolveOptions): Promise<TagResolution> {
+    const arches = opts.arches?.length ? [...new Set(opts.arches)].sort() : null;
+    const bad = arches?.filter((a) => !ARCH_RE.test(a));
+    if (bad?.length) throw new SourceError(`Invalid arches: ${bad.join(' ')}.`);
+    const inherit = !opts.noInheritance;
+
+    const last = await this.session.getLastEvent();
+    const requested = opts.event ?? null;
+    if (requested !== null && (!Number.isSafeInteger(requested) || requested < 0)) throw new SourceError(`Invalid Koji event ${requested}.`);
+    if (requested !== null && requested > last.id) {
+      throw new SourceError(`Koji event ${requested} is newer than the last event ${last.id} of the Koji hub.`);
+    }
+    const event = requested ?? last.id;
+    const tagInfo = await this.session.getTag(tag);
+    if (!tagInfo) throw new SourceError(`Unknown Koji tag "${tag}".`);
+    if (requested !== null && !(await this.session.getTag(tagInfo.id, { event: requested }))) {
+      throw new SourceError(`Koji tag "${tag}" did not exist at event ${requested}.`);
+    }
+    // Parents count even with no_inheritance: Koji reads package lists (blocks) through them.
+    const inheritance = await this.session.getFullInheritance(tagInfo.id, event);
+    const tagIds = [tagInfo.id, ...inheritance.map((l) => l.parent_id)];
+    this.opts.log?.('Koji tag resolved', { tag, tagId: tagInfo.id, event, inherit, parents: inheritance.map((l) => l.name) });
+
+    const mirrors = path.join(this.opts.cacheRoot, 'mirrors');
+    const prefix = mirrorPrefix(tag, inherit, arches);
+    const ids = [...new Set(tagIds)];
+    let contentEvent = await this.lastChange(ids, event);
+    if (contentEvent === null) {
+      // No tagLastChangeEvent: the newest mirror made at or before this event serves if the tag has not changed since.
+      const earlier = (await completeMirrors(mirrors, prefix)).find((m) => m.event <= event);
+      const same = earlier && (earlier.event === event || !(await this.session.tagChangedSinceEvent(earlier.event, ids)));
+      contentEvent = same ? earlier.event : event;
+    }
+    const result = { revision: `koji:${tag}@${contentEvent}`, kojiEvent: event };
+    const dir = path.join(mirrors, `${prefix}@${contentEvent}`);
+    if (await readMirrorMarker(dir)) {
+      this.opts.log?.('Koji tag mirror reused', { tag, event, contentEvent, dir });
+      return { repos: [dir], ...result };
+    }
+
+    const [rpms, builds] = await this.session.listTaggedRPMS(tagInfo.id, {
+      event: contentEvent,
+      inherit,
+      latest: true,
+      arch: arches ? [...arches, 'noarch'] : undefined,
+    });
+    const buildsById = new Map<number, KojiBuild>(builds.map((b) => [b.build_id, b]));
+    const wanted: Array<{ rpm: KojiRpm; build: KojiBuild; rel: string[] }> = [];
+    const names = new Set<string>();
+    for (const rpm of rpms) {
+      if (rpm.arch === 'src' || rpm.arch === 'nosrc' || rpm.metadata_only) continue;
+      const build = buildsById.get(rpm.build_id);
+      if (!build) throw new SourceError(`Koji listed RPM ${rpmFileName(rpm)} without its build ${rpm.build_id}.`);
+      const fileName = rpmFileName(rpm);
+      // The same NVRA from two builds: the first listed (the nearest tag) wins, as in Koji.
+      if (names.has(fileName)) continue;
+      names.add(fileName);
+      wanted.push({ rpm, build, rel: rpmRelPath(build, rpm) });
+    }
+
+    let downloaded = 0;
+    await mapLimit(wanted, this.opts.downloadConcurrency, async (w) => {
+      const dest = path.join(this.opts.cacheRoot, ...w.rel);
+      const outcome = await cacheRpm(rpmUrl(this.opts.topurl, w.rel), dest, w.rpm, {
+        timeoutMs: this.opts.downloadTimeoutMs,
+        retries: this.opts.retries,
+        retryDelayMs: this.opts.retryDelayMs,
+      });
+      if (outcome === 'downloaded') downloaded++;
+    });
+    await assembleMirror(
+      dir,
+      wanted.map((w) => ({ cachePath: path.join(this.opts.cacheRoot, ...w.rel), fileName: w.rel[w.rel.length - 1] })),
+      { tag, event: contentEvent, inherit, arches, rpms: wanted.length, created: new Date().toISOString() },
+    );
+    this.opts.log?.('Koji tag mirrored', { tag, event, contentEvent, rpms: wanted.length, downloaded, dir });
+    return { repos: [dir], ...result };
+  }
+
+  private lastChangeSupported = true;
+
+  /**
+   * The last event at or before `event` that changed any of these tags (the tag and the parents it
+   * has at `event`), so the content at `event` is the content at that event. null when the hub
+   * does not know tagLastChangeEvent (Koji before 1.35).
+   */
+  private async lastChange(tagIds: number[], event: number): Promise<number | null> {
+    if (!this.lastChangeSupported) return null;
+    try {
+      // Per tag, without Koji's own inheritance walk: that one reads the inheritance after `event`.
+      const changes = await Promise.all(tagIds.map((id) => this.session.tagLastChangeEvent(id, { before: event + 1, inherit: false })));
+      const known = changes.filter((e): e is number => e !== null);
+      return known.length ? Math.min(Math.max(...known), event) : event;
+    } catch (err) {
+      if (err instanceof KojiFaultError && /^Invalid method/i.test(err.faultString)) {
+        this.opts.log?.('Koji hub has no tagLastChangeEvent; comparing mirrors with tagChangedSinceEvent', { hub: this.opts.hubUrl });
+        this.lastChangeSupported = false;
+        return null;
+      }
+      throw err;
+    }
+  }
+}

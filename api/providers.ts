@@ -1,0 +1,195 @@
+// The provider-cache API (oraculum, spec oraculum.md Part B section 3). Reads never wait on an
+// upstream: they answer from the cache with its completeness, mark package rows as asked for, and
+// queue refreshes of what is missing or stale (deterministic workflow ids, at most one start per
+// key per QUEUE_THROTTLE_SECONDS). Admin endpoints start refreshes and clear the cache.
+import { Hono, type Context } from 'hono';
+import {
+  assembleDashboard,
+  DASHBOARD_GLOBALS,
+  DASHBOARD_PACKAGE_PROVIDERS,
+  resolutionKeys,
+  resolvePackages,
+  type DashboardQuery,
+  type KeyDemand,
+  type RowLike,
+} from '../core/providers/dashboard.js';
+import {
+  isStale,
+  isValidAccountName,
+  isValidPackageName,
+  maxAgeSeconds,
+  PROVIDER_NAMES,
+  PROVIDERS,
+  resolveProviderName,
+  type ProviderName,
+} from '../core/providers/registry.js';
+import type { ReleasesData } from '../core/providers/releases.js';
+import { cacheStats, clearCache, readKeysLite, readRow, readRowsLite, touchAndQueue, type LiteRow } from '../activities/cache.js';
+import { startRefresh, startRefreshAll, startRefreshes } from '../activities/providers/start.js';
+import type { ApiDeps } from './app.js';
+import { adminOnly } from './auth.js';
+import { jsonError } from './errors.js';
+
+/** A key whose refresh was queued is not queued again for this long (clients re-poll every 30 s). */
+export const QUEUE_THROTTLE_SECONDS = 300;
+/** A package row's "asked for" mark is rewritten at most this often. */
+export const TOUCH_EVERY_SECONDS = 3600;
+const MAX_NAMES = { users: 100, groups: 100, packages: 2000 };
+
+class BadRequest extends Error {
+  readonly status = 400;
+}
+
+function names(c: Context, param: 'users' | 'groups' | 'packages'): string[] {
+  const raw = (c.req.queries(param) ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  const list = [...new Set(raw)];
+  const valid = param === 'packages' ? isValidPackageName : isValidAccountName;
+  const bad = list.find((n) => !valid(n));
+  if (bad !== undefined) throw new BadRequest(`Invalid name in "${param}": ${JSON.stringify(bad.slice(0, 100))}.`);
+  if (list.length > MAX_NAMES[param]) throw new BadRequest(`Too many ${param}: at most ${MAX_NAMES[param]}.`);
+  return list;
+}
+
+export function providerRoutes(deps: ApiDeps) {
+  const { pool, config, log } = deps;
+  const app = new Hono();
+  const intervals = config.providers.intervals;
+
+  /** Marks and claims in one statement, then starts the claimed refreshes in the background. */
+  async function demand(keys: KeyDemand[]): Promise<void> {
+    if (keys.length === 0) return;
+    const granted = await touchAndQueue(pool, keys, QUEUE_THROTTLE_SECONDS);
+    if (granted.length === 0) return;
+    void startRefreshes(deps.temporal.client, config, granted as Array<{ provider: ProviderName; arg: string }>)
+      .then(({ errors }) => {
+        if (errors.length) log.warn({ failed: errors.length, err: errors[0] }, 'could not queue provider refreshes');
+      })
+      .catch((err) => log.warn({ err }, 'could not queue provider refreshes'));
+  }
+
+  /** A global provider's meta row, queueing a refresh when it is missing or stale. */
+  async function globalData<T>(provider: ProviderName): Promise<{ data: T | null; time_created: Date | null }> {
+    const row = await readRow<T>(pool, provider);
+    if (row?.data == null || isStale(row.time_created, provider, intervals, Date.now())) {
+      await demand([{ provider, arg: '', queue: true, touch: false }]);
+    }
+    return { data: row?.data ?? null, time_created: row?.time_created ?? null };
+  }
+
+  app.get('/api/v1/releases', async (c) => {
+    const { data } = await globalData<ReleasesData>('fedora_releases');
+    if (!data) {
+      c.header('Retry-After', '30');
+      return jsonError(c, 503, 'The release list is not cached yet; a refresh is queued. Try again shortly.');
+    }
+    return c.json(data.api);
+  });
+
+  app.get('/api/v1/packager_dashboard_caching', (c) => c.json({ visits_required_every_n_days: config.providers.visitDays }));
+
+  const lists: Record<string, { provider: ProviderName; field: string }> = {
+    all_fedora_packages: { provider: 'packages_owners_json', field: 'packages' },
+    all_fedora_packagers: { provider: 'packages_owners_json', field: 'packagers' },
+    all_fedora_groups: { provider: 'pagure_groups', field: 'groups' },
+  };
+  for (const [name, { provider, field }] of Object.entries(lists)) {
+    app.get(`/api/v1/packager_dashboard/${name}`, async (c) => {
+      const { data } = await globalData<Record<string, string[]>>(provider);
+      return c.json(data?.[field] ?? []);
+    });
+  }
+
+  app.get('/api/v2/packager_dashboard', async (c) => {
+    const acl = c.req.query('required_acl') ?? 'commit';
+    if (acl !== 'commit' && acl !== 'admin') throw new BadRequest('required_acl must be "commit" or "admin".');
+    const q: DashboardQuery = { users: names(c, 'users'), groups: names(c, 'groups'), packages: names(c, 'packages'), requiredAcl: acl };
+    if (!q.users.length && !q.groups.length && !q.packages.length) throw new BadRequest('Ask for at least one of users, groups or packages.');
+    const rows = new Map<string, RowLike>();
+    const add = (list: LiteRow[]) => {
+      for (const r of list) rows.set(`${r.provider}\u0000${r.arg}`, r);
+    };
+    const lookup = (provider: string, arg: string) => rows.get(`${provider}\u0000${arg}`);
+    add(await readKeysLite(pool, resolutionKeys(q)));
+    const resolved = resolvePackages(q, lookup);
+    add(await readRowsLite(pool, [...DASHBOARD_GLOBALS, ...DASHBOARD_PACKAGE_PROVIDERS], resolved.packages));
+    const { body, demand: wanted } = assembleDashboard(q, resolved, lookup, { intervals, now: Date.now(), touchEverySeconds: TOUCH_EVERY_SECONDS });
+    await demand(wanted);
+    return c.json(body, body.status === 200 ? 200 : 202);
+  });
+
+  // The dist-git versions table: one package's stable and testing builds per release.
+  app.get('/api/v1/versions/:pkg', async (c) => {
+    const pkg = c.req.param('pkg');
+    if (!isValidPackageName(pkg)) throw new BadRequest(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
+    const provider = 'package_versions_generic';
+    const row = await readRow(pool, provider, pkg);
+    const missing = row?.data == null;
+    const stale = missing || isStale(row!.time_created, provider, intervals, Date.now());
+    const touch = !row?.time_requested || Date.now() - row.time_requested.getTime() > TOUCH_EVERY_SECONDS * 1000;
+    if (stale || touch) await demand([{ provider, arg: pkg, queue: stale, touch }]);
+    const body = {
+      status: missing ? 204 : 200,
+      package: pkg,
+      versions: row?.data ?? {},
+      last_synced: row?.time_created?.toISOString() ?? null,
+    };
+    return c.json(body, missing ? 202 : 200);
+  });
+
+  // Operators: every provider's size, age and last error.
+  app.get('/api/v1/providers', async (c) => {
+    const stats = new Map((await cacheStats(pool)).map((s) => [s.provider, s]));
+    const now = Date.now();
+    return c.json(
+      PROVIDER_NAMES.map((name) => {
+        const s = stats.get(name);
+        return {
+          name,
+          scope: PROVIDERS[name].scope,
+          depends_on: PROVIDERS[name].dependsOn,
+          max_age_seconds: maxAgeSeconds(name, intervals),
+          rows: s?.rows ?? 0,
+          bytes: s?.bytes ?? 0,
+          last_refreshed: s?.last_refreshed?.toISOString() ?? null,
+          stale: PROVIDERS[name].scope === 'global' ? isStale(s?.last_refreshed ?? null, name, intervals, now) : null,
+          failing_rows: s?.failing ?? 0,
+          last_error: s?.last_error ?? null,
+          time_failed: s?.time_failed?.toISOString() ?? null,
+        };
+      }),
+    );
+  });
+
+  const workflowLink = (workflowId: string) =>
+    `${config.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;
+
+  // Starts a refresh: POST /api/v1/admin/refresh/<provider>[?package=<pkg>]; provider "all" is refresh-all.
+  app.post('/api/v1/admin/refresh/:provider', adminOnly, async (c) => {
+    const name = c.req.param('provider');
+    const pkg = c.req.query('package') || undefined;
+    if (name === 'all') {
+      if (pkg) throw new BadRequest('"package" does not apply to refresh-all.');
+      const s = await startRefreshAll(deps.temporal.client, config);
+      return c.json({ provider: 'all', package: null, workflow_id: s.workflowId, run_id: s.runId, url: workflowLink(s.workflowId) }, 202);
+    }
+    const provider = resolveProviderName(name);
+    if (!provider) return jsonError(c, 404, `Unknown provider ${JSON.stringify(name)}; known: all, ${PROVIDER_NAMES.join(', ')}.`);
+    if (pkg !== undefined) {
+      if (PROVIDERS[provider].scope === 'global') throw new BadRequest(`${provider} is a global provider: it takes no package.`);
+      if (!isValidPackageName(pkg)) throw new BadRequest(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
+    }
+    const s = await startRefresh(deps.temporal.client, config, provider, pkg);
+    return c.json({ provider, package: pkg ?? null, workflow_id: s.workflowId, run_id: s.runId, url: workflowLink(s.workflowId) }, 202);
+  });
+
+  // Clears the cache: DELETE /api/v1/admin/cache[?provider=<prefix>].
+  app.delete('/api/v1/admin/cache', adminOnly, async (c) => {
+    const prefix = c.req.query('provider');
+    if (prefix !== undefined && prefix.trim() === '') throw new BadRequest('"provider" must be a non-empty provider name prefix.');
+    const deleted = await clearCache(pool, prefix);
+    log.info({ prefix: prefix ?? null, deleted, user: c.get('user')?.name }, 'provider cache cleared');
+    return c.json({ deleted, provider: prefix ?? null });
+  });
+
+  return app;
+}
