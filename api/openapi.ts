@@ -280,7 +280,19 @@ export function buildOpenApiDocument(opts: { version?: string } = {}): OpenApiDo
   const holder = new OpenAPIHono();
   const registry = holder.openAPIRegistry;
   for (const [name, schema] of Object.entries(NAMED_SCHEMAS)) registry.register(name, schema);
-  for (const route of OPENAPI_ROUTES) registry.registerPath(route);
+  // Writes need an identity (auth_backend openidc: a Bearer JWT; header: the proxy's headers;
+  // noauth: nothing). GETs are anonymous.
+  const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'With auth_backend "openidc": a JWT from the configured issuer, carrying the scope `<oidc_base_namespace>new-compose`, `renew-compose` or `delete-compose` for POST, PATCH or DELETE. With "noauth" no credentials are needed.',
+  });
+  for (const route of OPENAPI_ROUTES) {
+    const writes = route.method === 'post' || route.method === 'patch' || route.method === 'delete';
+    registry.registerPath(writes ? { ...route, security: [{ [bearer.name]: [] }, {}] } : route);
+  }
   return holder.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {
