@@ -54,7 +54,9 @@ function sdkLoggerToPino(log: ReturnType<typeof createLogger>): DefaultLogger {
     const workflowId = (meta as { workflowId?: string } | undefined)?.workflowId;
     const composeId = workflowId?.startsWith('compose-') ? Number(workflowId.slice('compose-'.length)) : undefined;
     // The worker's own INFO lines (bundler output, start-up) are debug detail; keep activities' and workflows'.
-    const quiet = level === 'INFO' && (meta as { sdkComponent?: string } | undefined)?.sdkComponent === 'worker';
+    const fromWorker = (meta as { sdkComponent?: string } | undefined)?.sdkComponent === 'worker';
+    // Activity-only task queues (generation) have no workflows by design: not worth a warning.
+    const quiet = fromWorker && (level === 'INFO' || message.startsWith('No workflows registered'));
     log[quiet ? 'debug' : levels[level]]({ ...meta, ...(composeId ? { composeId } : {}) }, message);
   });
 }
