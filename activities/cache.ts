@@ -180,10 +180,12 @@ export async function writePackage(db: Db, provider: ProviderName, arg: string, 
 }
 
 /** The upstream said nothing changed (conditional requests): the data is current as of now. */
-export async function confirmUnchanged(db: Db, provider: ProviderName, arg = ''): Promise<void> {
+export async function confirmUnchanged(db: Db, provider: ProviderName, arg: string | string[] = ''): Promise<void> {
+  const args = Array.isArray(arg) ? arg : [arg];
+  if (args.length === 0) return;
   await db.query(
-    `UPDATE cached_data SET time_created = now(), last_error = NULL, time_failed = NULL WHERE provider = $1 AND arg = $2`,
-    [provider, arg],
+    `UPDATE cached_data SET time_created = now(), last_error = NULL, time_failed = NULL WHERE provider = $1 AND arg = ANY($2::text[])`,
+    [provider, args],
   );
 }
 

@@ -32,6 +32,7 @@ import {
   ReadySchema,
   RenewRequestSchema,
 } from '../core/api-schemas.js';
+import { PROVIDER_OPENAPI_ROUTES } from './providers-openapi.js';
 
 type Registry = OpenAPIHono['openAPIRegistry'];
 export type OpenApiRoute = Parameters<Registry['registerPath']>[0];
@@ -273,6 +274,7 @@ export const OPENAPI_ROUTES: OpenApiRoute[] = [
     description: 'The newest composes as an HTML table (readable without JavaScript), updated live from `/api/1/events` when scripts run. `HEAD /` answers too.',
     responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: z.string() } } } },
   },
+  ...PROVIDER_OPENAPI_ROUTES, // the provider caches (oraculum)
 ];
 
 /** Builds the OpenAPI 3.1 document. */

@@ -82,7 +82,12 @@ export function providerRoutes(deps: ApiDeps) {
       c.header('Retry-After', '30');
       return jsonError(c, 503, 'The release list is not cached yet; a refresh is queued. Try again shortly.');
     }
-    return c.json(data.api);
+    // jsonb does not keep key order: answer in the documented order (testcloud reads this).
+    const { fedora, epel } = data.api;
+    return c.json({
+      fedora: { stable: fedora.stable, branched: fedora.branched, rawhide: fedora.rawhide, values: fedora.values, branched_frozen: fedora.branched_frozen },
+      epel,
+    });
   });
 
   app.get('/api/v1/packager_dashboard_caching', (c) => c.json({ visits_required_every_n_days: config.providers.visitDays }));

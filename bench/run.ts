@@ -1,4 +1,4 @@
-// `npm run bench [-- --only generation|post|expiry|amqp[,...]]`: runs the benchmarks and prints, for each,
+// `npm run bench [-- --only generation|post|expiry|amqp|providers[,...]]`: runs the benchmarks and prints, for each,
 // its figures and their ratio to a baseline measured in the same run (machines are noisy: compare
 // ratios between runs, never absolute times). Progress goes to stderr, results to stdout.
 //
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { startTestServices, type TestServices } from '../test/harness/services.js';
 import { heading, machineLine, progress } from './lib.js';
 
-const ALL = ['generation', 'post', 'expiry', 'amqp'] as const;
+const ALL = ['generation', 'post', 'expiry', 'amqp', 'providers'] as const;
 type BenchName = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-tmp]
@@ -25,7 +25,11 @@ const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-t
               BENCH_EXPIRY_COMPOSES=500  BENCH_EXPIRY_TTL_MIN=20  BENCH_EXPIRY_TTL_MAX=60
               BENCH_EXPIRY_CONCURRENCY=8  BENCH_EXPIRY_PUNGI=2  BENCH_EXPIRY_TIMER_LEAD=5
   amqp        outbox -> AMQP relay -> RabbitMQ -> consumer vs bare amqplib publish with confirms
-              BENCH_AMQP_EVENTS=2000  BENCH_AMQP_ROUNDS=3  BENCH_AMQP_LATENCY_EVENTS=300  BENCH_AMQP_RATE=50`;
+              BENCH_AMQP_EVENTS=2000  BENCH_AMQP_ROUNDS=3  BENCH_AMQP_LATENCY_EVENTS=300  BENCH_AMQP_RATE=50
+  providers   refresh-all of a large fake Fedora (full, then no change: conditional requests), time and
+              peak memory; GET /api/v2/packager_dashboard for a 300-package user vs the raw SQL reads
+              BENCH_PROVIDERS_PACKAGES=30000  BENCH_PROVIDERS_USERS=500  BENCH_PROVIDERS_GROUPS=200
+              BENCH_PROVIDERS_HEAVY=300  BENCH_PROVIDERS_REQUESTED_USERS=10  BENCH_PROVIDERS_DASHBOARD_N=200`;
 
 function parseArgs(argv: string[]): { only: BenchName[]; keepTmp: boolean } {
   let only: BenchName[] = [...ALL];
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
   console.log(`odcs-flow benchmarks: ${only.join(', ')}`);
   console.log(`machine: ${machineLine()}`);
   try {
-    if (only.includes('post') || only.includes('expiry') || only.includes('amqp')) {
+    if (only.includes('post') || only.includes('expiry') || only.includes('amqp') || only.includes('providers')) {
       const t0 = Date.now();
       services = await startTestServices(tmp);
       process.env.ODCS_TEST_DATABASE_URL = services.databaseUrl;
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
       if (name === 'post') await (await import('./post-throughput.js')).runPostThroughputBench();
       if (name === 'expiry') await (await import('./expiry-lag.js')).runExpiryLagBench();
       if (name === 'amqp') await (await import('./amqp.js')).runAmqpBench({ tmp });
+      if (name === 'providers') await (await import('./providers.js')).runProvidersBench();
       progress(`${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
   } finally {

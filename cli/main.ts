@@ -5,6 +5,7 @@ import { CliError, type ApiOptions } from './api-client.js';
 import { composeCommand } from './compose-commands.js';
 import { migrateCommand } from './migrate-command.js';
 import { schedulesCommand } from './schedules-command.js';
+import { cacheCommand, debugCommand, refreshCommand } from './provider-commands.js';
 
 const program = new Command('odcs-flow')
   .description('On Demand Compose Service on Temporal: composes and provider caches')
@@ -18,6 +19,9 @@ const apiOptions = (): ApiOptions => program.opts();
 program.addCommand(composeCommand(apiOptions));
 program.addCommand(migrateCommand());
 program.addCommand(schedulesCommand());
+program.addCommand(refreshCommand());
+program.addCommand(cacheCommand());
+program.addCommand(debugCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  isCancellation,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
@@ -48,6 +49,11 @@ const db = proxyActivities<ComposeActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
+/** Resolving a source may mirror a Koji tag (downloads, createrepo_c): more time, and cancelable. */
+const sources = proxyActivities<Pick<ComposeActivities, 'prepareCompose'>>({
+  startToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
 
 export async function composeWorkflow(input: ComposeWorkflowInput): Promise<string> {
   const id = input.composeId;
@@ -59,6 +65,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
   let canceled = false; // the compose ended as `Canceled by <user>`, not for another reason
   let expiring = false; // the expiry activity is deciding; an extend waits for its verdict
   let generation: CancellationScope | null = null;
+  let preparing: CancellationScope | null = null;
 
   const setState = (next: number) => {
     state = next;
@@ -118,6 +125,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
         // Only a compose no generation slot has taken yet can be canceled; the database decides the race.
         if (state === COMPOSE_STATES.wait && !generation) {
           cancelRequestedBy = user;
+          preparing?.cancel(); // a source being resolved (a Koji hub that is down) does not hold it up
           wake = true;
           await condition(() => state !== COMPOSE_STATES.wait);
           if (canceled) return outcome(`Compose (id=${id}) has been canceled`);
@@ -224,7 +232,16 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
       return db.cancelCompose(id, cancelRequestedBy!);
     };
     if (cancelRequestedBy) return cancel();
-    const plan = await db.prepareCompose(id);
+    preparing = new CancellationScope();
+    let plan;
+    try {
+      plan = await preparing.run(() => sources.prepareCompose(id));
+    } catch (err) {
+      if (cancelRequestedBy && isCancellation(err)) return cancel();
+      throw err;
+    } finally {
+      preparing = null;
+    }
     if (cancelRequestedBy) return cancel();
     switch (plan.kind) {
       case 'finished':

@@ -15,7 +15,18 @@ import {
   type RefreshSummary,
 } from '../../core/providers/registry.js';
 import { ReleaseLabels, type ReleasesData } from '../../core/providers/releases.js';
-import { confirmUnchanged, deleteUnrequested, readData, readRow, recordFailure, requestedPackages, writeGlobal, writePackage } from '../cache.js';
+import {
+  confirmUnchanged,
+  deleteUnrequested,
+  readData,
+  readRow,
+  readRows,
+  recordFailure,
+  requestedPackages,
+  writeGlobal,
+  writePackage,
+  type CacheRow,
+} from '../cache.js';
 import { MalformedUpstreamError, mapLimit, runConditional, UpstreamClient, UpstreamError } from './http.js';
 import { GLOBAL_MODULES, PACKAGE_MODULES } from './index.js';
 import type { ProviderEnv } from './types.js';
@@ -33,6 +44,12 @@ export interface RuntimeDeps {
 export interface RefreshOpts {
   /** Skip when the data was confirmed after this ISO time. */
   skipIfRefreshedAfter?: string;
+}
+
+interface BatchContext {
+  rows: Map<string, CacheRow>;
+  /** Packages the upstream said are unchanged, confirmed together at the end. */
+  unchanged: string[];
 }
 
 export interface BatchResult {
@@ -61,13 +78,19 @@ export class ProviderRuntime {
     );
   }
 
+  /** What providers read besides their upstream; dependency reads are remembered for its lifetime (one activity). */
   async env(): Promise<ProviderEnv> {
     const releases = await readData<ReleasesData>(this.deps.pool, 'fedora_releases');
+    const memo = new Map<string, Promise<unknown>>();
     return {
       urls: this.deps.providers.urls,
       releases,
       labels: new ReleaseLabels(releases),
-      readData: (provider, arg = '') => readData(this.deps.pool, provider, arg),
+      readData: <T>(provider: string, arg = '') => {
+        const key = `${provider}\u0000${arg}`;
+        if (!memo.has(key)) memo.set(key, readData(this.deps.pool, provider, arg));
+        return memo.get(key) as Promise<T | null>;
+      },
     };
   }
 
@@ -100,10 +123,10 @@ export class ProviderRuntime {
     }
   }
 
-  async refreshPackage(provider: PackageProvider, pkg: string, opts: RefreshOpts = {}, env?: ProviderEnv): Promise<RefreshSummary> {
+  async refreshPackage(provider: PackageProvider, pkg: string, opts: RefreshOpts = {}, env?: ProviderEnv, batch?: BatchContext): Promise<RefreshSummary> {
     if (!isValidPackageName(pkg)) throw new Error(`invalid package name ${JSON.stringify(pkg)}`);
     const pool = this.deps.pool;
-    const row = await readRow(pool, provider, pkg);
+    const row = batch ? (batch.rows.get(pkg) ?? null) : await readRow(pool, provider, pkg);
     if (skip(row?.time_created ?? null, opts)) return { provider, arg: pkg, outcome: 'skipped', count: 0 };
     try {
       env ??= await this.env();
@@ -112,7 +135,8 @@ export class ProviderRuntime {
       const plan = await mod.plan(env, pkg, today);
       const result = await runConditional(this.client, row?.data != null ? row.validators : null, plan, (ctx) => mod.fetch(ctx, env!, pkg), today);
       if (result.unchanged) {
-        await confirmUnchanged(pool, provider, pkg);
+        if (batch) batch.unchanged.push(pkg);
+        else await confirmUnchanged(pool, provider, pkg);
         return { provider, arg: pkg, outcome: 'unchanged', count: 1 };
       }
       const changed = await writePackage(pool, provider, pkg, result.value, result.validators);
@@ -129,20 +153,24 @@ export class ProviderRuntime {
    * the batch goes on.
    */
   async refreshRequestedBatch(provider: PackageProvider, after: string, limit: number): Promise<BatchResult> {
-    const pkgs = await requestedPackages(this.deps.pool, provider, this.deps.providers.visitDays, after, limit);
+    const pool = this.deps.pool;
+    const pkgs = await requestedPackages(pool, provider, this.deps.providers.visitDays, after, limit);
     const env = await this.env();
+    // One read of the batch's rows and one write for all the unchanged ones.
+    const batch: BatchContext = { rows: new Map((await readRows(pool, [provider], pkgs)).map((r) => [r.arg, r])), unchanged: [] };
     let changed = 0;
     let failed = 0;
     const perPackage = Math.max(1, Math.ceil(this.deps.providers.upstream.concurrency / 2));
     await mapLimit(pkgs, perPackage, async (pkg) => {
       try {
-        const r = await this.refreshPackage(provider, pkg, {}, env);
+        const r = await this.refreshPackage(provider, pkg, {}, env, batch);
         if (r.outcome === 'changed') changed++;
       } catch (err) {
         if (!isUpstreamFailure(err)) throw err;
         failed++;
       }
     });
+    await confirmUnchanged(pool, provider, batch.unchanged);
     return { next: pkgs.length < limit ? null : pkgs[pkgs.length - 1], refreshed: pkgs.length, changed, failed };
   }
 

@@ -14,7 +14,7 @@ import { AmqpRelay, RELAY_APPLICATION_NAME, RELAY_LOCK, type AmqpRelayOptions } 
 import { openConsumer, type ReceivedMessage, type TestConsumer } from '../harness/amqp-consumer.js';
 import { http, startStack, testTmpDir, waitForState, type Stack } from '../harness/stack.js';
 
-const skip = rabbitmqServerPath() ? false : 'rabbitmq-server is not installed (node scripts/bootstrap.mjs installs it)';
+const missingBroker = rabbitmqServerPath() ? null : 'rabbitmq-server is not installed (node scripts/bootstrap.mjs installs it)';
 
 let stack: Stack;
 let rabbit: LocalRabbitMQ;
@@ -22,7 +22,8 @@ let consumer: TestConsumer;
 const relays: AmqpRelay[] = [];
 
 before(async () => {
-  if (skip) return;
+  // Never skipped: the bootstrap installs the broker, so its absence is a broken build.
+  if (missingBroker) throw new Error(missingBroker);
   const repos = testTmpDir('repos');
   await buildRepo(path.join(repos, 'r'), [{ name: 'one' }, { name: 'two', requires: ['one'] }]);
   rabbit = await startLocalRabbitMQ({ dir: testTmpDir('rabbitmq') });
@@ -137,7 +138,7 @@ async function createComposes(n: number, opts: { spacingMs?: number } = {}): Pro
   return ids;
 }
 
-test('a consumer on odcs.compose.# gets every state change of a compose, in order, as fedora-messaging sends it', { skip }, async () => {
+test('a consumer on odcs.compose.# gets every state change of a compose, in order, as fedora-messaging sends it', async () => {
   const relay = startRelay();
   await until(() => relay.stats.leader, 10_000, 'the relay to take the lock');
   const created = (await http(stack, 'POST', '/api/1/composes/', { source: { type: 'tag', source: 't', packages: ['two'] }, seconds_to_live: 2 })).body;
@@ -176,7 +177,7 @@ test('a consumer on odcs.compose.# gets every state change of a compose, in orde
   await until(async () => (await outbox([created.id])).every((r) => r.publishedAt !== null), 10_000, 'published_at on every row');
 });
 
-test('the broker killed during 50+ state changes and started again loses none, in order per compose', { skip }, async (t) => {
+test('the broker killed during 50+ state changes and started again loses none, in order per compose', async (t) => {
   const relay = relays[0] ?? startRelay();
   await until(() => relay.stats.leader, 10_000, 'the relay to hold the lock');
   const failuresBefore = relay.stats.brokerFailures;
@@ -227,7 +228,7 @@ test('the broker killed during 50+ state changes and started again loses none, i
   );
 });
 
-test('a second relay stands by while the first holds the lock, and takes over when its connection dies', { skip }, async () => {
+test('a second relay stands by while the first holds the lock, and takes over when its connection dies', async () => {
   const a = relays[0] ?? startRelay();
   await until(() => a.stats.leader, 10_000, 'relay A to hold the lock');
   const b = startRelay();
@@ -265,7 +266,7 @@ test('a second relay stands by while the first holds the lock, and takes over wh
   assertOrderPerCompose([...rows1, ...rows2], consumer.messages);
 });
 
-test('worker processes with AMQP_URL: one relays, and when it is killed (SIGKILL) another takes over', { skip, timeout: 180_000 }, async () => {
+test('worker processes with AMQP_URL: one relays, and when it is killed (SIGKILL) another takes over', { timeout: 180_000 }, async () => {
   await Promise.all(relays.splice(0).map((r) => r.stop()));
   await until(async () => (await relayConnections()) === 0, 10_000, 'in-process relays gone');
   const env = { AMQP_URL: rabbit.url };
@@ -290,9 +291,10 @@ test('worker processes with AMQP_URL: one relays, and when it is killed (SIGKILL
   for (const id of second) await waitForState(stack, id, ['done', 'failed']);
   const rows2 = await outbox(second);
   await consumer.until((ms) => counts(ofComposes(ms, second)).size === rows2.length, 30_000, 'messages through worker 2');
-  for (const list of [first, second]) {
-    assert.ok([...counts(ofComposes(consumer.messages, list)).values()].every((c) => c === 1), 'no message twice');
-  }
+  // Worker 1 may die between the broker's confirm and its UPDATE of published_at: worker 2 then sends
+  // those rows again. At least once is the promise; what came after the takeover comes once.
+  assert.ok([...counts(ofComposes(consumer.messages, first)).values()].every((c) => c >= 1), 'nothing lost');
+  assert.ok([...counts(ofComposes(consumer.messages, second)).values()].every((c) => c === 1), 'no message twice after the takeover');
   assertOrderPerCompose([...rows1, ...rows2], consumer.messages);
   assert.equal(w2.exitCode, null, 'worker 2 runs on');
   // A graceful stop stops the relay too: the process exits by itself, releasing the lock.

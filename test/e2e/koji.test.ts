@@ -175,6 +175,22 @@ describe('tag composes from a Koji hub', () => {
     assert.equal(done.koji_event, koji.lastEvent);
   });
 
+  test('a compose waiting on a hub that is down can be canceled at once', async () => {
+    koji.outage = 'http-503';
+    try {
+      const created = await create({ source: { type: 'tag', source: 'f40', packages: ['hello-libs'] }, flags: ['no_reuse'] });
+      await waitFor(created.id, (c) => /^Waiting to retry: /.test(c.state_reason ?? ''), 'the waiting reason');
+      const del = await http(stack, 'DELETE', `/api/1/composes/${created.id}`);
+      assert.equal(del.status, 202, JSON.stringify(del.body));
+      assert.equal(del.body.message, `Compose (id=${created.id}) has been canceled`);
+      const canceled = (await http(stack, 'GET', `/api/1/composes/${created.id}`)).body;
+      assert.equal(canceled.state_name, 'failed');
+      assert.equal(canceled.state_reason, 'Canceled by unknown');
+    } finally {
+      koji.outage = null;
+    }
+  });
+
   test('a hub down for longer than koji_unavailable_timeout fails the compose', async () => {
     koji.outage = 'reset';
     const created = await create({ source: { type: 'tag', source: 'f40', packages: ['hello-libs'] }, flags: ['no_reuse'] });

@@ -201,7 +201,7 @@ describe('KojiTagSource', () => {
     assert.deepEqual(fs.readdirSync(path.join(fresh, 'mirrors')).filter((n) => n.startsWith('.tmp-')), [], 'no temp dirs left');
   });
 
-  it('a file:// topurl (Koji's volume mounted locally) is copied from, not fetched', async () => {
+  it('a file:// topurl (the Koji volume mounted locally) is copied from, not fetched', async () => {
     const r = await source({ topurl: pathToFileURL(koji.topdir).href, cacheRoot: path.join(work, 'file-cache') }).resolve('f40', { noInheritance: true, event: events.hello2, arches: ['x86_64'] });
     assert.deepEqual(await nvras(r.repos[0]), ['hello-cli-2.0-1.noarch', 'hello-libs-2.0-1.x86_64']);
     assert.deepEqual(koji.fileRequests, []);

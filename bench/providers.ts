@@ -1,0 +1,190 @@
+// Benchmark 5: provider caches (oraculum).
+//
+// 1. Full refresh: the refresh-all workflow on an empty cache against a large fake Fedora
+//    (bench/providers-upstream.ts, in its own process: 30,000 packages, 500 users, 200 groups;
+//    Koschei 60,000 entries; ~3,000 updates), with the per-package providers covering the packages
+//    of BENCH_PROVIDERS_REQUESTED_USERS users (marked as asked for). Wall time, upstream requests,
+//    and the peak RSS / heap of this process (API + workers + activities) over its baseline.
+// 2. No-change refresh: the same workflow again; every upstream answers 304 (conditional requests),
+//    nothing is parsed or rewritten.
+// 3. GET /api/v2/packager_dashboard?users=<user with 300 packages> through HTTP, against the raw
+//    SQL reads of the same rows (the two statements the handler runs), same pool, same run.
+//
+// Env: BENCH_PROVIDERS_PACKAGES (30000), BENCH_PROVIDERS_USERS (500), BENCH_PROVIDERS_GROUPS (200),
+// BENCH_PROVIDERS_HEAVY (packages of the dashboard user, 300), BENCH_PROVIDERS_REQUESTED_USERS (10),
+// BENCH_PROVIDERS_DASHBOARD_N (requests per side, 200).
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { cacheStats, readKeysLite, readRowsLite, touchAndQueue } from '../activities/cache.js';
+import { startRefreshAll } from '../activities/providers/start.js';
+import { DASHBOARD_GLOBALS, DASHBOARD_PACKAGE_PROVIDERS, resolutionKeys, resolvePackages, type DashboardQuery, type RowLike } from '../core/providers/dashboard.js';
+import { PACKAGE_PROVIDERS, REFRESH_PHASES } from '../core/providers/registry.js';
+import { startStack, type Stack } from '../test/harness/stack.js';
+import { envInt, heading, median, ms, progress, quantile, ratio, table } from './lib.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const MB = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+async function startUpstream(): Promise<{ child: ChildProcess; env: Record<string, string>; requested: string[]; heavyUser: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'providers-upstream.ts')], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.once('line', (l) => {
+      rl.close();
+      resolve(l);
+    });
+    child.once('exit', (code) => reject(new Error(`the fake upstream exited (${code})`)));
+  });
+  return { child, ...JSON.parse(line) };
+}
+
+async function upstreamCounts(env: Record<string, string>): Promise<Record<string, number>> {
+  const base = env.BODHI_URL.replace(/\/bodhi$/, '');
+  return (await fetch(`${base}/__stats`)).json() as Promise<Record<string, number>>;
+}
+
+const diff = (a: Record<string, number>, b: Record<string, number>) =>
+  Object.fromEntries(Object.keys({ ...a, ...b }).map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+
+/** Runs fn while sampling memory every 50 ms. */
+async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; peakRss: number; baseRss: number; peakHeap: number; baseHeap: number }> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const base = process.memoryUsage();
+  let peakRss = base.rss;
+  let peakHeap = base.heapUsed;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  }, 50);
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    return { value, ms: performance.now() - t0, peakRss, baseRss: base.rss, peakHeap, baseHeap: base.heapUsed };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Runs refresh-all; returns each child's (provider's) wall time from the workflow history. */
+async function refreshAll(stack: Stack): Promise<Map<string, number>> {
+  const { workflowId, runId } = await startRefreshAll(stack.temporal.client, stack.config);
+  const handle = stack.temporal.client.workflow.getHandle(workflowId, runId);
+  await handle.result();
+  const history = await handle.fetchHistory();
+  const started = new Map<string, number>();
+  const took = new Map<string, number>();
+  const at = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  for (const e of history.events ?? []) {
+    const s = e.childWorkflowExecutionStartedEventAttributes;
+    if (s?.workflowExecution?.workflowId) started.set(s.workflowExecution.workflowId, at(e));
+    const done = e.childWorkflowExecutionCompletedEventAttributes ?? e.childWorkflowExecutionFailedEventAttributes;
+    const id = done?.workflowExecution?.workflowId;
+    if (id && started.has(id)) took.set(id.replace(`oraculum-refresh-${stack.config.taskQueue}-`, ''), at(e) - started.get(id)!);
+  }
+  return took;
+}
+
+export async function runProvidersBench(): Promise<void> {
+  const n = envInt('BENCH_PROVIDERS_DASHBOARD_N', 200);
+  const packages = envInt('BENCH_PROVIDERS_PACKAGES', 30_000);
+  progress(`generating the fake Fedora (${packages} packages)`);
+  const up = await startUpstream();
+  let stack: Stack | null = null;
+  try {
+    stack = await startStack({ env: { ...up.env, LOG_LEVEL: 'warn', UPSTREAM_BACKOFF_MS: '200' } });
+    const s = stack;
+    await touchAndQueue(
+      s.pool,
+      up.requested.flatMap((arg) => PACKAGE_PROVIDERS.map((provider) => ({ provider, arg, touch: true, queue: false }))),
+      60,
+    );
+    progress(`full refresh (${up.requested.length} packages asked for)`);
+    let c0 = await upstreamCounts(up.env);
+    const full = await measured(() => refreshAll(s));
+    const fullCounts = diff(c0, await upstreamCounts(up.env));
+    const stats = await cacheStats(s.pool);
+    progress('no-change refresh');
+    c0 = await upstreamCounts(up.env);
+    const again = await measured(() => refreshAll(s));
+    const againCounts = diff(c0, await upstreamCounts(up.env));
+
+    heading(`providers: refresh-all, ${packages} packages, ${up.requested.length} asked for (per-package data), fake upstreams in another process`);
+    const row = (label: string, m: typeof full, counts: Record<string, number>) => [
+      label,
+      `${(m.ms / 1000).toFixed(1)} s`,
+      Object.entries(counts).map(([k, v]) => `${k}:${v}`).join(' '),
+      MB(m.baseRss),
+      MB(m.peakRss),
+      `+${MB(m.peakRss - m.baseRss)}`,
+      `+${MB(Math.max(0, m.peakHeap - m.baseHeap))}`,
+    ];
+    table([
+      ['refresh', 'time', 'upstream answers', 'rss before', 'rss peak', 'rss delta', 'heap delta'],
+      row('full (empty cache)', full, fullCounts),
+      row('no change (304s)', again, againCounts),
+    ]);
+    console.log(`  no-change / full time: ${ratio(again.ms, full.ms)}`);
+    console.log('  per provider (child workflow wall time; phases run one after the other, providers of a phase at once):');
+    table([
+      ['provider', 'full', 'no change'],
+      ...REFRESH_PHASES.flat().map((p) => [p, `${((full.value.get(p) ?? NaN) / 1000).toFixed(1)} s`, `${((again.value.get(p) ?? NaN) / 1000).toFixed(1)} s`]),
+    ]);
+    console.log(
+      `  cache: ${stats.reduce((a, x) => a + x.rows, 0)} rows, ${MB(stats.reduce((a, x) => a + x.bytes, 0))} of data (${stats
+        .map((x) => `${x.provider} ${x.rows}`)
+        .join(', ')})`,
+    );
+
+    // Dashboard of the heavy user against the raw SQL reads of the same rows.
+    const query = `users=${up.heavyUser}`;
+    const url = `${s.baseUrl}/api/v2/packager_dashboard?${query}`;
+    const first = await (await fetch(url)).json();
+    if (first.status !== 200) throw new Error(`the dashboard is not complete after refresh-all: status ${first.status}`);
+    const pkgCount = Object.keys(first.packages).length;
+    const q: DashboardQuery = { users: [up.heavyUser], groups: [], packages: [], requiredAcl: 'commit' };
+    const raw = async () => {
+      const rows = new Map<string, RowLike>();
+      for (const r of await readKeysLite(s.pool, resolutionKeys(q))) rows.set(`${r.provider}\u0000${r.arg}`, r);
+      const resolved = resolvePackages(q, (p, a) => rows.get(`${p}\u0000${a}`));
+      return readRowsLite(s.pool, [...DASHBOARD_GLOBALS, ...DASHBOARD_PACKAGE_PROVIDERS], resolved.packages);
+    };
+    const rawRows = (await raw()).length;
+    const api = async () => {
+      const res = await fetch(url);
+      const body = await res.text();
+      return body.length;
+    };
+    const bytes = await api();
+    for (let i = 0; i < 20; i++) {
+      await api();
+      await raw();
+    }
+    const apiLat: number[] = [];
+    const rawLat: number[] = [];
+    // Alternate the two sides so that machine noise hits both alike.
+    for (let i = 0; i < n; i++) {
+      let t0 = performance.now();
+      await api();
+      apiLat.push(performance.now() - t0);
+      t0 = performance.now();
+      await raw();
+      rawLat.push(performance.now() - t0);
+    }
+    heading(`providers: GET /api/v2/packager_dashboard?${query} (${pkgCount} packages, ${rawRows} rows, ${(bytes / 1024).toFixed(0)} KiB) vs raw SQL of the same rows, ${n} sequential each`);
+    table([
+      ['side', 'p50', 'p95', 'max'],
+      ['API (HTTP)', ms(median(apiLat)), ms(quantile(apiLat, 0.95)), ms(Math.max(...apiLat))],
+      ['raw SQL', ms(median(rawLat)), ms(quantile(rawLat, 0.95)), ms(Math.max(...rawLat))],
+    ]);
+    console.log(`  API / raw SQL (p50): ${ratio(median(apiLat), median(rawLat))}`);
+  } finally {
+    await stack?.stop();
+    up.child.kill('SIGTERM');
+  }
+}
