@@ -1,36 +1,17 @@
 // A compose's whole life over HTTP against real Temporal, PostgreSQL, rpmbuild, createrepo_c and
 // dnf: generation, reuse, failures with reasons, extend, delete, expiry and renew.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildRepo } from '../../scripts/rpm-fixtures.js';
+import { repoclosure } from '../harness/compose-tree.js';
 import { http, startStack, testTmpDir, waitForState, type Stack } from '../harness/stack.js';
 
-const execFileAsync = promisify(execFile);
 let stack: Stack;
 let repos: string;
 
-/** `dnf repoclosure` against a compose's repository as served over HTTP (by this very process: async). */
-async function repoclosure(baseurl: string): Promise<{ ok: boolean; output: string }> {
-  const tmp = testTmpDir('dnf');
-  try {
-    const { stdout: output } = await execFileAsync(
-      'dnf',
-      ['repoclosure', '-q', '--setopt=reposdir=/dev/null', `--setopt=cachedir=${tmp}/cache`, `--installroot=${tmp}/root`,
-        '--releasever=0', '--forcearch=x86_64', `--repofrompath=c,${baseurl}`, '--repo=c', '--check=c'],
-      { encoding: 'utf8' },
-    );
-    return { ok: true, output };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 async function create(body: unknown): Promise<any> {
   const res = await http(stack, 'POST', '/api/1/composes/', body);

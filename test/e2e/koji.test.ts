@@ -1,45 +1,19 @@
 // Tag composes from a Koji hub (`tag_source: "koji"`) over the whole stack, against the fake hub
 // (XML-RPC in Koji's shapes, real RPMs on its topurl): events, inheritance, reuse, failures, outages.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { FakeKoji } from '../fixtures/fake-koji.js';
+import { repoclosure, rpmsInCompose } from '../harness/compose-tree.js';
 import { http, startStack, testTmpDir, waitForState, type Stack } from '../harness/stack.js';
 
-const execFileAsync = promisify(execFile);
 let stack: Stack;
 let koji: FakeKoji;
 const events: Record<string, number> = {};
 
-/** `dnf repoclosure` against a compose's repository as served over HTTP (by this very process: async). */
-async function repoclosure(baseurl: string): Promise<{ ok: boolean; output: string }> {
-  const tmp = testTmpDir('dnf');
-  try {
-    const { stdout: output } = await execFileAsync(
-      'dnf',
-      ['repoclosure', '-q', '--setopt=reposdir=/dev/null', `--setopt=cachedir=${tmp}/cache`, `--installroot=${tmp}/root`,
-        '--releasever=0', '--forcearch=x86_64', `--repofrompath=c,${baseurl}`, '--repo=c', '--check=c'],
-      { encoding: 'utf8' },
-    );
-    return { ok: true, output };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
-const rpmsIn = (id: number) =>
-  fs
-    .readdirSync(path.join(stack.config.composeRoot, `odcs-${id}`, 'compose', 'Temporary', 'x86_64', 'os', 'Packages'), { recursive: true })
-    .map(String)
-    .filter((f) => f.endsWith('.rpm'))
-    .map((f) => path.basename(f))
-    .sort();
+const rpmsIn = (id: number) => rpmsInCompose(stack.config.composeRoot, id);
 
 async function create(body: unknown): Promise<any> {
   const res = await http(stack, 'POST', '/api/1/composes/', body);

@@ -5,18 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildRepo, createRepoMetadata, createSigningKey, signRpms, type SigningKey } from '../../scripts/rpm-fixtures.js';
+import { rpmsInCompose } from '../harness/compose-tree.js';
 import { http, startStack, testTmpDir, waitForState, type Stack } from '../harness/stack.js';
 
 let stack: Stack;
 let key: SigningKey;
 
-const rpmsIn = (id: number) =>
-  fs
-    .readdirSync(path.join(stack.config.composeRoot, `odcs-${id}`, 'compose', 'Temporary', 'x86_64', 'os', 'Packages'), { recursive: true })
-    .map(String)
-    .filter((f) => f.endsWith('.rpm'))
-    .map((f) => path.basename(f))
-    .sort();
+const rpmsIn = (id: number) => rpmsInCompose(stack.config.composeRoot, id);
 
 async function compose(body: unknown): Promise<any> {
   const res = await http(stack, 'POST', '/api/1/composes/', body);
