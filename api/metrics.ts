@@ -85,6 +85,47 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
     },
   });
 
+  // Provider caches (oraculum): how old each provider's data is, which keys are failing, how big.
+  new client.Gauge({
+    name: 'provider_refresh_age_seconds',
+    help: 'Seconds since each provider was last confirmed current (global providers: their meta row)',
+    labelNames: ['provider'],
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query(
+        `SELECT provider, extract(epoch FROM now() - max(time_created))::float AS age
+           FROM cached_data WHERE arg = '' AND time_created IS NOT NULL GROUP BY provider`,
+      );
+      this.reset();
+      for (const r of rows) this.set({ provider: r.provider }, Math.max(0, r.age));
+    },
+  });
+  new client.Gauge({
+    name: 'provider_refresh_failing',
+    help: 'Cache keys whose last refresh failed after their last success, by provider',
+    labelNames: ['provider'],
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query(
+        `SELECT provider, count(*)::int AS n FROM cached_data
+          WHERE time_failed IS NOT NULL AND (time_created IS NULL OR time_failed > time_created) GROUP BY provider`,
+      );
+      this.reset();
+      for (const r of rows) this.set({ provider: r.provider }, r.n);
+    },
+  });
+  new client.Gauge({
+    name: 'cached_data_rows',
+    help: 'Rows in the provider cache, by provider',
+    labelNames: ['provider'],
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query('SELECT provider, count(*)::int AS n FROM cached_data GROUP BY provider');
+      this.reset();
+      for (const r of rows) this.set({ provider: r.provider }, r.n);
+    },
+  });
+
   new client.Gauge({
     name: 'compose_root_usage_bytes',
     help: 'Bytes the compose trees take on the compose root',

@@ -47,6 +47,21 @@ test('compose counts, per-state gauges, histograms and HTTP latency by route', a
   const lag = m.get('compose_expiry_lag_seconds')!;
   assert.ok(Number(lag.metrics[0].count) >= 1);
   assert.equal(m.get('compose_events_backlog')!.type, 'GAUGE');
+  // Provider caches: a refreshed provider has an age; a failing key is counted.
+  await stack.pool.query(
+    `INSERT INTO cached_data (provider, arg, data, time_created) VALUES ('fedora_releases', '', '[]', now() - interval '90 seconds'),
+       ('bodhi_updates', '', '{}', now() - interval '1 hour')`,
+  );
+  await stack.pool.query(
+    `UPDATE cached_data SET last_error = 'HTTP 500', time_failed = now() WHERE provider = 'bodhi_updates'`,
+  );
+  const after = await scrape();
+  const age = after.families.get('provider_refresh_age_seconds')!;
+  const releasesAge = Number(age.metrics.find((x) => x.labels?.provider === 'fedora_releases')?.value);
+  assert.ok(releasesAge >= 90 && releasesAge < 3600, String(releasesAge));
+  const failing = after.families.get('provider_refresh_failing')!;
+  assert.deepEqual(failing.metrics.map((x) => [x.labels?.provider, x.value]), [['bodhi_updates', '1']]);
+  assert.ok(after.families.get('cached_data_rows')!.metrics.length >= 2);
   assert.equal(m.get('http_request_duration_seconds')!.type, 'HISTOGRAM');
   // This parser drops the labels of labelled histograms, so read the route labels off the samples.
   const routes = new Set([...text.matchAll(/^http_request_duration_seconds_count\{[^}]*route="([^"]*)"/gm)].map((x) => x[1]));
