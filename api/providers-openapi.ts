@@ -19,8 +19,7 @@ const ReleasesSchema = z
       branched_frozen: z.boolean(),
     }),
     epel: z.array(z.int()),
-  })
-  .openapi('Releases');
+  });
 
 const PackageEntrySchema = z
   .object({
@@ -37,16 +36,14 @@ const PackageEntrySchema = z
       calendars: z.array(z.unknown()),
       package_versions: z.record(z.string(), z.object({ stable: z.string().nullable(), testing: z.string().nullable() })),
     }),
-  })
-  .openapi('DashboardPackage');
+  });
 
 const DashboardSchema = z
   .object({
     status: z.union([z.literal(200), z.literal(202), z.literal(204)]).openapi({ description: '200 complete, 202 partial, 204 nothing cached yet.' }),
     error: z.null(),
     packages: z.record(z.string(), PackageEntrySchema),
-  })
-  .openapi('Dashboard');
+  });
 
 const StartedSchema = z.object({
   provider: z.string(),

@@ -19,7 +19,6 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ProviderActivities } from '../activities/providers/activities.js';
 import {
   isGlobal,
-  PROVIDER_NAMES,
   REFRESH_PHASES,
   refreshWorkflowId,
   type PackageProvider,
@@ -64,8 +63,8 @@ export function rootMessage(err: unknown): string {
 }
 
 /**
- * Runs a refresh as a child with its deterministic id. When a run with that id is already going
- * (an ad-hoc request, a Schedule), waits for it to finish, then runs again unless that run
+ * Runs a refresh as a child with its deterministic id (refresh-all). When a run with that id is
+ * already going (an ad-hoc request), waits for it to finish, then runs again unless that run
  * refreshed the data meanwhile.
  */
 async function runChild(input: RefreshInput): Promise<RefreshSummary> {
@@ -85,9 +84,23 @@ async function runChild(input: RefreshInput): Promise<RefreshSummary> {
 export async function refreshProvider(input: RefreshInput): Promise<RefreshSummary> {
   const { provider, arg, options } = input;
   if (!input.noDependencies) {
-    // In order: a later dependency may depend on an earlier one (versions: releases, updates).
-    for (const dep of await bookkeepingActivities(options).missingDependencies(provider)) {
-      await runChild({ provider: dep, options });
+    // Dependencies never fetched are fetched first, in order (versions: releases, then updates).
+    // When one is already being fetched (many cold package refreshes wait on the same releases),
+    // wait and look again rather than fetch it once more.
+    const book = bookkeepingActivities(options);
+    for (let delay = 1; ; delay = Math.min(delay * 2, 30)) {
+      const missing = await book.missingDependencies(provider);
+      if (missing.length === 0) break;
+      try {
+        await executeChild(refreshProvider, {
+          workflowId: refreshWorkflowId(workflowInfo().taskQueue, missing[0]),
+          args: [{ provider: missing[0], options }],
+        });
+        delay = 0.5;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        await sleep(`${delay} seconds`);
+      }
     }
   }
   const act = refreshActivities(options);
@@ -147,6 +160,3 @@ export async function refreshPackageCaches(input: { options: RefreshOptions }): 
 export async function collectGarbage(input: { options: RefreshOptions }): Promise<{ deleted: number }> {
   return bookkeepingActivities(input.options).collectCacheGarbage();
 }
-
-/** For operators reading the code: every provider is covered by refreshAll. */
-export const REFRESH_ALL_COVERS = PROVIDER_NAMES.length;

@@ -157,7 +157,7 @@ export function isStale(timeCreated: Date | string | null, p: ProviderName, inte
 /**
  * Deterministic workflow ids: concurrent requests for one key attach to one run. The task queue
  * is part of the id, so stacks sharing a Temporal server never meet. Package names are
- * [A-Za-z0-9._+-], so ids need no escaping.
+ * [A-Za-z0-9._+-] (isValidPackageName), so ids need no escaping.
  */
 export function refreshWorkflowId(taskQueue: string, provider: ProviderName, arg?: string): string {
   return arg === undefined || arg === '' ? `oraculum-refresh-${taskQueue}-${provider}` : `oraculum-refresh-${taskQueue}-${provider}-${arg}`;
@@ -227,7 +227,7 @@ export function refreshOptions(providers: {
 
 /** Package names as dist-git allows them. */
 export function isValidPackageName(s: string): boolean {
-  return s.length > 0 && s.length <= 200 && /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(s);
+  return s.length > 0 && s.length <= 200 && /^[A-Za-z0-9_+][A-Za-z0-9._+-]*$/.test(s);
 }
 
 /** User and group names (FAS) as the dashboard accepts them. */

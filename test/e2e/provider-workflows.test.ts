@@ -107,6 +107,25 @@ describe('refresh workflows', () => {
     assert.equal((await readData<any>(stack.pool, 'package_versions_generic', 'foo'))['Fedora 41'].testing, 'foo-1.2-1.fc41');
   });
 
+  test('many cold package refreshes wait for one fetch of their dependency', async () => {
+    const held = up.hold(/^\/bodhi\/releases\//);
+    const pkgs = ['foo', 'bar', 'baz', 'qux', 'lonely', 'p1', 'p2', 'p3'];
+    const starts = await Promise.all(pkgs.map((p) => startRefresh(stack.temporal.client, stack.config, 'packager_dashboard_package_prs', p)));
+    await until('the releases fetch to reach Bodhi', async () => held.waiting() === 1);
+    // Every refresh has either started the releases child or is waiting for it.
+    await until('every refresh to wait on releases', async () => {
+      for (const s of starts) {
+        const { events } = await stack.temporal.client.workflow.getHandle(s.workflowId).fetchHistory();
+        if (!events?.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes || e.timerStartedEventAttributes)) return false;
+      }
+      return true;
+    });
+    held.release();
+    for (const s of starts) await stack.temporal.client.workflow.getHandle(s.workflowId).result();
+    assert.equal(up.count(/^\/bodhi\/releases\/.*&page=1$/), 1, 'one fetch (of several pages)');
+    assert.equal((await readData<any[]>(stack.pool, 'packager_dashboard_package_prs', 'foo'))!.length, 2);
+  });
+
   test('concurrent refreshes of one key run once', async () => {
     await startRefresh(stack.temporal.client, stack.config, 'fedora_releases').then((s) => stack.temporal.client.workflow.getHandle(s.workflowId).result());
     up.requests.length = 0;
