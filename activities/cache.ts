@@ -4,6 +4,7 @@
 // new, never a mix; a failed refresh leaves data alone and records its error.
 import type pg from 'pg';
 import type { ProviderName } from '../core/providers/registry.js';
+import { inTransaction } from './db/pool.js';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -94,20 +95,6 @@ export async function readRowsLite(db: Db, providers: readonly string[], args: s
   return rows;
 }
 
-async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 export interface GlobalWrite {
   meta: unknown;

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { COMPOSE_STATES, type ComposeInput, type ComposeRecord } from '../../core/compose.js';
 import type { ListQuery } from '../../core/list-query.js';
 
+
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 const INPUT_COLUMNS = [
@@ -63,20 +64,6 @@ export async function listComposes(db: Queryable, q: ListQuery): Promise<{ items
   return { items: rows, total: count.rows[0].n };
 }
 
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 export const STATE = COMPOSE_STATES;
 

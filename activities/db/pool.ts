@@ -30,3 +30,19 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (e.code && (/^57P0[123]$/.test(e.code) || /^08/.test(e.code))) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED/i.test(e.message ?? '');
 }
+
+/** Runs `fn` in one transaction on one pooled connection: COMMIT on success, ROLLBACK on error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
