@@ -5,6 +5,7 @@ import { createLogger } from '../core/logger.js';
 import { createPool } from '../activities/db/pool.js';
 import { loadSettings } from '../activities/settings-loader.js';
 import { createApp } from './app.js';
+import { exitWithSupervisor } from '../worker/supervision.js';
 import { EventNotifier } from './event-notifier.js';
 import { createAuthenticator, isLoopback } from './auth.js';
 import { createTemporalGateway } from './temporal-client.js';
@@ -36,6 +37,7 @@ async function main() {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  exitWithSupervisor(() => void shutdown());
 }
 
 main().catch((err) => {

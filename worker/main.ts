@@ -9,6 +9,7 @@ import { loadSettings } from '../activities/settings-loader.js';
 import { startAmqpRelay } from './amqp-relay.js';
 import { ensureProviderSchedules, ensureSchedules } from './schedules.js';
 import { ensureSearchAttributes } from './search-attributes.js';
+import { exitWithSupervisor } from './supervision.js';
 import { createWorkers } from './workers.js';
 
 async function main() {
@@ -36,6 +37,7 @@ async function main() {
   const workers = await createWorkers({ config, settings, pool, connection, client });
   log.info({ taskQueues: [config.taskQueue, config.generateTaskQueue], numConcurrentPungi: settings.num_concurrent_pungi }, 'worker started');
   // Worker.run handles SIGINT/SIGTERM itself: it stops polling, finishes or cancels running tasks.
+  exitWithSupervisor(() => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()));
   await Promise.all(workers.map((w) => w.run()));
   await relay?.stop();
   await pool.end();

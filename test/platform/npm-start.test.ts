@@ -61,8 +61,14 @@ before(async () => {
   for (const k of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ODCS_CONFIG', 'TASK_QUEUE', 'GENERATE_TASK_QUEUE']) delete env[k];
 });
 
-after(() => {
-  for (const p of running) p.kill('SIGKILL');
+after(async () => {
+  // A supervisor still running after a failed assertion: stop it properly, children included.
+  for (const p of running) {
+    p.kill('SIGINT');
+    const exited = new Promise((r) => p.once('exit', r));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
+    p.kill('SIGKILL');
+  }
 });
 
 test('start, SIGKILL, start again: nothing lost, no manual clean-up; Ctrl-C stops everything', async () => {
@@ -76,6 +82,12 @@ test('start, SIGKILL, start again: nothing lost, no manual clean-up; Ctrl-C stop
 
   first.proc.kill('SIGKILL'); // children are orphaned, pid files and postmaster.pid stay behind
   await first.exited;
+  // The API and the worker notice their supervisor is gone and stop; the servers wait to be reaped.
+  const apiGone = Date.now() + 30_000;
+  while (await fetch(`${base}/healthz`).then(() => true, () => false)) {
+    if (Date.now() > apiGone) throw new Error('the orphaned API did not stop');
+    await new Promise((r) => setTimeout(r, 250));
+  }
 
   const second = startSupervisor();
   await second.ready;
