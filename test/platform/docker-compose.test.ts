@@ -21,6 +21,7 @@ test('docker-compose.yml parses and names every service of the production topolo
   assert.equal(services.worker.environment.TEMPORAL_ADDRESS, 'temporal:7233');
   assert.ok(fs.existsSync(path.join(ROOT, 'Dockerfile')));
   for (const cmd of [services.api.command, services.worker.command, services.migrate.command]) {
-    assert.ok(fs.existsSync(path.join(ROOT, cmd.at(-1))), `${cmd.at(-1)} exists`);
+    const script = cmd.find((arg: string) => /\.(ts|mjs)$/.test(arg));
+    assert.ok(script && fs.existsSync(path.join(ROOT, script)), `${script} exists`);
   }
 });
