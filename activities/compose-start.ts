@@ -2,7 +2,7 @@
 // workflow is missing. Idempotent: the workflow id is fixed and an existing run is kept.
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { COMPOSE_STATES, SOURCE_TYPES, type ComposeRecord } from '../core/compose.js';
+import { COMPOSE_STATES, SOURCE_TYPE_NAMES, type ComposeRecord } from '../core/compose.js';
 import type { AppConfig } from '../core/config.js';
 import { stateName } from '../core/lifecycle.js';
 import { ComposeOwner, ComposeSource, ComposeSourceType, ComposeState } from '../core/search-attributes.js';
@@ -10,7 +10,6 @@ import type { OdcsSettings } from '../core/settings.js';
 import type { ComposeWorkflowInput } from '../workflows/compose.js';
 import { composeWorkflowId } from '../workflows/messages.js';
 
-const SOURCE_TYPE_NAMES = Object.fromEntries(Object.entries(SOURCE_TYPES).map(([k, v]) => [v, k]));
 
 /**
  * At most `bytes` UTF-8 bytes of `s`, never splitting a character. Temporal limits a search

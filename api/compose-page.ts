@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import type pg from 'pg';
 import { latestEventId } from '../activities/db/events.js';
 import { listComposes } from '../activities/db/composes.js';
-import { SOURCE_TYPES } from '../core/compose.js';
+import { SOURCE_TYPE_NAMES } from '../core/compose.js';
 import { composeToJson, type ComposeJson } from '../core/compose-json.js';
 import type { AppConfig } from '../core/config.js';
 import type { OdcsSettings } from '../core/settings.js';
@@ -16,7 +16,6 @@ import { composeWorkflowId } from '../workflows/messages.js';
 /** Rows on the page; the live view keeps at most this many too. */
 export const PAGE_LIMIT = 50;
 
-const SOURCE_TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SOURCE_TYPES).map(([k, v]) => [v, k]));
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

@@ -5,11 +5,9 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type pg from 'pg';
 import client from 'prom-client';
-import { COMPOSE_STATES, SOURCE_TYPES } from '../core/compose.js';
+import { COMPOSE_STATES, SOURCE_TYPE_NAMES, STATE_NAMES } from '../core/compose.js';
 import { composeRootUsage } from '../activities/db/composes.js';
 
-const STATE_NAMES = Object.fromEntries(Object.entries(COMPOSE_STATES).map(([k, v]) => [v, k]));
-const SOURCE_TYPE_NAMES = Object.fromEntries(Object.entries(SOURCE_TYPES).map(([k, v]) => [v, k]));
 
 const GENERATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
 const EXPIRY_LAG_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 300];

@@ -1,6 +1,6 @@
 // POST /api/1/composes/ validation and the permission checks of ODCS views.py / api_utils.py
 // (spec Part B §1 "POST body", §4). Messages are ODCS's, byte for byte.
-import { SOURCE_TYPES, type ComposeInput, type ComposeRecord, type SourceTypeName } from './compose.js';
+import { SOURCE_TYPE_NAMES, SOURCE_TYPES, type ComposeInput, type ComposeRecord, type SourceTypeName } from './compose.js';
 import { BadRequestError, ForbiddenError, ValueError, pyRepr, pyStr } from './errors.js';
 import {
   COMPOSE_FLAGS,
@@ -337,7 +337,6 @@ export function requireAllowedClient(user: RequestUser, settings: OdcsSettings):
 type PermissionAttr = keyof ClientPermissions;
 type PermissionCheck = [PermissionAttr, string[]];
 
-const SOURCE_TYPE_NAMES = Object.fromEntries(Object.entries(SOURCE_TYPES).map(([k, v]) => [v, k])) as Record<number, string>;
 
 /** The attribute values ODCS checks, in its keyword order (which is also the message order). */
 function permissionChecks(input: ComposeInput, composeType: string, withTargetDir: boolean): PermissionCheck[] {

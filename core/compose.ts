@@ -23,6 +23,14 @@ export const SOURCE_TYPES = {
 } as const;
 export type SourceTypeName = keyof typeof SOURCE_TYPES;
 
+/** Numbers back to names: 2 -> 'done', 1 -> 'tag'. */
+export const STATE_NAMES: Readonly<Record<number, ComposeStateName>> = Object.fromEntries(
+  Object.entries(COMPOSE_STATES).map(([k, v]) => [v, k]),
+) as Record<number, ComposeStateName>;
+export const SOURCE_TYPE_NAMES: Readonly<Record<number, SourceTypeName>> = Object.fromEntries(
+  Object.entries(SOURCE_TYPES).map(([k, v]) => [v, k]),
+) as Record<number, SourceTypeName>;
+
 /** What a client asked for, after validation; everything the reuse rules compare. */
 export interface ComposeInput {
   source_type: number;

@@ -1,13 +1,9 @@
 // Compose states, allowed transitions and the state_reason texts ODCS writes (spec Part B §3).
-import { COMPOSE_STATES, type ComposeRecord, type ComposeStateName } from './compose.js';
+import { COMPOSE_STATES, STATE_NAMES, type ComposeRecord, type ComposeStateName } from './compose.js';
 import type { OdcsSettings } from './settings.js';
 
 const { wait, generating, done, removed, failed } = COMPOSE_STATES;
 
-const STATE_NAMES = Object.fromEntries(Object.entries(COMPOSE_STATES).map(([k, v]) => [v, k])) as Record<
-  number,
-  ComposeStateName
->;
 
 export function stateName(state: number): ComposeStateName {
   const name = STATE_NAMES[state];

@@ -17,7 +17,7 @@ import {
   workflowInfo,
   log,
 } from '@temporalio/workflow';
-import { COMPOSE_STATES } from '../core/compose.js';
+import { COMPOSE_STATES, STATE_NAMES } from '../core/compose.js';
 import { ComposeState } from '../core/search-attributes.js';
 import type { ComposeActivities, GenerateActivities } from '../activities/compose-activities.js';
 import {
@@ -41,7 +41,6 @@ export interface ComposeWorkflowInput {
   resume?: { state: number; timeToExpire: string };
 }
 
-const STATE_NAMES = ['wait', 'generating', 'done', 'removed', 'failed'];
 const FOLLOW_POLL_MIN_MS = 1_000;
 const FOLLOW_POLL_MAX_MS = 30_000;
 
