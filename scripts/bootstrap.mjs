@@ -97,6 +97,8 @@ function ensureTemporalCli() {
   log(`building the Temporal CLI v${TEMPORAL_CLI_VERSION} with go install (a few minutes, once per machine)`);
   // Build into a private directory and rename, so an interrupted build never leaves a broken binary.
   const dir = path.dirname(target);
+  // Nothing may be assumed to exist on a new machine: make the cache directory before the staging one.
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
   const staging = fs.mkdtempSync(path.join(path.dirname(dir), '.build-'));
   try {
     const r = run(
