@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { COMPOSE_STATES, type ComposeRecord } from '../core/compose.js';
 import type { AppConfig } from '../core/config.js';
 import type { OdcsSettings } from '../core/settings.js';
-import { startComposeWorkflow } from './compose-start.js';
+import { startComposeWorkflow } from '../temporal/compose.js';
 
 /** A row must look stuck for this long before the reconciler touches it. */
 const GRACE = '1 minute';

@@ -19,7 +19,7 @@ import { healthRoutes } from './health.js';
 import { providerRoutes } from './providers.js';
 import { createMetrics } from './metrics.js';
 import { openapiRoutes } from './openapi.js';
-import type { TemporalGateway } from './temporal-client.js';
+import type { TemporalGateway } from '../temporal/client.js';
 
 export interface ApiDeps {
   config: AppConfig;

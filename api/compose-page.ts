@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type pg from 'pg';
-import { latestEventId } from '../activities/db/events.js';
-import { listComposes } from '../activities/db/composes.js';
+import { latestEventId } from '../store/events.js';
+import { listComposes } from '../store/composes.js';
 import { SOURCE_TYPE_NAMES } from '../core/compose.js';
 import { composeToJson, type ComposeJson } from '../core/compose-json.js';
 import type { AppConfig } from '../core/config.js';

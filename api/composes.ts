@@ -12,12 +12,12 @@ import { buildPageMeta, parseListQuery } from '../core/list-query.js';
 import { assertRenewable, decideRenew, parseRenewRequest } from '../core/patch-request.js';
 import type { OdcsSettings } from '../core/settings.js';
 import type { Logger } from '../core/logger.js';
-import { getCompose, insertCompose, listComposes } from '../activities/db/composes.js';
+import { getCompose, insertCompose, listComposes } from '../store/composes.js';
 import { isUnderRoots } from '../activities/sources.js';
 import { requireUser } from './auth.js';
 import { ServiceUnavailableError } from './errors.js';
-import { isTemporalUnavailable, type TemporalGateway } from './temporal-client.js';
-import { startComposeWorkflow } from '../activities/compose-start.js';
+import { isTemporalUnavailable, type TemporalGateway } from '../temporal/client.js';
+import { startComposeWorkflow } from '../temporal/compose.js';
 import { ComposeExpiredError, deleteCompose, extendCompose } from './workflow-gateway.js';
 
 export interface ComposeRouteDeps {

@@ -2,8 +2,8 @@
 // with a message saying what is wrong; an unreachable dependency is a 503 naming it.
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { isDatabaseUnavailable } from '../activities/db/pool.js';
-import { isTemporalUnavailable } from './temporal-client.js';
+import { isDatabaseUnavailable } from '../store/pool.js';
+import { isTemporalUnavailable } from '../temporal/client.js';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',

@@ -8,7 +8,7 @@ import type { AppConfig } from '../core/config.js';
 import { composeToJson } from '../core/compose-json.js';
 import { BadRequestError } from '../core/errors.js';
 import type { OdcsSettings } from '../core/settings.js';
-import { eventsAfter, latestEventId } from '../activities/db/events.js';
+import { eventsAfter, latestEventId } from '../store/events.js';
 import type { EventNotifier } from './event-notifier.js';
 
 const KEEPALIVE_MS = 15_000;

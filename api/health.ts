@@ -2,9 +2,9 @@
 // short deadline, and names what is down.
 import { Hono } from 'hono';
 import type pg from 'pg';
-import type { TemporalGateway } from './temporal-client.js';
+import type { TemporalGateway } from '../temporal/client.js';
 import type { AppConfig } from '../core/config.js';
-import { composeRootUsage } from '../activities/db/composes.js';
+import { composeRootUsage } from '../store/composes.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 

@@ -2,13 +2,13 @@
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
-import { createPool } from '../activities/db/pool.js';
-import { loadSettings } from '../activities/settings-loader.js';
+import { createPool } from '../store/pool.js';
+import { loadSettings } from '../config/settings-loader.js';
 import { createApp } from './app.js';
-import { exitWithSupervisor } from '../worker/supervision.js';
+import { exitWithSupervisor } from '../config/supervision.js';
 import { EventNotifier } from './event-notifier.js';
 import { createAuthenticator, isLoopback } from './auth.js';
-import { createTemporalGateway } from './temporal-client.js';
+import { createTemporalGateway } from '../temporal/client.js';
 
 async function main() {
   const config = loadConfig(process.env, process.cwd());

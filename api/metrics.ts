@@ -6,7 +6,7 @@ import { routePath } from 'hono/route';
 import type pg from 'pg';
 import client from 'prom-client';
 import { COMPOSE_STATES, SOURCE_TYPE_NAMES, STATE_NAMES } from '../core/compose.js';
-import { composeRootUsage } from '../activities/db/composes.js';
+import { composeRootUsage } from '../store/composes.js';
 
 
 const GENERATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];

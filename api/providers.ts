@@ -24,8 +24,8 @@ import {
   type ProviderName,
 } from '../core/providers/registry.js';
 import type { ReleasesData } from '../core/providers/releases.js';
-import { cacheStats, clearCache, readKeysLite, readRow, readRowsLite, touchAndQueue, type LiteRow } from '../activities/cache.js';
-import { startRefresh, startRefreshAll, startRefreshes } from '../activities/providers/start.js';
+import { cacheStats, clearCache, readKeysLite, readRow, readRowsLite, touchAndQueue, type LiteRow } from '../store/cache.js';
+import { startRefresh, startRefreshAll, startRefreshes } from '../temporal/providers.js';
 import type { ApiDeps } from './app.js';
 import { adminOnly } from './auth.js';
 import { jsonError } from './errors.js';

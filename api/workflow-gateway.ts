@@ -3,7 +3,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { composeWorkflowId, deleteUpdate, extendUpdate, type DeleteRequest, type UpdateOutcome } from '../workflows/messages.js';
-import type { TemporalGateway } from './temporal-client.js';
+import type { TemporalGateway } from '../temporal/client.js';
 
 /** The compose expired while an extend waited for the workflow: the caller renews it instead. */
 export class ComposeExpiredError extends Error {}

@@ -3,8 +3,8 @@
 // API side: the real app (test/harness/stack.ts: Hono on a free port, in this process) receives
 // POSTs from a load generator in a worker thread (bench/http-load-worker.mjs), CONCURRENCY in
 // flight. Floor: the same two calls the create path cannot avoid, made directly with the same
-// concurrency, pool and Temporal client: insertCompose (activities/db/composes.ts) and
-// startComposeWorkflow (activities/compose-start.ts, i.e. workflowStartOptions). The ratio is what
+// concurrency, pool and Temporal client: insertCompose (store/composes.ts) and
+// startComposeWorkflow (temporal/compose.ts, i.e. workflowStartOptions). The ratio is what
 // HTTP, validation, permission checks, logging and JSON cost on top.
 //
 // Workers are NOT running: the workflows are started and stay queued, so only the create path is
@@ -16,8 +16,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker as ThreadWorker } from 'node:worker_threads';
-import { insertCompose } from '../activities/db/composes.js';
-import { startComposeWorkflow } from '../activities/compose-start.js';
+import { insertCompose } from '../store/composes.js';
+import { startComposeWorkflow } from '../temporal/compose.js';
 import { parseNewComposeRequest } from '../core/compose-request.js';
 import { startStack, type Stack } from '../test/harness/stack.js';
 import { composeWorkflowId } from '../workflows/messages.js';

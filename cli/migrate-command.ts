@@ -1,7 +1,7 @@
 // `odcs-flow migrate`: applies pending database migrations (DATABASE_URL).
 import { Command } from 'commander';
 import { loadConfig } from '../core/config.js';
-import { migrate } from '../activities/db/migrate.js';
+import { migrate } from '../store/migrate.js';
 import { CliError } from './api-client.js';
 
 export function migrateCommand(): Command {

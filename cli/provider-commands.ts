@@ -15,12 +15,12 @@ import { loadConfig, type AppConfig } from '../core/config.js';
 import * as registry from '../core/providers/registry.js';
 import { PROVIDER_NAMES, REFRESH_PHASES, resolveProviderName, type ProviderName, type RefreshSummary } from '../core/providers/registry.js';
 import * as releases from '../core/providers/releases.js';
-import * as cache from '../activities/cache.js';
-import { createPool } from '../activities/db/pool.js';
+import * as cache from '../store/cache.js';
+import { createPool } from '../store/pool.js';
 import * as http from '../activities/providers/http.js';
 import { GLOBAL_MODULES, PACKAGE_MODULES } from '../activities/providers/index.js';
 import { ProviderRuntime } from '../activities/providers/runtime.js';
-import { startRefresh, startRefreshAll } from '../activities/providers/start.js';
+import { startRefresh, startRefreshAll } from '../temporal/providers.js';
 import { CliError } from './api-client.js';
 
 function config(): AppConfig {
@@ -178,7 +178,7 @@ export function debugCommand(): Command {
       [
         'odcs-flow debug: top-level await works. In scope:',
         '  config, pool, sql(text, params)      configuration and PostgreSQL',
-        '  cache.readRow(pool, provider, arg)   cached rows (activities/cache.ts)',
+        '  cache.readRow(pool, provider, arg)   cached rows (store/cache.ts)',
         '  refresh(provider, pkg?)              run a provider here, without Temporal',
         '  runtime, upstream, providers, http   the provider runtime, its HTTP client and modules',
         '  registry, releases                   provider names, order, labels',

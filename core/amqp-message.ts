@@ -18,7 +18,7 @@ export const SEVERITY_INFO = 20;
 /** The entry point name of fedora_messaging.message:Message, the schema ODCS's messages use. */
 export const BASE_SCHEMA = 'base.message';
 
-/** The outbox row fields a message is made from (activities/db/events.ts's ComposeEvent has them). */
+/** The outbox row fields a message is made from (store/events.ts's ComposeEvent has them). */
 export interface OutboxEvent {
   id: number;
   composeId: number;

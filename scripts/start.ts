@@ -9,7 +9,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { prettyFactory } from 'pino-pretty';
 import { ConfigError, loadConfig, type AppConfig } from '../core/config.js';
-import { migrate } from '../activities/db/migrate.js';
+import { migrate } from '../store/migrate.js';
 import { startLocalPostgres, type LocalPostgres } from './services/postgres.js';
 import { startLocalTemporal, type LocalTemporal } from './services/temporal.js';
 import { assertPortFree, commandLine, isAlive, reapStale, sleep, stopPid, writePidFile } from './services/process-utils.js';

@@ -16,7 +16,7 @@
 import os from 'node:os';
 import * as amqp from 'amqplib';
 import pg from 'pg';
-import { recordFromSnapshot } from '../activities/db/events.js';
+import { recordFromSnapshot } from '../store/events.js';
 import { buildAmqpMessage, type OutboxEvent } from '../core/amqp-message.js';
 import type { ComposeJsonOptions } from '../core/compose-json.js';
 import type { Logger } from '../core/logger.js';

@@ -4,12 +4,12 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
-import { createPool } from '../activities/db/pool.js';
-import { loadSettings } from '../activities/settings-loader.js';
+import { createPool } from '../store/pool.js';
+import { loadSettings } from '../config/settings-loader.js';
 import { startAmqpRelay } from './amqp-relay.js';
 import { ensureProviderSchedules, ensureSchedules } from './schedules.js';
-import { ensureSearchAttributes } from './search-attributes.js';
-import { exitWithSupervisor } from './supervision.js';
+import { ensureSearchAttributes } from '../temporal/search-attributes.js';
+import { exitWithSupervisor } from '../config/supervision.js';
 import { createWorkers } from './workers.js';
 
 async function main() {

@@ -4,7 +4,7 @@
 // two-phase conditional run (probe every URL of the last fetch, refetch only when one changed)
 // lives here, so every provider gets it.
 import type { z } from 'zod';
-import type { Validator, Validators } from '../cache.js';
+import type { Validator, Validators } from '../../store/cache.js';
 
 export interface UpstreamSettings {
   /** Per request, headers and body included. */

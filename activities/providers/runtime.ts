@@ -26,7 +26,7 @@ import {
   writeGlobal,
   writePackage,
   type CacheRow,
-} from '../cache.js';
+} from '../../store/cache.js';
 import { MalformedUpstreamError, mapLimit, runConditional, UpstreamClient, UpstreamError } from './http.js';
 import { GLOBAL_MODULES, PACKAGE_MODULES } from './index.js';
 import type { ProviderEnv } from './types.js';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporalCliPath } from '../lib/tools.mjs';
-import { ensureSearchAttributes } from '../../worker/search-attributes.js';
+import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { assertPortFree, reapStale, sleep, stopPid, writePidFile } from './process-utils.js';
 
 export interface LocalTemporal {

@@ -4,7 +4,7 @@
 // poll, the versions view, autocomplete lists, and the admin endpoints with their permissions.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { readRow } from '../../activities/cache.js';
+import { readRow } from '../../store/cache.js';
 import { http, startStack, type Stack } from '../harness/stack.js';
 import { smallFedora, startFakeUpstreams, type FakeUpstreams } from '../fixtures/upstreams.js';
 

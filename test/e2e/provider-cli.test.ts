@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { readData, readRow } from '../../activities/cache.js';
+import { readData, readRow } from '../../store/cache.js';
 import { ROOT, startStack, type Stack } from '../harness/stack.js';
 import { smallFedora, startFakeUpstreams, type FakeUpstreams } from '../fixtures/upstreams.js';
 

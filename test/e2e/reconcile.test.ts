@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { insertCompose } from '../../activities/db/composes.js';
+import { insertCompose } from '../../store/composes.js';
 import { parseNewComposeRequest } from '../../core/compose-request.js';
 import { buildRepo } from '../../scripts/rpm-fixtures.js';
 import { ensureSchedules, reconcileScheduleId } from '../../worker/schedules.js';

@@ -11,13 +11,13 @@ import pg from 'pg';
 import { loadConfig, type AppConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { OdcsSettings } from '../../core/settings.js';
-import { migrate } from '../../activities/db/migrate.js';
-import { createPool } from '../../activities/db/pool.js';
-import { loadSettings } from '../../activities/settings-loader.js';
+import { migrate } from '../../store/migrate.js';
+import { createPool } from '../../store/pool.js';
+import { loadSettings } from '../../config/settings-loader.js';
 import { createApp } from '../../api/app.js';
 import { EventNotifier } from '../../api/event-notifier.js';
-import { createTemporalGateway, type TemporalGateway } from '../../api/temporal-client.js';
-import { ensureSearchAttributes } from '../../worker/search-attributes.js';
+import { createTemporalGateway, type TemporalGateway } from '../../temporal/client.js';
+import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { createWorkers, WORKFLOWS_PATH } from '../../worker/workers.js';
 import { freePort } from '../../scripts/services/process-utils.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { migrate } from '../../activities/db/migrate.js';
+import { migrate } from '../../store/migrate.js';
 import { freePort } from '../../scripts/services/process-utils.js';
 import { startLocalPostgres, type LocalPostgres } from '../../scripts/services/postgres.js';
 import { startLocalTemporal, type LocalTemporal } from '../../scripts/services/temporal.js';

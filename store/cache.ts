@@ -4,7 +4,7 @@
 // new, never a mix; a failed refresh leaves data alone and records its error.
 import type pg from 'pg';
 import type { ProviderName } from '../core/providers/registry.js';
-import { inTransaction } from './db/pool.js';
+import { inTransaction } from './pool.js';
 
 type Db = pg.Pool | pg.PoolClient;
 

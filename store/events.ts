@@ -1,7 +1,7 @@
 // Reading the message outbox (compose_events): the events stream and the relay both read it in id
 // order. A snapshot is the compose row as to_jsonb saw it; dates come back as strings.
 import type pg from 'pg';
-import type { ComposeRecord } from '../../core/compose.js';
+import type { ComposeRecord } from '../core/compose.js';
 
 export interface ComposeEvent {
   id: number;

@@ -1,8 +1,8 @@
 // SQL for the composes table. The API inserts and reads; every later change of a compose is made
 // by its workflow through the activities, each in one statement or transaction.
 import type pg from 'pg';
-import { COMPOSE_STATES, type ComposeInput, type ComposeRecord } from '../../core/compose.js';
-import type { ListQuery } from '../../core/list-query.js';
+import { COMPOSE_STATES, type ComposeInput, type ComposeRecord } from '../core/compose.js';
+import type { ListQuery } from '../core/list-query.js';
 
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;

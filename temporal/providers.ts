@@ -3,15 +3,15 @@
 // (USE_EXISTING), so concurrent requests for one key run once.
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import type { AppConfig } from '../../core/config.js';
+import type { AppConfig } from '../core/config.js';
 import {
   refreshAllWorkflowId,
   refreshOptions,
   refreshWorkflowId,
   type ProviderName,
   type RefreshInput,
-} from '../../core/providers/registry.js';
-import { mapLimit } from './http.js';
+} from '../core/providers/registry.js';
+import { mapLimit } from '../activities/providers/http.js';
 
 export interface Started {
   workflowId: string;
