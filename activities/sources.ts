@@ -1,58 +1,15 @@
 // Turns a compose's source into the local yum repositories to compose from, and checks that
-// `repo` sources and lookaside repositories stay under the configured roots. Tags are resolved by
-// the tag source (tag-sources/: configured repositories, or a Koji hub).
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+// `repo` sources and lookaside repositories stay under the configured roots (repo-paths.ts). Tags
+// are resolved by the tag source (tag-sources/: configured repositories, or a Koji hub).
 import { SOURCE_TYPES, type ComposeInput } from '../core/compose.js';
 import { hasFlag } from '../core/flags.js';
+import { combineRevisions } from '../core/revision.js';
 import { resolveTagRepos, type OdcsSettings } from '../core/settings.js';
-import type { TagSource } from './tag-sources/tag-source.js';
-
-/** The compose's source cannot be used: the compose fails with this message. */
-export class SourceError extends Error {}
-
-/** The source cannot be reached right now: the compose waits and resolution is retried. */
-export class SourceUnavailableError extends Error {
-  constructor(
-    message: string,
-    /** After this long since the compose was submitted, give up and fail it. */
-    readonly retryForSeconds: number,
-  ) {
-    super(message);
-  }
-}
+import { localPath, repoOutsideRoots } from './repo-paths.js';
+import { SourceError, type TagSource } from './tag-sources/tag-source.js';
 
 /** state_reason of a compose waiting for an unreachable source. */
 export const RETRY_REASON_PREFIX = 'Waiting to retry: ';
-
-/** Resolves symlinks as far as the path exists, so a link cannot lead out of a root. */
-function realPathSoFar(p: string): string {
-  const abs = path.resolve(p);
-  try {
-    return fs.realpathSync(abs);
-  } catch {
-    const parent = path.dirname(abs);
-    return parent === abs ? abs : path.join(realPathSoFar(parent), path.basename(abs));
-  }
-}
-
-export function isUnderRoots(p: string, roots: string[]): boolean {
-  if (!path.isAbsolute(p)) return false;
-  const real = realPathSoFar(p);
-  return roots.some((root) => {
-    const r = realPathSoFar(root);
-    return real === r || real.startsWith(r.endsWith(path.sep) ? r : r + path.sep);
-  });
-}
-
-export function localPath(location: string): string {
-  if (location.startsWith('file://')) return decodeURIComponent(new URL(location).pathname);
-  if (/^https?:\/\//.test(location)) {
-    throw new SourceError(`Remote repository ${location} is not supported by this generator; mirror it locally.`);
-  }
-  return location;
-}
 
 export interface ResolvedSource {
   repos: string[];
@@ -63,14 +20,6 @@ export interface ResolvedSource {
   kojiEvent?: number;
 }
 
-/** Tags' revisions as one: space-separated parts without repeats, hashed when long. */
-function combineRevisions(revisions: string[]): string {
-  const parts: string[] = [];
-  for (const part of revisions.join(' ').split(' ')) if (part && !parts.includes(part)) parts.push(part);
-  const joined = parts.join(' ');
-  return joined.length <= 200 ? joined : `sha256:${createHash('sha256').update(joined).digest('hex')}`;
-}
-
 export async function resolveSourceRepos(
   input: ComposeInput,
   settings: OdcsSettings,
@@ -79,9 +28,8 @@ export async function resolveSourceRepos(
 ): Promise<ResolvedSource> {
   const names = input.source.split(/\s+/).filter(Boolean);
   const lookaside = input.lookaside_repos.split(/\s+/).filter(Boolean).map(localPath);
-  for (const repo of lookaside) {
-    if (!isUnderRoots(repo, repoRoots)) throw new SourceError(`Lookaside repository "${repo}" is not under an allowed repository root.`);
-  }
+  const badLookaside = repoOutsideRoots(lookaside, repoRoots, 'Lookaside repository');
+  if (badLookaside) throw new SourceError(badLookaside);
   switch (input.source_type) {
     case SOURCE_TYPES.tag: {
       const repos: string[] = [];
@@ -100,9 +48,8 @@ export async function resolveSourceRepos(
       return { repos, lookaside, revision: combineRevisions(revisions), ...(event !== undefined ? { kojiEvent: event } : {}) };
     }
     case SOURCE_TYPES.repo: {
-      for (const repo of names) {
-        if (!isUnderRoots(repo, repoRoots)) throw new SourceError(`Repository "${repo}" is not under an allowed repository root.`);
-      }
+      const bad = repoOutsideRoots(names, repoRoots);
+      if (bad) throw new SourceError(bad);
       return { repos: names, lookaside };
     }
     case SOURCE_TYPES.build: {

@@ -13,7 +13,7 @@ import { assertRenewable, decideRenew, parseRenewRequest } from '../core/patch-r
 import type { OdcsSettings } from '../core/settings.js';
 import type { Logger } from '../core/logger.js';
 import { getCompose, insertCompose, listComposes } from '../store/composes.js';
-import { isUnderRoots } from '../activities/sources.js';
+import { repoOutsideRoots } from '../activities/repo-paths.js';
 import { requireUser } from './auth.js';
 import { ServiceUnavailableError } from './errors.js';
 import { isTemporalUnavailable, type TemporalGateway } from '../temporal/client.js';
@@ -81,11 +81,8 @@ export function composeRoutes(deps: ComposeRouteDeps) {
 
   function checkRepoRoots(input: NewComposeRequest): void {
     if (input.source_type !== SOURCE_TYPES.repo) return;
-    for (const repo of input.source.split(/\s+/).filter(Boolean)) {
-      if (!isUnderRoots(repo, config.repoRoots)) {
-        throw new ForbiddenError(`Repository "${repo}" is not under an allowed repository root.`);
-      }
-    }
+    const refused = repoOutsideRoots(input.source.split(/\s+/).filter(Boolean), config.repoRoots);
+    if (refused) throw new ForbiddenError(refused);
   }
 
   app.get('/', async (c) => {

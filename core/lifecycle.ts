@@ -1,5 +1,6 @@
-// Compose states, allowed transitions and the state_reason texts ODCS writes (spec Part B §3).
-import { COMPOSE_STATES, STATE_NAMES, type ComposeRecord, type ComposeStateName } from './compose.js';
+// Compose states, the allowed transitions (the store applies them) and the state_reason texts ODCS
+// writes (spec Part B §3).
+import { COMPOSE_STATES, STATE_NAMES, type ComposeStateName } from './compose.js';
 import type { OdcsSettings } from './settings.js';
 
 const { wait, generating, done, removed, failed } = COMPOSE_STATES;
@@ -18,28 +19,31 @@ export function parseState(value: string | number): number | null {
   return Object.hasOwn(COMPOSE_STATES, value) ? COMPOSE_STATES[value as ComposeStateName] : null;
 }
 
-/** Generation is over (what the client's wait_for_compose waits for): done, failed or removed. */
-export function isFinal(state: number): boolean {
-  return state === done || state === failed || state === removed;
-}
-
-const TRANSITIONS: Record<number, readonly number[]> = {
-  [wait]: [generating, failed, done], // done straight from wait when an existing compose is reused
+/**
+ * The lifecycle: from each state, the states a compose may move to. `done` straight from `wait`
+ * when a compose reuses a finished one.
+ */
+export const TRANSITIONS: Readonly<Record<number, readonly number[]>> = {
+  [wait]: [generating, failed, done],
   [generating]: [done, failed],
   [done]: [removed],
   [failed]: [removed],
   [removed]: [],
 };
 
-export function canTransition(from: number, to: number): boolean {
-  return TRANSITIONS[from]?.includes(to) ?? false;
+/** The states a compose may move to `to` from: the store's `WHERE state IN (…)` of that transition. */
+export function statesFrom(to: number): number[] {
+  return Object.entries(TRANSITIONS)
+    .filter(([, next]) => next.includes(to))
+    .map(([from]) => Number(from));
 }
 
-export const REASON_THREAD_STARTED = 'Compose thread started';
+/** Only a compose that no generation slot has taken yet can be canceled. */
+export const CANCELABLE_STATES: readonly number[] = [wait];
+
 /** Also the marker that lets a generating compose be reused (backend GENERATING_STATE_REASON). */
 export const REASON_GENERATING = 'Compose is generating';
 export const REASON_DONE = 'Compose is generated successfully';
-export const REASON_STUCK_IN_WAIT = "Compose stuck in 'wait' state for longer than 3 days.";
 
 /** `logErrors` are the ERROR lines of the Pungi log ODCS appends after a newline. */
 export function reasonError(error: string, logErrors?: string): string {
@@ -53,6 +57,23 @@ export function reasonCanceled(user: string): string {
 
 export function reasonStuckGenerating(seconds: number): string {
   return `Compose stuck in 'generating' state for longer than ${seconds} seconds.`;
+}
+
+export function reasonReusing(reusedId: number): string {
+  return `Reusing compose ${reusedId}`;
+}
+
+export function reasonReusedFailed(reusedId: number, itsReason: string | null): string {
+  return `Reused compose ${reusedId} did not succeed: ${itsReason ?? ''}`.trim();
+}
+
+export function reasonNoSpace(usage: number, limit: number, waitedSeconds: number): string {
+  return `Not enough space in the compose root: ${usage} of ${limit} bytes used, and nothing more could be removed early within ${waitedSeconds} seconds.`;
+}
+
+/** removal_reason of a compose expired early to make room (reasonExpired turns it into a sentence). */
+export function removalReasonOverLimit(usage: number, limit: number): string {
+  return `the compose root was over its size limit (${usage} of ${limit} bytes used)`;
 }
 
 export function reasonMissingPackages(packages: readonly string[]): string {
@@ -75,11 +96,6 @@ export function clampTtl(requested: number | null | undefined, settings: OdcsSet
   return Math.min(requested, settings.max_seconds_to_live);
 }
 
-/** On done/failed the lifetime restarts from completion. */
-export function expiryOnCompletion(c: Pick<ComposeRecord, 'seconds_to_live'>, now: Date): Date {
-  return addSeconds(now, c.seconds_to_live);
-}
-
 /** PATCH extend rule: never shortens a compose's life. */
 export function extendedExpiry(current: Date, now: Date, secondsToLive: number): Date {
   const candidate = addSeconds(now, secondsToLive);
@@ -88,26 +104,4 @@ export function extendedExpiry(current: Date, now: Date, secondsToLive: number):
 
 export function addSeconds(d: Date, seconds: number): Date {
   return new Date(d.getTime() + seconds * 1000);
-}
-
-export type TransitionPatch = Partial<
-  Pick<ComposeRecord, 'state' | 'state_reason' | 'time_started' | 'time_done' | 'time_removed' | 'time_to_expire'>
->;
-
-/** The column updates of ODCS's Compose.transition(); throws on a transition the lifecycle forbids. */
-export function transitionPatch(
-  c: Pick<ComposeRecord, 'id' | 'state' | 'seconds_to_live'>,
-  to: number,
-  reason: string,
-  now: Date,
-): TransitionPatch {
-  if (!canTransition(c.state, to)) {
-    throw new Error(`Compose ${c.id} cannot go from ${stateName(c.state)} to ${stateName(to)}`);
-  }
-  const patch: TransitionPatch = { state: to, state_reason: reason };
-  if (to === generating) patch.time_started = now;
-  if (to === done) patch.time_done = now;
-  if (to === removed) patch.time_removed = now;
-  if (to === done || to === failed) patch.time_to_expire = expiryOnCompletion(c, now);
-  return patch;
 }

@@ -1,11 +1,16 @@
-// SQL for the composes table. The API inserts and reads; every later change of a compose is made
-// by its workflow through the activities, each in one statement or transaction.
+// Every SQL statement on the composes table. The API inserts and reads; every later change of a
+// compose goes through one function per transition, whose `WHERE state IN (…)` is the lifecycle's
+// (core/lifecycle.ts). Functions taking a PoolClient expect to run inside inTransaction.
 import type pg from 'pg';
 import { COMPOSE_STATES, type ComposeInput, type ComposeRecord } from '../core/compose.js';
+import { CANCELABLE_STATES, REASON_DONE, REASON_GENERATING, reasonExpired, statesFrom } from '../core/lifecycle.js';
 import type { ListQuery } from '../core/list-query.js';
 
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+const { wait, generating, done, removed, failed } = COMPOSE_STATES;
+/** `state IN (…)` of the transition to `to`, as a SQL list of the lifecycle's source states. */
+const from = (to: number) => statesFrom(to).join(', ');
 
 const INPUT_COLUMNS = [
   'source_type', 'source', 'packages', 'builds', 'flags', 'results', 'arches', 'sigkeys', 'koji_event',
@@ -64,14 +69,219 @@ export async function listComposes(db: Queryable, q: ListQuery): Promise<{ items
   return { items: rows, total: count.rows[0].n };
 }
 
-
-export const STATE = COMPOSE_STATES;
+/** The row, locked FOR UPDATE until the transaction ends (races are settled by this lock). */
+export async function lockCompose(tx: pg.PoolClient, id: number): Promise<ComposeRecord | null> {
+  const { rows } = await tx.query('SELECT * FROM composes WHERE id = $1 FOR UPDATE', [id]);
+  return rows[0] ?? null;
+}
 
 /** Bytes the compose trees take: each done, failed or generating compose with its own files. */
 export async function composeRootUsage(db: Queryable): Promise<number> {
   const { rows } = await db.query(
     `SELECT coalesce(sum(size_bytes), 0)::bigint AS n FROM composes WHERE state IN ($1, $2, $3) AND reused_id IS NULL`,
-    [COMPOSE_STATES.generating, COMPOSE_STATES.done, COMPOSE_STATES.failed],
+    [generating, done, failed],
   );
   return Number(rows[0].n);
+}
+
+// ---- preparation (the compose still waits) ----
+
+/** A pulp compose's source becomes the content sets that were found, as in ODCS. */
+export async function setSource(db: Queryable, id: number, source: string): Promise<void> {
+  await db.query('UPDATE composes SET source = $2 WHERE id = $1', [id, source]);
+}
+
+/** Why a waiting compose waits (an unreachable source); only while it waits. */
+export async function setWaitingReason(db: Queryable, id: number, reason: string): Promise<void> {
+  await db.query('UPDATE composes SET state_reason = $2 WHERE id = $1 AND state = $3', [id, reason, wait]);
+}
+
+/** The source was resolved: its revision and Koji event; a "waiting to retry" reason is cleared. */
+export async function recordSourceRevision(
+  tx: pg.PoolClient,
+  id: number,
+  revision: string,
+  kojiEvent: number | null,
+  retryReasonPrefix: string,
+): Promise<void> {
+  await tx.query(
+    `UPDATE composes SET source_revision = $2, koji_event = coalesce($3, koji_event),
+       state_reason = CASE WHEN state_reason LIKE $4 THEN NULL ELSE state_reason END WHERE id = $1`,
+    [id, revision, kojiEvent, `${retryReasonPrefix}%`],
+  );
+}
+
+/** Done or generating composes of the same source, older than `id`, that are not reuses themselves. */
+export async function reuseCandidates(tx: pg.PoolClient, c: Pick<ComposeRecord, 'id' | 'source_type' | 'source'>): Promise<ComposeRecord[]> {
+  const { rows } = await tx.query(
+    `SELECT * FROM composes
+      WHERE source_type = $1 AND source = $2 AND id < $3 AND reused_id IS NULL AND state IN ($4, $5)`,
+    [c.source_type, c.source, c.id, done, generating],
+  );
+  return rows;
+}
+
+// ---- transitions ----
+
+/** wait -> generating by reusing another compose's files. */
+export async function markReusing(
+  tx: pg.PoolClient,
+  id: number,
+  reused: Pick<ComposeRecord, 'id' | 'pungi_compose_id'>,
+  revision: string,
+  kojiEvent: number | null,
+  reason: string,
+): Promise<void> {
+  await tx.query(
+    `UPDATE composes SET reused_id = $2, pungi_compose_id = $3, source_revision = $4, state = $5,
+       state_reason = $6, time_started = now(), koji_event = coalesce($7, koji_event)
+     WHERE id = $1 AND state IN (${from(generating)})`,
+    [id, reused.id, reused.pungi_compose_id, revision, generating, reason, kojiEvent],
+  );
+}
+
+/** wait -> generating when a generation slot takes the compose (again, on a retry). False: it no longer waits. */
+export async function markGenerating(db: Queryable, id: number): Promise<boolean> {
+  const { rows } = await db.query(
+    `UPDATE composes SET state = $2, state_reason = $3, time_started = coalesce(time_started, now())
+     WHERE id = $1 AND state IN (${from(generating)}, $2) RETURNING id`,
+    [id, generating, REASON_GENERATING],
+  );
+  return rows.length > 0;
+}
+
+/** -> done with the generated files; the lifetime runs from now. Null: the compose had already left. */
+export async function markDone(db: Queryable, id: number, result: { pungiComposeId: string; bytes: number }): Promise<ComposeRecord | null> {
+  const { rows } = await db.query(
+    `UPDATE composes SET state = $2, state_reason = $3, time_done = now(), pungi_compose_id = $4,
+       time_to_expire = now() + make_interval(secs => seconds_to_live), size_bytes = $5
+     WHERE id = $1 AND state IN (${from(done)}) RETURNING *`,
+    [id, done, REASON_DONE, result.pungiComposeId, result.bytes],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * -> done by sharing the finished files of `original`: both composes live until the later expiry.
+ * The caller holds both rows' locks.
+ */
+export async function markDoneReusing(tx: pg.PoolClient, id: number, original: ComposeRecord): Promise<ComposeRecord | null> {
+  const { rows } = await tx.query(
+    `UPDATE composes SET state = $2, state_reason = $3, time_done = now(), pungi_compose_id = $4,
+       time_to_expire = greatest(now() + make_interval(secs => seconds_to_live), $5::timestamptz)
+     WHERE id = $1 AND state IN (${from(done)}) RETURNING *`,
+    [id, done, REASON_DONE, original.pungi_compose_id, original.time_to_expire],
+  );
+  if (rows[0]) await tx.query('UPDATE composes SET time_to_expire = greatest(time_to_expire, $2) WHERE id = $1', [original.id, rows[0].time_to_expire]);
+  return rows[0] ?? null;
+}
+
+/** -> failed with `reason`; the lifetime runs from now. Null: the compose had already left. */
+export async function markFailed(db: Queryable, id: number, reason: string): Promise<ComposeRecord | null> {
+  const { rows } = await db.query(
+    `UPDATE composes SET state = $2, state_reason = $3, time_done = now(),
+       time_to_expire = now() + make_interval(secs => seconds_to_live)
+     WHERE id = $1 AND state IN (${from(failed)}) RETURNING *`,
+    [id, failed, reason.slice(0, 10_000)],
+  );
+  return rows[0] ?? null;
+}
+
+/** -> failed `Canceled by <user>`, only while no generation slot has taken the compose. */
+export async function markCanceled(db: Queryable, id: number, reason: string): Promise<ComposeRecord | null> {
+  const { rows } = await db.query(
+    `UPDATE composes SET state = $2, state_reason = $3, time_done = now(),
+       time_to_expire = now() + make_interval(secs => seconds_to_live)
+     WHERE id = $1 AND state IN (${CANCELABLE_STATES.join(', ')}) RETURNING *`,
+    [id, failed, reason],
+  );
+  return rows[0] ?? null;
+}
+
+/** done|failed -> removed; the reason is the previous one with the removal sentence appended. */
+export async function markRemoved(tx: pg.PoolClient, c: ComposeRecord): Promise<void> {
+  await tx.query(
+    `UPDATE composes SET state = $2, state_reason = $3, time_removed = now() WHERE id = $1 AND state IN (${from(removed)})`,
+    [c.id, removed, reasonExpired(c.state_reason, c.removed_by, c.removal_reason)],
+  );
+}
+
+// ---- lifetime ----
+
+/** The latest expiry of the live composes reusing `id`'s files (null: none). */
+export async function reusersExpireAt(tx: pg.PoolClient, id: number): Promise<Date | null> {
+  const { rows } = await tx.query(
+    `SELECT max(time_to_expire) AS until FROM composes WHERE reused_id = $1 AND state IN ($2, $3, $4)`,
+    [id, wait, generating, done],
+  );
+  return rows[0]?.until ? new Date(rows[0].until) : null;
+}
+
+export async function setExpiry(db: Queryable, id: number, at: Date): Promise<ComposeRecord | null> {
+  const { rows } = await db.query('UPDATE composes SET time_to_expire = $2 WHERE id = $1 RETURNING *', [id, at]);
+  return rows[0] ?? null;
+}
+
+/** An admin's DELETE of a done or failed compose: it expires now. */
+export async function requestRemoval(db: Queryable, id: number, user: string): Promise<ComposeRecord | null> {
+  const { rows } = await db.query('UPDATE composes SET time_to_expire = now(), removed_by = $2 WHERE id = $1 RETURNING *', [id, user]);
+  return rows[0] ?? null;
+}
+
+/** Ids of the composes sharing files with `root` (reusing it) that are done or generating. */
+export async function sharingIds(tx: pg.PoolClient, root: number): Promise<number[]> {
+  const { rows } = await tx.query('SELECT id FROM composes WHERE reused_id = $1 AND state IN ($2, $3)', [root, done, generating]);
+  return rows.map((r) => r.id);
+}
+
+/** time_to_expire = max(current, now + ttl) on each of `ids` not yet removed. */
+export async function extendExpiry(tx: pg.PoolClient, ids: number[], secondsToLive: number): Promise<Array<{ id: number; time_to_expire: Date }>> {
+  const { rows } = await tx.query(
+    `UPDATE composes SET time_to_expire = greatest(time_to_expire, now() + make_interval(secs => $2::int))
+     WHERE id = ANY($1::bigint[]) AND state <> $3 RETURNING id, time_to_expire`,
+    [ids, secondsToLive, removed],
+  );
+  return rows;
+}
+
+// ---- disk pressure ----
+
+/** Serializes evictions: one evictor at a time, so two generations waiting for space do not both evict. */
+export async function lockEviction(tx: pg.PoolClient): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(7316001)');
+}
+
+/** Done composes nobody reuses and not yet marked for early removal, nearest to expiry first. */
+export async function evictionCandidates(tx: pg.PoolClient): Promise<Array<{ id: number; size_bytes: number }>> {
+  const { rows } = await tx.query(
+    `SELECT id, size_bytes FROM composes c
+      WHERE state = $1 AND reused_id IS NULL AND removal_reason IS NULL
+        AND NOT EXISTS (SELECT 1 FROM composes r WHERE r.reused_id = c.id AND r.state IN ($2, $3, $1))
+      ORDER BY time_to_expire, id`,
+    [done, wait, generating],
+  );
+  return rows.map((r) => ({ id: r.id, size_bytes: Number(r.size_bytes) }));
+}
+
+/** Expires `ids` now, recording why (the removal reason says "Removed early: …"). */
+export async function expireEarly(tx: pg.PoolClient, ids: number[], why: string): Promise<Array<{ id: number; time_to_expire: Date }>> {
+  const { rows } = await tx.query(
+    `UPDATE composes SET time_to_expire = now(), removal_reason = $2 WHERE id = ANY($1::bigint[]) RETURNING id, time_to_expire`,
+    [ids, why],
+  );
+  return rows;
+}
+
+// ---- the reconciler ----
+
+/** Composes that should have a running workflow and have looked stuck for longer than `grace`. */
+export async function composesNeedingWorkflow(db: Queryable, grace: string, limit = 1000): Promise<ComposeRecord[]> {
+  const { rows } = await db.query<ComposeRecord>(
+    `SELECT * FROM composes
+      WHERE (state IN ($1, $2) AND time_submitted < now() - $5::interval)
+         OR (state IN ($3, $4) AND time_to_expire < now() - $5::interval)
+      ORDER BY id LIMIT $6`,
+    [wait, generating, done, failed, grace, limit],
+  );
+  return rows;
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ComposeLog } from './composelog.js';
 import { createrepo } from './createrepo.js';
 import { buildPool, solve, type ArchSolution, type Unresolved } from './depsolve.js';
+import { reasonMissingPackages } from '../../core/lifecycle.js';
 import { GenerationError } from './errors.js';
 import { composeDir, composeName, globalLog, osDir, pungiComposeId, readMarker, repoFileText, tempPrefix, variantDir, writeMarker } from './layout.js';
 import { packagePath, placePackages } from './place.js';
@@ -153,7 +154,7 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
 
   const present = new Set(solutions.flatMap((s) => s.selected.map((p) => p.name)));
   const missing = [...new Set(input.packages)].filter((n) => !present.has(n)).sort();
-  if (missing.length) throw new GenerationError(`The following requested packages are not present in the generated compose: ${missing.join(' ')}.`);
+  if (missing.length) throw new GenerationError(reasonMissingPackages(missing));
   for (const s of solutions) if (s.missing.length) log.info(`Not available for ${s.arch}: ${s.missing.join(' ')}`);
 
   const unresolved = solutions.flatMap((s) => s.unresolved);

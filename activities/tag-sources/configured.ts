@@ -2,8 +2,8 @@
 // and the default. The revision is the repositories' repomd revisions, as before.
 import { resolveTagRepos, type OdcsSettings } from '../../core/settings.js';
 import { readRepoRevision } from '../generate/index.js';
-import { localPath, SourceError } from '../sources.js';
-import type { TagResolution, TagResolveOptions, TagSource } from './tag-source.js';
+import { localPath } from '../repo-paths.js';
+import { SourceError, type TagResolution, type TagResolveOptions, type TagSource } from './tag-source.js';
 
 export class ConfiguredTagSource implements TagSource {
   constructor(private readonly settings: OdcsSettings) {}

@@ -12,8 +12,7 @@
 import path from 'node:path';
 import { KojiFaultError, KojiProtocolError, KojiSession, KojiUnavailableError, type KojiBuild, type KojiRpm } from '../koji/client.js';
 import { assembleMirror, cacheRpm, completeMirrors, KojiDownloadError, mapLimit, readMirrorMarker, rpmFileName, rpmRelPath, rpmUrl } from '../koji/mirror.js';
-import { SourceError, SourceUnavailableError } from '../sources.js';
-import type { TagResolution, TagResolveOptions, TagSource } from './tag-source.js';
+import { SourceError, SourceUnavailableError, type TagResolution, type TagResolveOptions, type TagSource } from './tag-source.js';
 
 export interface KojiTagSourceOptions {
   /** XML-RPC endpoint, e.g. https://koji.fedoraproject.org/kojihub */

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { readRepo } from '../../activities/generate/repodata.js';
 import { MIRROR_MARKER } from '../../activities/koji/mirror.js';
-import { SourceError, SourceUnavailableError } from '../../activities/sources.js';
+import { SourceError, SourceUnavailableError } from '../../activities/tag-sources/tag-source.js';
 import { KojiTagSource, type KojiTagSourceOptions } from '../../activities/tag-sources/koji.js';
 import { FakeKoji } from '../fixtures/fake-koji.js';
 

@@ -3,22 +3,21 @@ import assert from 'node:assert/strict';
 import {
   REASON_DONE,
   REASON_GENERATING,
-  REASON_STUCK_IN_WAIT,
-  REASON_THREAD_STARTED,
   addSeconds,
-  canTransition,
   clampTtl,
-  expiryOnCompletion,
   extendedExpiry,
-  isFinal,
   parseState,
   reasonCanceled,
   reasonError,
   reasonExpired,
   reasonMissingPackages,
+  reasonNoSpace,
+  reasonReusedFailed,
+  reasonReusing,
+  removalReasonOverLimit,
   reasonStuckGenerating,
   stateName,
-  transitionPatch,
+  statesFrom,
 } from '../../core/lifecycle.js';
 import { flagsToNames, hasFlag, multilibMethodToNames, resultsToNames } from '../../core/flags.js';
 import { parseSettings } from '../../core/settings.js';
@@ -36,10 +35,6 @@ describe('states', () => {
     assert.equal(parseState('7'), null);
   });
 
-  it('isFinal: generation is over', () => {
-    assert.deepEqual([0, 1, 2, 3, 4].map(isFinal), [false, false, true, true, true]);
-  });
-
   it('allowed transitions', () => {
     const allowed = [
       [0, 1],
@@ -53,7 +48,7 @@ describe('states', () => {
     for (let from = 0; from <= 4; from++) {
       for (let to = 0; to <= 4; to++) {
         const expected = allowed.some(([f, t]) => f === from && t === to);
-        assert.equal(canTransition(from, to), expected, `${from}→${to}`);
+        assert.equal(statesFrom(to).includes(from), expected, `${from}→${to}`);
       }
     }
   });
@@ -61,14 +56,17 @@ describe('states', () => {
 
 describe('state_reason texts', () => {
   it('constants and builders', () => {
-    assert.equal(REASON_THREAD_STARTED, 'Compose thread started');
     assert.equal(REASON_GENERATING, 'Compose is generating');
     assert.equal(REASON_DONE, 'Compose is generated successfully');
-    assert.equal(REASON_STUCK_IN_WAIT, "Compose stuck in 'wait' state for longer than 3 days.");
     assert.equal(reasonError('boom'), 'Error while generating compose: boom');
     assert.equal(reasonError('boom', 'ERROR x'), 'Error while generating compose: boom\nERROR x');
     assert.equal(reasonCanceled('dev2'), 'Canceled by dev2');
     assert.equal(reasonStuckGenerating(7200), "Compose stuck in 'generating' state for longer than 7200 seconds.");
+    assert.equal(reasonReusing(3), 'Reusing compose 3');
+    assert.equal(reasonReusedFailed(3, 'Canceled by x'), 'Reused compose 3 did not succeed: Canceled by x');
+    assert.equal(reasonReusedFailed(3, null), 'Reused compose 3 did not succeed:');
+    assert.equal(reasonNoSpace(5, 4, 60), 'Not enough space in the compose root: 5 of 4 bytes used, and nothing more could be removed early within 60 seconds.');
+    assert.equal(reasonExpired('x', null, removalReasonOverLimit(5, 4)), 'x\nRemoved early: the compose root was over its size limit (5 of 4 bytes used).');
     assert.equal(reasonMissingPackages(['a', 'b']), 'The following requested packages are not present in the generated compose: a b.');
   });
 
@@ -91,39 +89,9 @@ describe('TTL and expiry', () => {
     assert.equal(clampTtl(-5, settings), -5);
   });
 
-  it('expiryOnCompletion runs the TTL from now', () => {
-    assert.deepEqual(expiryOnCompletion({ seconds_to_live: 600 }, now), new Date('2024-05-01T10:10:00Z'));
-  });
-
   it('extendedExpiry never shortens', () => {
     assert.deepEqual(extendedExpiry(new Date('2024-05-01T09:00:00Z'), now, 60), addSeconds(now, 60));
     assert.deepEqual(extendedExpiry(new Date('2025-01-01T00:00:00Z'), now, 60), new Date('2025-01-01T00:00:00Z'));
-  });
-
-  it('transitionPatch sets the timestamps ODCS sets', () => {
-    const c = { id: 1, seconds_to_live: 600 };
-    assert.deepEqual(transitionPatch({ ...c, state: 0 }, 1, REASON_THREAD_STARTED, now), {
-      state: 1,
-      state_reason: 'Compose thread started',
-      time_started: now,
-    });
-    assert.deepEqual(transitionPatch({ ...c, state: 1 }, 2, REASON_DONE, now), {
-      state: 2,
-      state_reason: REASON_DONE,
-      time_done: now,
-      time_to_expire: addSeconds(now, 600),
-    });
-    assert.deepEqual(transitionPatch({ ...c, state: 0 }, 4, reasonCanceled('dev2'), now), {
-      state: 4,
-      state_reason: 'Canceled by dev2',
-      time_to_expire: addSeconds(now, 600),
-    });
-    assert.deepEqual(transitionPatch({ ...c, state: 2 }, 3, 'x\nCompose is expired.', now), {
-      state: 3,
-      state_reason: 'x\nCompose is expired.',
-      time_removed: now,
-    });
-    assert.throws(() => transitionPatch({ ...c, state: 3 }, 1, 'x', now), /cannot go from removed to generating/);
   });
 });
 
