@@ -2,9 +2,9 @@
 // idempotent (fixed workflow id, USE_EXISTING), so a live workflow is left alone.
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import { COMPOSE_STATES, type ComposeRecord } from '../core/compose.js';
 import type { AppConfig } from '../core/config.js';
 import type { OdcsSettings } from '../core/settings.js';
+import { composesNeedingWorkflow } from '../store/composes.js';
 import { startComposeWorkflow } from '../temporal/compose.js';
 
 /** A row must look stuck for this long before the reconciler touches it. */
@@ -13,13 +13,7 @@ const GRACE = '1 minute';
 export function createReconcileActivities(deps: { pool: pg.Pool; client: Client; config: AppConfig; settings: OdcsSettings }) {
   return {
     async reconcileComposes(): Promise<number> {
-      const { rows } = await deps.pool.query<ComposeRecord>(
-        `SELECT * FROM composes
-          WHERE (state IN ($1, $2) AND time_submitted < now() - $5::interval)
-             OR (state IN ($3, $4) AND time_to_expire < now() - $5::interval)
-          ORDER BY id LIMIT 1000`,
-        [COMPOSE_STATES.wait, COMPOSE_STATES.generating, COMPOSE_STATES.done, COMPOSE_STATES.failed, GRACE],
-      );
+      const rows = await composesNeedingWorkflow(deps.pool, GRACE);
       for (const row of rows) await startComposeWorkflow(deps.client, row, deps.config, deps.settings);
       return rows.length;
     },

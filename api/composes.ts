@@ -12,13 +12,12 @@ import { buildPageMeta, parseListQuery } from '../core/list-query.js';
 import { assertRenewable, decideRenew, parseRenewRequest } from '../core/patch-request.js';
 import type { OdcsSettings } from '../core/settings.js';
 import type { Logger } from '../core/logger.js';
-import { getCompose, insertCompose, listComposes } from '../store/composes.js';
+import { getCompose, insertCompose, listComposes, markFailed } from '../store/composes.js';
 import { repoOutsideRoots } from '../activities/repo-paths.js';
 import { requireUser } from './auth.js';
 import { ServiceUnavailableError } from './errors.js';
 import { isTemporalUnavailable, type TemporalGateway } from '../temporal/client.js';
-import { startComposeWorkflow } from '../temporal/compose.js';
-import { ComposeExpiredError, deleteCompose, extendCompose } from './workflow-gateway.js';
+import { ComposeExpiredError, deleteCompose, extendCompose, startComposeWorkflow } from '../temporal/compose.js';
 
 export interface ComposeRouteDeps {
   config: AppConfig;
@@ -64,14 +63,7 @@ export function composeRoutes(deps: ComposeRouteDeps) {
       await startComposeWorkflow(temporal.client, row, config, settings);
     } catch (err) {
       const reason = `Can not schedule compose ${row.id}: the workflow service is unavailable - ${(err as Error).message}`;
-      await pool
-        .query('UPDATE composes SET state = $2, state_reason = $3, time_done = now() WHERE id = $1 AND state = $4', [
-          row.id,
-          COMPOSE_STATES.failed,
-          reason,
-          COMPOSE_STATES.wait,
-        ])
-        .catch((dbErr) => log.error({ err: dbErr, composeId: row.id }, 'could not mark an unscheduled compose failed'));
+      await markFailed(pool, row.id, reason).catch((dbErr) => log.error({ err: dbErr, composeId: row.id }, 'could not mark an unscheduled compose failed'));
       if (isTemporalUnavailable(err)) throw new ServiceUnavailableError(reason);
       throw err;
     }
@@ -131,7 +123,7 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     const copied = await renewAsCopy(old);
     if (copied) return copied;
     try {
-      await extendCompose(temporal, id, req.seconds_to_live);
+      await extendCompose(temporal.client, id, req.seconds_to_live);
     } catch (err) {
       if (!(err instanceof ComposeExpiredError)) throw err;
       // It expired while we asked: renewing a removed compose makes a new one.
@@ -155,7 +147,7 @@ export function composeRoutes(deps: ComposeRouteDeps) {
       // ODCS's literal text, placeholder included.
       throw new ForbiddenError("Compose (id=%s) can not be canceled, it's owned by someone else.");
     }
-    const outcome = await deleteCompose(temporal, id, { user: user.name, isAdmin: admin });
+    const outcome = await deleteCompose(temporal.client, id, { user: user.name, isAdmin: admin });
     return c.json({ status: 202, message: outcome.message }, 202);
   });
 

@@ -1,6 +1,7 @@
 // One LISTEN connection per API process, fanned out to every open events stream. Streams also
 // poll, so a lost connection or notification only delays an event, never loses it.
 import pg from 'pg';
+import { listenForEvents } from '../store/events.js';
 import type { Logger } from '../core/logger.js';
 
 export class EventNotifier {
@@ -44,7 +45,7 @@ export class EventNotifier {
       });
       try {
         await client.connect();
-        await client.query('LISTEN compose_events');
+        await listenForEvents(client);
         this.client = client;
       } catch (err) {
         this.log.debug({ err: (err as Error).message }, 'events: LISTEN failed, polling');

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { TemporalGateway } from '../temporal/client.js';
 import type { AppConfig } from '../core/config.js';
 import { composeRootUsage } from '../store/composes.js';
+import { ping } from '../store/pool.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -29,7 +30,7 @@ export function healthRoutes(deps: { pool: pg.Pool; temporal: TemporalGateway; c
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const [postgres, temporal] = await Promise.all([
-      check(() => deps.pool.query('SELECT 1'), 'PostgreSQL'),
+      check(() => ping(deps.pool), 'PostgreSQL'),
       check(
         () => deps.temporal.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => deps.temporal.connection.healthService.check({})),
         'Temporal',

@@ -7,30 +7,26 @@ import type pg from 'pg';
 import client from 'prom-client';
 import { COMPOSE_STATES, SOURCE_TYPE_NAMES, STATE_NAMES } from '../core/compose.js';
 import { composeRootUsage } from '../store/composes.js';
+import { eventsBacklog } from '../store/events.js';
+import * as stats from '../store/stats.js';
 
 
 const GENERATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
 const EXPIRY_LAG_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 300];
 
 /** A histogram whose buckets are counted by SQL over every compose, at scrape time. */
-function sqlHistogram(pool: pg.Pool, name: string, help: string, buckets: number[], secondsExpr: string, where: string) {
+function sqlHistogram(pool: pg.Pool, name: string, help: string, buckets: number[], kind: Parameters<typeof stats.composeHistogram>[1]) {
   return {
     name,
     help,
     type: 'histogram',
     aggregator: 'sum',
     async get() {
-      const filters = buckets.map((b, i) => `count(*) FILTER (WHERE s <= $${i + 1}) AS b${i}`).join(', ');
-      const { rows } = await pool.query(
-        `SELECT ${filters}, count(*) AS n, coalesce(sum(s), 0) AS total
-           FROM (SELECT ${secondsExpr} AS s FROM composes WHERE ${where}) t`,
-        buckets,
-      );
-      const r = rows[0];
-      const values = buckets.map((b, i) => ({ labels: { le: b }, value: Number(r[`b${i}`]), metricName: `${name}_bucket` }));
-      values.push({ labels: { le: '+Inf' as unknown as number }, value: Number(r.n), metricName: `${name}_bucket` });
-      values.push({ labels: {} as { le: number }, value: Number(r.total), metricName: `${name}_sum` });
-      values.push({ labels: {} as { le: number }, value: Number(r.n), metricName: `${name}_count` });
+      const h = await stats.composeHistogram(pool, kind, buckets);
+      const values = buckets.map((b, i) => ({ labels: { le: b }, value: h.cumulative[i], metricName: `${name}_bucket` }));
+      values.push({ labels: { le: '+Inf' as unknown as number }, value: h.count, metricName: `${name}_bucket` });
+      values.push({ labels: {} as { le: number }, value: h.sum, metricName: `${name}_sum` });
+      values.push({ labels: {} as { le: number }, value: h.count, metricName: `${name}_count` });
       return { name, help, type: 'histogram', aggregator: 'sum', values };
     },
   };
@@ -54,7 +50,7 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
     labelNames: ['source_type', 'state'],
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query('SELECT source_type, state, count(*)::int AS n FROM composes GROUP BY 1, 2');
+      const rows = await stats.composeCountsByTypeAndState(pool);
       this.reset();
       for (const r of rows) this.inc({ source_type: SOURCE_TYPE_NAMES[r.source_type] ?? String(r.source_type), state: STATE_NAMES[r.state] }, r.n);
     },
@@ -66,7 +62,7 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query('SELECT state, count(*)::int AS n FROM composes GROUP BY 1');
+      const rows = await stats.composeCountsByState(pool);
       this.reset();
       for (const name of Object.keys(COMPOSE_STATES)) this.set({ state: name }, 0);
       for (const r of rows) this.set({ state: STATE_NAMES[r.state] }, r.n);
@@ -78,8 +74,7 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
     help: 'Outbox messages not yet published to the message broker',
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query('SELECT count(*)::int AS n FROM compose_events WHERE published_at IS NULL');
-      this.set(rows[0].n);
+      this.set(await eventsBacklog(pool));
     },
   });
 
@@ -90,10 +85,7 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
     labelNames: ['provider'],
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query(
-        `SELECT provider, extract(epoch FROM now() - max(time_created))::float AS age
-           FROM cached_data WHERE arg = '' AND time_created IS NOT NULL GROUP BY provider`,
-      );
+      const rows = await stats.providerAges(pool);
       this.reset();
       for (const r of rows) this.set({ provider: r.provider }, Math.max(0, r.age));
     },
@@ -104,10 +96,7 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
     labelNames: ['provider'],
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query(
-        `SELECT provider, count(*)::int AS n FROM cached_data
-          WHERE time_failed IS NOT NULL AND (time_created IS NULL OR time_failed > time_created) GROUP BY provider`,
-      );
+      const rows = await stats.providerFailing(pool);
       this.reset();
       for (const r of rows) this.set({ provider: r.provider }, r.n);
     },
@@ -118,7 +107,7 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
     labelNames: ['provider'],
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query('SELECT provider, count(*)::int AS n FROM cached_data GROUP BY provider');
+      const rows = await stats.cacheRowsByProvider(pool);
       this.reset();
       for (const r of rows) this.set({ provider: r.provider }, r.n);
     },
@@ -147,8 +136,7 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
       'compose_generation_duration_seconds',
       'Time from a generation slot taking a compose to its end (done or failed)',
       GENERATION_BUCKETS,
-      'extract(epoch FROM time_done - time_started)',
-      'time_started IS NOT NULL AND time_done IS NOT NULL AND reused_id IS NULL',
+      'generation',
     ) as unknown as client.Metric,
   );
   registry.registerMetric(
@@ -157,8 +145,7 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
       'compose_expiry_lag_seconds',
       'Removal time minus time_to_expire of removed composes',
       EXPIRY_LAG_BUCKETS,
-      'greatest(0, extract(epoch FROM time_removed - time_to_expire))',
-      'time_removed IS NOT NULL',
+      'expiryLag',
     ) as unknown as client.Metric,
   );
 

@@ -46,3 +46,8 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     client.release();
   }
 }
+
+/** A round trip to the server (readiness). */
+export async function ping(pool: Pick<pg.Pool, 'query'>): Promise<void> {
+  await pool.query('SELECT 1');
+}

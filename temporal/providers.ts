@@ -1,6 +1,6 @@
-// Starting provider refreshes: from the API (a stale or missing read, an admin), the CLI and the
-// worker. Ids are deterministic per provider and argument and a running refresh is reused
-// (USE_EXISTING), so concurrent requests for one key run once.
+// Starting provider refreshes (workflows started by function reference): from the API (a stale or
+// missing read, an admin), the CLI and the worker. Ids are deterministic per provider and argument
+// and a running refresh is reused (USE_EXISTING), so concurrent requests for one key run once.
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { AppConfig } from '../core/config.js';
@@ -12,6 +12,7 @@ import {
   type RefreshInput,
 } from '../core/providers/registry.js';
 import { mapLimit } from '../activities/providers/http.js';
+import { refreshAll, refreshProvider } from '../workflows/providers.js';
 
 export interface Started {
   workflowId: string;
@@ -21,7 +22,7 @@ export interface Started {
 export async function startRefresh(client: Client, config: AppConfig, provider: ProviderName, arg?: string): Promise<Started> {
   const input: RefreshInput = { provider, options: refreshOptions(config.providers), ...(arg ? { arg } : {}) };
   const workflowId = refreshWorkflowId(config.taskQueue, provider, arg);
-  const handle = await client.workflow.start('refreshProvider', {
+  const handle = await client.workflow.start(refreshProvider, {
     workflowId,
     taskQueue: config.taskQueue,
     args: [input],
@@ -33,7 +34,7 @@ export async function startRefresh(client: Client, config: AppConfig, provider: 
 
 export async function startRefreshAll(client: Client, config: AppConfig): Promise<Started> {
   const workflowId = refreshAllWorkflowId(config.taskQueue);
-  const handle = await client.workflow.start('refreshAll', {
+  const handle = await client.workflow.start(refreshAll, {
     workflowId,
     taskQueue: config.taskQueue,
     args: [{ options: refreshOptions(config.providers) }],

@@ -16,7 +16,7 @@
 import os from 'node:os';
 import * as amqp from 'amqplib';
 import pg from 'pg';
-import { recordFromSnapshot } from '../store/events.js';
+import { listenForEvents, markPublished, tryAdvisoryLock, unpublishedEvents } from '../store/events.js';
 import { buildAmqpMessage, type OutboxEvent } from '../core/amqp-message.js';
 import type { ComposeJsonOptions } from '../core/compose-json.js';
 import type { Logger } from '../core/logger.js';
@@ -183,8 +183,7 @@ export class AmqpRelay {
         // Standby until the lock is ours. A dead connection fails the next query.
         let announced = false;
         while (!this.stopped) {
-          const { rows } = await client.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [...RELAY_LOCK]);
-          if (rows[0].ok) break;
+          if (await tryAdvisoryLock(client, RELAY_LOCK)) break;
           if (!announced) this.log.info('amqp relay: standing by, another process holds the relay lock');
           announced = true;
           dbFailures = 0;
@@ -195,7 +194,7 @@ export class AmqpRelay {
         dbFailures = 0;
         this.stats.leader = true;
         this.stats.takeovers++;
-        await client.query('LISTEN compose_events');
+        await listenForEvents(client);
         this.log.info({ broker: redactUrl(this.o.url), exchange: this.o.exchange }, 'amqp relay: holding the relay lock, publishing the outbox');
         await this.lead(client);
       } catch (err) {
@@ -295,7 +294,7 @@ export class AmqpRelay {
       this.stats.published += batch.length;
       this.stats.batches++;
       // After the broker's confirm only. If this fails (database gone), the rows go out again later.
-      await client.query('UPDATE compose_events SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL', [batch.map((e) => e.id)]);
+      await markPublished(client, batch.map((e) => e.id));
     }
   }
 
@@ -313,16 +312,7 @@ export class AmqpRelay {
   }
 
   private async unpublished(client: pg.Client): Promise<OutboxEvent[]> {
-    const { rows } = await client.query(
-      'SELECT id, compose_id, snapshot, created_at FROM compose_events WHERE published_at IS NULL ORDER BY id LIMIT $1',
-      [this.o.batchSize],
-    );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      composeId: Number(r.compose_id),
-      compose: recordFromSnapshot(r.snapshot),
-      createdAt: r.created_at as Date,
-    }));
+    return unpublishedEvents(client, this.o.batchSize);
   }
 
   private async publish(batch: OutboxEvent[]): Promise<void> {

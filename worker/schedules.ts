@@ -2,6 +2,8 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { AppConfig } from '../core/config.js';
 import { PROVIDERS, PROVIDER_NAMES, providerScheduleId, refreshOptions } from '../core/providers/registry.js';
+import { collectGarbage, refreshPackageCaches, refreshProvider } from '../workflows/providers.js';
+import { reconcileWorkflow } from '../workflows/reconcile.js';
 
 export const reconcileScheduleId = (config: AppConfig) => `odcs-reconcile-composes-${config.taskQueue}`;
 
@@ -10,7 +12,7 @@ export async function ensureSchedules(client: Client, config: AppConfig): Promis
     await client.schedule.create({
       scheduleId: reconcileScheduleId(config),
       spec: { intervals: [{ every: '1 minute' }] },
-      action: { type: 'startWorkflow', workflowType: 'reconcileWorkflow', taskQueue: config.taskQueue, args: [] },
+      action: { type: 'startWorkflow', workflowType: reconcileWorkflow, taskQueue: config.taskQueue, args: [] },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
       state: { note: 'Restarts the workflow of any compose that lost it' },
     });
@@ -25,7 +27,8 @@ export async function ensureSchedules(client: Client, config: AppConfig): Promis
 // configuration is updated in place, so restarts never duplicate them.
 export interface ProviderSchedule {
   scheduleId: string;
-  workflowType: 'refreshProvider' | 'refreshPackageCaches' | 'collectGarbage';
+  /** The name of the workflow function (refreshProvider, refreshPackageCaches or collectGarbage). */
+  workflowType: string;
   args: unknown[];
   everySeconds: number;
   note: string;
@@ -36,21 +39,21 @@ export function providerSchedules(config: AppConfig): ProviderSchedule[] {
   const { intervals } = config.providers;
   const out: ProviderSchedule[] = PROVIDER_NAMES.filter((p) => PROVIDERS[p].scheduled).map((provider) => ({
     scheduleId: providerScheduleId(config.taskQueue, provider),
-    workflowType: 'refreshProvider',
+    workflowType: refreshProvider.name,
     args: [{ provider, options }],
     everySeconds: intervals[provider],
     note: `Refreshes the ${provider} provider cache`,
   }));
   out.push({
     scheduleId: providerScheduleId(config.taskQueue, 'package_caches'),
-    workflowType: 'refreshPackageCaches',
+    workflowType: refreshPackageCaches.name,
     args: [{ options }],
     everySeconds: intervals.package_caches,
     note: 'Refreshes bugs, pull requests and ABRT reports of packages asked for recently',
   });
   out.push({
     scheduleId: providerScheduleId(config.taskQueue, 'garbage_collection'),
-    workflowType: 'collectGarbage',
+    workflowType: collectGarbage.name,
     args: [{ options }],
     everySeconds: intervals.garbage_collection,
     note: 'Deletes per-package cache rows nobody asked for within CACHE_GC_DAYS',
