@@ -41,6 +41,35 @@ export function statesFrom(to: number): number[] {
 /** Only a compose that no generation slot has taken yet can be canceled. */
 export const CANCELABLE_STATES: readonly number[] = [wait];
 
+/** Why a request may not do what it asks: the HTTP status and ODCS's message. */
+export interface Refusal {
+  status: 400 | 403;
+  message: string;
+}
+
+/**
+ * ODCS's DELETE rules: a waiting compose is canceled by its owner or an admin; a done or failed one
+ * is removed (expires now) by an admin; anything else is refused. Null: allowed.
+ */
+export function deleteRefusal(c: { id: number; state: number; owner: string }, user: string, isAdmin: boolean): Refusal | null {
+  if (c.state === wait) {
+    // ODCS's literal text, placeholder included.
+    return isAdmin || c.owner === user ? null : { status: 403, message: "Compose (id=%s) can not be canceled, it's owned by someone else." };
+  }
+  if (!isAdmin) return { status: 403, message: `User ${user} is not in role admins.` };
+  if (c.state !== done && c.state !== failed) {
+    return { status: 400, message: `Compose (id=${c.id}) can not be removed, its state need to be in ['done', 'failed'].` };
+  }
+  return null;
+}
+
+/** The 202 message of an accepted DELETE: a waiting compose canceled, or a done/failed one to be removed. */
+export function deleteAcceptedMessage(id: number, canceled: boolean): string {
+  return canceled
+    ? `Compose (id=${id}) has been canceled`
+    : `The delete request for compose (id=${id}) has been accepted and will be processed by backend later.`;
+}
+
 /** Also the marker that lets a generating compose be reused (backend GENERATING_STATE_REASON). */
 export const REASON_GENERATING = 'Compose is generating';
 export const REASON_DONE = 'Compose is generated successfully';

@@ -5,6 +5,7 @@ import {
   REASON_GENERATING,
   addSeconds,
   clampTtl,
+  deleteRefusal,
   extendedExpiry,
   parseState,
   reasonCanceled,
@@ -74,6 +75,24 @@ describe('state_reason texts', () => {
     assert.equal(reasonExpired(null, null), 'Compose is expired.');
     assert.equal(reasonExpired('Compose is generated successfully', null), 'Compose is generated successfully\nCompose is expired.');
     assert.equal(reasonExpired('Compose is generated successfully', 'root'), 'Compose is generated successfully\nRemoved by root.');
+  });
+});
+
+describe('DELETE rules', () => {
+  const c = (state: number, owner = 'alice') => ({ id: 7, state, owner });
+  it('a waiting compose: its owner or an admin cancels it', () => {
+    assert.equal(deleteRefusal(c(0), 'alice', false), null);
+    assert.equal(deleteRefusal(c(0), 'bob', true), null);
+    assert.deepEqual(deleteRefusal(c(0), 'bob', false), { status: 403, message: "Compose (id=%s) can not be canceled, it's owned by someone else." });
+  });
+  it('done or failed: admins only; other states refused', () => {
+    assert.equal(deleteRefusal(c(2), 'bob', true), null);
+    assert.equal(deleteRefusal(c(4), 'bob', true), null);
+    assert.deepEqual(deleteRefusal(c(2), 'alice', false), { status: 403, message: 'User alice is not in role admins.' });
+    for (const state of [1, 3]) {
+      assert.deepEqual(deleteRefusal(c(state), 'bob', true), { status: 400, message: "Compose (id=7) can not be removed, its state need to be in ['done', 'failed']." });
+      assert.deepEqual(deleteRefusal(c(state), 'alice', false), { status: 403, message: 'User alice is not in role admins.' });
+    }
   });
 });
 
