@@ -217,10 +217,7 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
     async extendCompose(id: number, secondsToLive: number): Promise<ExtendResult> {
       return inTransaction(pool, async (tx) => {
         const c = await mustLock(tx, id);
-        const ids = new Set<number>([id]);
-        if (c.reused_id !== null) ids.add(c.reused_id);
-        for (const other of await composes.sharingIds(tx, c.reused_id ?? id)) ids.add(other);
-        const rows = await composes.extendExpiry(tx, [...ids], secondsToLive);
+        const rows = await composes.extendWithSharing(tx, c, secondsToLive);
         const self = rows.find((r) => r.id === id);
         return {
           timeToExpire: iso(self?.time_to_expire ?? c.time_to_expire),

@@ -1,5 +1,6 @@
-// /api/1/composes/: ODCS's compose resource. Reads come from PostgreSQL; after creation every
-// change of a compose goes through its workflow, so the reply says what the workflow did.
+// /api/1/composes/: ODCS's compose resource. Reads and writes are PostgreSQL's: each write is
+// decided under the compose's row lock and committed with the records that tell its workflow
+// (workflow_commands); the reply goes out after the COMMIT, whether Temporal is up or not.
 import { Hono, type Context } from 'hono';
 import type pg from 'pg';
 import { COMPOSE_STATES, SOURCE_TYPES, type ComposeRecord } from '../core/compose.js';
@@ -9,21 +10,20 @@ import { checkPermissions, checkRenewPermissions, decodeJsonBody, isAdmin, parse
 import { composeToJson } from '../core/compose-json.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { buildPageMeta, parseListQuery } from '../core/list-query.js';
+import { deleteAcceptedMessage, deleteRefusal, reasonCanceled } from '../core/lifecycle.js';
 import { assertRenewable, decideRenew, parseRenewRequest } from '../core/patch-request.js';
 import type { OdcsSettings } from '../core/settings.js';
 import type { Logger } from '../core/logger.js';
-import { getCompose, insertCompose, listComposes, markFailed } from '../store/composes.js';
+import { extendWithSharing, getCompose, insertCompose, listComposes, lockCompose, markCanceled, requestRemoval } from '../store/composes.js';
+import { inTransaction } from '../store/pool.js';
+import { enqueueCommands } from '../store/workflow-commands.js';
 import { repoOutsideRoots } from '../activities/repo-paths.js';
 import { requireUser } from './auth.js';
-import { ServiceUnavailableError } from './errors.js';
-import { isTemporalUnavailable, type TemporalGateway } from '../temporal/client.js';
-import { ComposeExpiredError, deleteCompose, extendCompose, startComposeWorkflow } from '../temporal/compose.js';
 
 export interface ComposeRouteDeps {
   config: AppConfig;
   settings: OdcsSettings;
   pool: pg.Pool;
-  temporal: TemporalGateway;
   log: Logger;
 }
 
@@ -46,7 +46,7 @@ async function jsonBody(c: Context, optional: boolean): Promise<unknown> {
 }
 
 export function composeRoutes(deps: ComposeRouteDeps) {
-  const { config, settings, pool, temporal, log } = deps;
+  const { config, settings, pool, log } = deps;
   const app = new Hono({ strict: false });
   const toJson = (row: ComposeRecord, includeConfigDump = false) =>
     composeToJson(row, {
@@ -55,21 +55,16 @@ export function composeRoutes(deps: ComposeRouteDeps) {
       extraTargetDirNames: Object.keys(settings.extra_target_dirs),
     });
 
-  /** Inserts the row, then starts its workflow; a compose that cannot be scheduled is failed, never left waiting. */
-  async function createCompose(input: NewComposeRequest, owner: string): Promise<ComposeRecord> {
+  /** Inserts the row and the record that its workflow must be started, in the caller's transaction. */
+  async function insertWithStart(tx: pg.PoolClient, input: NewComposeRequest, owner: string): Promise<ComposeRecord> {
     const { seconds_to_live, ...composeInput } = input;
-    const row = await insertCompose(pool, composeInput, owner, seconds_to_live);
-    try {
-      await startComposeWorkflow(temporal.client, row, config, settings);
-    } catch (err) {
-      const reason = `Can not schedule compose ${row.id}: the workflow service is unavailable - ${(err as Error).message}`;
-      await markFailed(pool, row.id, reason).catch((dbErr) => log.error({ err: dbErr, composeId: row.id }, 'could not mark an unscheduled compose failed'));
-      if (isTemporalUnavailable(err)) throw new ServiceUnavailableError(reason);
-      throw err;
-    }
-    log.info({ composeId: row.id, owner, sourceType: row.source_type, source: row.source }, 'compose created');
+    const row = await insertCompose(tx, composeInput, owner, seconds_to_live);
+    await enqueueCommands(tx, [{ composeId: row.id, command: { kind: 'start' } }]);
     return row;
   }
+
+  const created = (row: ComposeRecord) =>
+    log.info({ composeId: row.id, owner: row.owner, sourceType: row.source_type, source: row.source }, 'compose created');
 
   function checkRepoRoots(input: NewComposeRequest): void {
     if (input.source_type !== SOURCE_TYPES.repo) return;
@@ -92,6 +87,8 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     return c.json(toJson(row, true));
   });
 
+  // Every write is decided and committed in PostgreSQL, with the records telling the workflows;
+  // the reply goes out after the COMMIT. The starter (worker) delivers the records to Temporal.
   app.post('/', async (c) => {
     // ODCS's decorators: login_required (401), require_scopes (403), requires_role (403), then the body.
     const user = await requireUser(c, 'new-compose');
@@ -100,7 +97,8 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     checkPermissions(input, user, settings, isAdmin(user, settings));
     assertResultsProducible(input.results);
     checkRepoRoots(input);
-    const row = await createCompose(input, user.name);
+    const row = await inTransaction(pool, (tx) => insertWithStart(tx, input, user.name));
+    created(row);
     c.header('X-Compose-Id', String(row.id)); // lets the request log line name the new compose
     return c.json(toJson(row));
   });
@@ -115,40 +113,41 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     const req = parseRenewRequest(body, settings);
     assertRenewable(old); // ODCS: 404 before the permission check
     checkRenewPermissions(old, user, settings, isAdmin(user, settings));
-    const renewAsCopy = async (row: ComposeRecord) => {
-      const decision = decideRenew(row, req, new Date());
-      if (decision.kind !== 'copy') return null;
-      return c.json(toJson(await createCompose(decision.input, user.name)));
-    };
-    const copied = await renewAsCopy(old);
-    if (copied) return copied;
-    try {
-      await extendCompose(temporal.client, id, req.seconds_to_live);
-    } catch (err) {
-      if (!(err instanceof ComposeExpiredError)) throw err;
-      // It expired while we asked: renewing a removed compose makes a new one.
-      return (await renewAsCopy((await getCompose(pool, id))!))!;
-    }
-    return c.json(toJson((await getCompose(pool, id))!));
+    // Decided on the locked row: an expiry racing with this request either lands first (the
+    // compose is removed, so it is renewed as a copy) or waits for this extend.
+    const { row, copy } = await inTransaction(pool, async (tx) => {
+      const locked = await lockCompose(tx, id);
+      if (!locked) throw new NotFoundError(`No compose with id ${id} found`);
+      const decision = decideRenew(locked, req, new Date());
+      if (decision.kind === 'copy') return { row: await insertWithStart(tx, decision.input, user.name), copy: true };
+      const changed = await extendWithSharing(tx, locked, req.seconds_to_live);
+      await enqueueCommands(tx, changed.map((r) => ({ composeId: r.id, command: { kind: 'expiry', timeToExpire: new Date(r.time_to_expire).toISOString() } })));
+      return { row: (await getCompose(tx, id))!, copy: false };
+    });
+    if (copy) created(row);
+    return c.json(toJson(row));
   });
 
   app.delete('/:id', async (c) => {
     const id = composeId(c);
     const user = await requireUser(c, 'delete-compose');
-    const row = await getCompose(pool, id);
-    if (!row) throw new NotFoundError('No such compose found.');
     const admin = isAdmin(user, settings);
-    if (row.state === COMPOSE_STATES.removed) {
-      // Its workflow has ended; answer as ODCS does without asking it.
-      if (!admin) throw new ForbiddenError(`User ${user.name} is not in role admins.`);
-      throw new BadRequestError(`Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'].`);
-    }
-    if (row.state === COMPOSE_STATES.wait && !admin && row.owner !== user.name) {
-      // ODCS's literal text, placeholder included.
-      throw new ForbiddenError("Compose (id=%s) can not be canceled, it's owned by someone else.");
-    }
-    const outcome = await deleteCompose(temporal.client, id, { user: user.name, isAdmin: admin });
-    return c.json({ status: 202, message: outcome.message }, 202);
+    const message = await inTransaction(pool, async (tx) => {
+      const row = await lockCompose(tx, id);
+      if (!row) throw new NotFoundError('No such compose found.');
+      const refusal = deleteRefusal(row, user.name, admin);
+      if (refusal) throw refusal.status === 403 ? new ForbiddenError(refusal.message) : new BadRequestError(refusal.message);
+      if (row.state === COMPOSE_STATES.wait) {
+        // A generation slot taking it first would have moved it to generating (refused above).
+        await markCanceled(tx, id, reasonCanceled(user.name));
+        await enqueueCommands(tx, [{ composeId: id, command: { kind: 'cancel', user: user.name } }]);
+        return deleteAcceptedMessage(id, true);
+      }
+      const expiring = (await requestRemoval(tx, id, user.name))!;
+      await enqueueCommands(tx, [{ composeId: id, command: { kind: 'expiry', timeToExpire: new Date(expiring.time_to_expire).toISOString() } }]);
+      return deleteAcceptedMessage(id, false);
+    });
+    return c.json({ status: 202, message }, 202);
   });
 
   return app;

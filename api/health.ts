@@ -6,6 +6,7 @@ import type { TemporalGateway } from '../temporal/client.js';
 import type { AppConfig } from '../core/config.js';
 import { composeRootUsage } from '../store/composes.js';
 import { ping } from '../store/pool.js';
+import { pendingCommands } from '../store/workflow-commands.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -39,7 +40,9 @@ export function healthRoutes(deps: { pool: pg.Pool; temporal: TemporalGateway; c
     const checks = { postgres, temporal };
     // Disk pressure is reported, not a readiness failure: a full root makes generations wait.
     const usageBytes = postgres.ok ? await composeRootUsage(deps.pool).catch(() => null) : null;
-    const details = { composeRoot: { usageBytes, limitBytes: deps.config.composeRootLimit || null } };
+    // Starts and signals waiting for Temporal (they pile up while it is away; nothing is refused).
+    const workflowStarts = postgres.ok ? await pendingCommands(deps.pool).catch(() => null) : null;
+    const details = { composeRoot: { usageBytes, limitBytes: deps.config.composeRootLimit || null }, workflowStarts };
     const down = Object.entries(checks)
       .filter(([, r]) => !r.ok)
       .map(([name]) => name);

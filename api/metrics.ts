@@ -8,6 +8,7 @@ import client from 'prom-client';
 import { COMPOSE_STATES, SOURCE_TYPE_NAMES, STATE_NAMES } from '../core/compose.js';
 import { composeRootUsage } from '../store/composes.js';
 import { eventsBacklog } from '../store/events.js';
+import { pendingCommands } from '../store/workflow-commands.js';
 import * as stats from '../store/stats.js';
 
 
@@ -75,6 +76,15 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
     registers: [registry],
     async collect() {
       this.set(await eventsBacklog(pool));
+    },
+  });
+
+  new client.Gauge({
+    name: 'odcs_workflow_starts_pending',
+    help: 'Workflow starts and signals committed in PostgreSQL and not yet delivered to Temporal',
+    registers: [registry],
+    async collect() {
+      this.set((await pendingCommands(pool)).pending);
     },
   });
 

@@ -472,6 +472,13 @@ const ReadyDetailsSchema = z
       usageBytes: z.number().int().nullable().openapi({ description: 'Bytes the compose trees take (null while PostgreSQL is down).' }),
       limitBytes: z.number().int().nullable().openapi({ description: 'COMPOSE_ROOT_LIMIT, or null for no limit.' }),
     }),
+    workflowStarts: z
+      .strictObject({
+        pending: z.number().int().openapi({ description: 'Workflow starts and signals committed in PostgreSQL, not yet delivered to Temporal.' }),
+        oldestSeconds: z.number().openapi({ description: 'Age of the oldest of them (0 when none).' }),
+      })
+      .nullable()
+      .openapi({ description: 'null while PostgreSQL is down.' }),
   })
   .openapi('ReadyDetails', { description: 'Reported, never a readiness failure: a full compose root makes generations wait.' });
 
@@ -481,7 +488,7 @@ export const ReadySchema = z
     example: {
       status: 'ready',
       checks: { postgres: { ok: true }, temporal: { ok: true } },
-      details: { composeRoot: { usageBytes: 10485760, limitBytes: 536870912000 } },
+      details: { composeRoot: { usageBytes: 10485760, limitBytes: 536870912000 }, workflowStarts: { pending: 0, oldestSeconds: 0 } },
     },
   });
 
@@ -502,7 +509,7 @@ export const NotReadySchema = z
       message: 'not ready: temporal unavailable',
       down: ['temporal'],
       checks: { postgres: { ok: true }, temporal: { ok: false, error: 'Temporal did not answer within 2000 ms' } },
-      details: { composeRoot: { usageBytes: 10485760, limitBytes: null } },
+      details: { composeRoot: { usageBytes: 10485760, limitBytes: null }, workflowStarts: { pending: 12, oldestSeconds: 40.5 } },
     },
   });
 

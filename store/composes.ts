@@ -234,6 +234,17 @@ export async function sharingIds(tx: pg.PoolClient, root: number): Promise<numbe
   return rows.map((r) => r.id);
 }
 
+/**
+ * PATCH's extend: time_to_expire = max(current, now + ttl) on the compose and on the composes sharing
+ * its files (the one it reuses, the ones reusing the same files). The caller holds `c`'s lock.
+ */
+export async function extendWithSharing(tx: pg.PoolClient, c: ComposeRecord, secondsToLive: number): Promise<Array<{ id: number; time_to_expire: Date }>> {
+  const ids = new Set<number>([c.id]);
+  if (c.reused_id !== null) ids.add(c.reused_id);
+  for (const other of await sharingIds(tx, c.reused_id ?? c.id)) ids.add(other);
+  return extendExpiry(tx, [...ids], secondsToLive);
+}
+
 /** time_to_expire = max(current, now + ttl) on each of `ids` not yet removed. */
 export async function extendExpiry(tx: pg.PoolClient, ids: number[], secondsToLive: number): Promise<Array<{ id: number; time_to_expire: Date }>> {
   const { rows } = await tx.query(

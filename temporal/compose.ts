@@ -1,17 +1,16 @@
-// The compose workflow seen from outside (API, reconciler, benchmarks): its start options, a typed
-// start by function reference, and its updates with the workflow's refusals (ApplicationFailure
-// types) turned into the HTTP errors ODCS answers. Starting is idempotent: the workflow id is fixed
-// and an existing run is kept.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+// The compose workflow seen from outside (the starter, the reconciler, benchmarks): its start
+// options, a typed start by function reference, and the delivery of recorded commands (start,
+// signals). Starting is idempotent: the workflow id is fixed and a running one is kept.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { COMPOSE_STATES, SOURCE_TYPE_NAMES, type ComposeRecord } from '../core/compose.js';
 import type { AppConfig } from '../core/config.js';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { stateName } from '../core/lifecycle.js';
 import { ComposeOwner, ComposeSource, ComposeSourceType, ComposeState } from '../core/search-attributes.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { composeWorkflow, type ComposeWorkflowInput } from '../workflows/compose.js';
-import { composeWorkflowId, deleteUpdate, extendUpdate, type DeleteRequest, type UpdateOutcome } from '../workflows/messages.js';
+import { cancelSignal, composeWorkflowId, expiryChangedSignal } from '../workflows/messages.js';
+import type { WorkflowCommand } from '../store/workflow-commands.js';
 
 /**
  * At most `bytes` UTF-8 bytes of `s`, never splitting a character. Temporal limits a search
@@ -56,36 +55,27 @@ export async function startComposeWorkflow(client: Client, c: ComposeRecord, con
   await client.workflow.start(composeWorkflow, workflowStartOptions(c, config, settings));
 }
 
-/** The compose expired while an extend waited for the workflow: the caller renews it instead. */
-export class ComposeExpiredError extends Error {}
-
-const FAILURE_TO_ERROR: Record<string, (m: string) => Error> = {
-  Gone: (m) => new ComposeExpiredError(m),
-  NotFound: (m) => new NotFoundError(m),
-  Forbidden: (m) => new ForbiddenError(m),
-  BadRequest: (m) => new BadRequestError(m),
-};
-
-async function runUpdate<T>(id: number, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      const cause = err.cause as { type?: string; message?: string } | undefined;
-      const make = cause?.type ? FAILURE_TO_ERROR[cause.type] : undefined;
-      if (make) throw make(cause!.message ?? '');
-    }
-    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`No compose with id ${id} found`);
-    throw err;
+/**
+ * Delivers one recorded command to the compose's workflow. `row` is the compose as it is now; a
+ * removed compose needs no workflow, and a workflow that has ended needs no signal.
+ */
+export async function deliverCommand(
+  client: Client,
+  row: ComposeRecord | null,
+  command: WorkflowCommand,
+  config: AppConfig,
+  settings: OdcsSettings,
+): Promise<void> {
+  if (!row) return;
+  if (command.kind === 'start') {
+    if (row.state !== COMPOSE_STATES.removed) await startComposeWorkflow(client, row, config, settings);
+    return;
   }
-}
-
-export function extendCompose(client: Client, id: number, secondsToLive: number): Promise<UpdateOutcome> {
-  const handle = client.workflow.getHandle<typeof composeWorkflow>(composeWorkflowId(id));
-  return runUpdate(id, () => handle.executeUpdate(extendUpdate, { args: [{ secondsToLive }] }));
-}
-
-export function deleteCompose(client: Client, id: number, req: DeleteRequest): Promise<UpdateOutcome> {
-  const handle = client.workflow.getHandle<typeof composeWorkflow>(composeWorkflowId(id));
-  return runUpdate(id, () => handle.executeUpdate(deleteUpdate, { args: [req] }));
+  const handle = client.workflow.getHandle<typeof composeWorkflow>(composeWorkflowId(row.id));
+  try {
+    if (command.kind === 'expiry') await handle.signal(expiryChangedSignal, command.timeToExpire);
+    else await handle.signal(cancelSignal, command.user);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
 }

@@ -1,6 +1,5 @@
 // The worker process: hosts the compose workflows and activities. Configured only by environment
 // variables; registers search attributes at start (idempotent).
-import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
@@ -8,7 +7,9 @@ import { createPool } from '../store/pool.js';
 import { loadSettings } from '../config/settings-loader.js';
 import { startAmqpRelay } from './amqp-relay.js';
 import { ensureProviderSchedules, ensureSchedules } from './schedules.js';
+import { createTemporalGateway } from '../temporal/client.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
+import { WorkflowStarter } from './workflow-starter.js';
 import { exitWithSupervisor } from '../config/supervision.js';
 import { createWorkers } from './workers.js';
 
@@ -29,20 +30,23 @@ async function main() {
   await ensureSearchAttributes(connection as never, config.temporalNamespace).catch((err) =>
     log.warn({ err }, 'could not register search attributes'),
   );
-  const clientConnection = await Connection.connect({ address: config.temporalAddress });
-  const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+  const temporal = createTemporalGateway(config.temporalAddress, config.temporalNamespace);
+  const client = temporal.client;
   await ensureSchedules(client, config);
   const providerSchedules = await ensureProviderSchedules(client, config);
   log.info(providerSchedules, 'provider cache schedules ensured');
   const workers = await createWorkers({ config, settings, pool, connection, client });
+  // Delivers the workflow starts and signals the API committed in PostgreSQL.
+  const starter = new WorkflowStarter({ pool, databaseUrl: config.databaseUrl, client, config, settings, log }).start();
   log.info({ taskQueues: [config.taskQueue, config.generateTaskQueue], numConcurrentPungi: settings.num_concurrent_pungi }, 'worker started');
   // Worker.run handles SIGINT/SIGTERM itself: it stops polling, finishes or cancels running tasks.
   exitWithSupervisor(() => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()));
   await Promise.all(workers.map((w) => w.run()));
+  await starter.stop();
   await relay?.stop();
   await pool.end();
   await connection.close();
-  await clientConnection.close();
+  await temporal.close();
   log.info('worker stopped');
 }
 

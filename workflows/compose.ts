@@ -18,9 +18,11 @@ import {
   log,
 } from '@temporalio/workflow';
 import { COMPOSE_STATES, STATE_NAMES } from '../core/compose.js';
+import { deleteAcceptedMessage, deleteRefusal, reasonError, reasonNoSpace, reasonStuckGenerating, type Refusal } from '../core/lifecycle.js';
 import { ComposeState } from '../core/search-attributes.js';
 import type { ComposeActivities, GenerateActivities } from '../activities/compose-activities.js';
 import {
+  cancelSignal,
   composeWorkflowId,
   deleteUpdate,
   expiryChangedSignal,
@@ -91,6 +93,16 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     }
   });
 
+  setHandler(cancelSignal, (user: string) => {
+    // The row is already failed `Canceled by <user>`: stop resolving, or waiting for a slot.
+    if (state !== COMPOSE_STATES.wait && state !== COMPOSE_STATES.generating) return;
+    cancelRequestedBy ??= user;
+    canceled = true;
+    preparing?.cancel();
+    generation?.cancel();
+    wake = true;
+  });
+
   setHandler(
     extendUpdate,
     async ({ secondsToLive }) => {
@@ -127,7 +139,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
           preparing?.cancel(); // a source being resolved (a Koji hub that is down) does not hold it up
           wake = true;
           await condition(() => state !== COMPOSE_STATES.wait);
-          if (canceled) return outcome(`Compose (id=${id}) has been canceled`);
+          if (canceled) return outcome(deleteAcceptedMessage(id, true));
         } else {
           const result = await db.cancelIfWaiting(id, user);
           if (result.canceled) {
@@ -135,30 +147,20 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
             canceled = true;
             generation?.cancel();
             await condition(() => state === COMPOSE_STATES.failed);
-            return outcome(`Compose (id=${id}) has been canceled`);
+            return outcome(deleteAcceptedMessage(id, true));
           }
         }
-        if (!isAdmin) throw ApplicationFailure.nonRetryable(`User ${user} is not in role admins.`, 'Forbidden');
-        throw ApplicationFailure.nonRetryable(
-          `Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'].`,
-          'BadRequest',
-        );
+        refuse(deleteRefusal({ id, state: COMPOSE_STATES.generating, owner: user }, user, isAdmin));
       }
       const result = await db.requestRemoval(id, user);
       expiresAt = Date.parse(result.timeToExpire);
       wake = true;
-      return outcome(`The delete request for compose (id=${id}) has been accepted and will be processed by backend later.`);
+      return outcome(deleteAcceptedMessage(id, false));
     },
     {
       validator: ({ user, isAdmin }) => {
         if (state === COMPOSE_STATES.wait || state === COMPOSE_STATES.generating) return; // decided in the handler
-        if (!isAdmin) throw ApplicationFailure.nonRetryable(`User ${user} is not in role admins.`, 'Forbidden');
-        if (state !== COMPOSE_STATES.done && state !== COMPOSE_STATES.failed) {
-          throw ApplicationFailure.nonRetryable(
-            `Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'].`,
-            'BadRequest',
-          );
-        }
+        refuse(deleteRefusal({ id, state, owner: user }, user, isAdmin));
       },
     },
   );
@@ -215,10 +217,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
         return db.cancelCompose(id, cancelRequestedBy);
       }
       if (Date.now() >= deadline) {
-        return db.failCompose(
-          id,
-          `Not enough space in the compose root: ${space.usage} of ${space.limit} bytes used, and nothing more could be removed early within ${input.pungiTimeout} seconds.`,
-        );
+        return db.failCompose(id, reasonNoSpace(space.usage, space.limit, input.pungiTimeout));
       }
       await condition(() => cancelRequestedBy !== null, SPACE_POLL);
     }
@@ -295,14 +294,19 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
   }
 }
 
+/** Throws a refusal as the failure type the API maps back to its HTTP error. */
+function refuse(refusal: Refusal | null): void {
+  if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.status === 403 ? 'Forbidden' : 'BadRequest');
+}
+
 /** How often a compose waiting for disk space looks again. */
 const SPACE_POLL = '5 seconds';
 
 function failureReason(err: unknown, pungiTimeout: number): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof TimeoutFailure) {
-    return `Compose stuck in 'generating' state for longer than ${pungiTimeout * 2} seconds.`;
+    return reasonStuckGenerating(pungiTimeout * 2);
   }
   const message = cause instanceof Error ? cause.message : String(cause);
-  return `Error while generating compose: ${message}`;
+  return reasonError(message);
 }

@@ -1,4 +1,4 @@
-// Messages of the compose workflow, shared with the API (which imports the definitions only).
+// Messages of the compose workflow, shared with temporal/compose.ts (which imports the definitions only).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export interface ExtendRequest {
@@ -21,12 +21,16 @@ export interface ComposeStatus {
   reusedId: number | null;
 }
 
+// The API decides PATCH and DELETE in PostgreSQL and tells the workflow by signal (via the
+// workflow_commands records). These two updates remain for workflows that are still waiting on them.
 /** Move the expiry to max(current, now + secondsToLive) on this compose and the ones sharing its files. */
 export const extendUpdate = defineUpdate<UpdateOutcome, [ExtendRequest]>('extend');
 /** Cancel a waiting compose, or expire a done/failed one now. */
 export const deleteUpdate = defineUpdate<UpdateOutcome, [DeleteRequest]>('delete');
-/** Another compose's workflow moved this compose's expiry (a compose reusing it was extended). */
+/** The compose's expiry moved (PATCH, an admin's DELETE, a compose sharing its files was extended). */
 export const expiryChangedSignal = defineSignal<[string]>('expiryChanged');
+/** DELETE canceled the waiting compose in PostgreSQL (`Canceled by <user>`): stop working on it. */
+export const cancelSignal = defineSignal<[string]>('cancel');
 export const statusQuery = defineQuery<ComposeStatus>('status');
 
 export const composeWorkflowId = (id: number) => `compose-${id}`;

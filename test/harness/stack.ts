@@ -19,6 +19,7 @@ import { EventNotifier } from '../../api/event-notifier.js';
 import { createTemporalGateway, type TemporalGateway } from '../../temporal/client.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { createWorkers, WORKFLOWS_PATH } from '../../worker/workers.js';
+import { WorkflowStarter } from '../../worker/workflow-starter.js';
 import { freePort } from '../../scripts/services/process-utils.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -135,6 +136,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await ensureSearchAttributes(connection as never, config.temporalNamespace);
 
   let workers: Worker[] = [];
+  let starter: WorkflowStarter | null = null;
   let running: Promise<unknown> | null = null;
   const children = new Set<ChildProcess>();
   const stack: Stack = {
@@ -148,8 +150,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async startWorkers(queues = {}) {
       workers = await createWorkers({ config, settings, pool, connection, client: temporal.client, workflowBundle: await workflowBundle() }, queues);
       running = Promise.all(workers.map((w) => w.run()));
+      // As in worker/main.ts: the worker process delivers the commands the API committed.
+      starter = new WorkflowStarter({ pool, databaseUrl: db.url, client: temporal.client, config, settings, log }).start();
     },
     async stopWorkers() {
+      await starter?.stop();
+      starter = null;
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
       workers = [];

@@ -1,0 +1,217 @@
+// The starter: delivers the commands the API committed in workflow_commands (start a compose's
+// workflow, signal it a new expiry or a cancel) to Temporal and marks them done. Woken at once by
+// LISTEN/NOTIFY, polling as a fallback; claims batches with FOR UPDATE SKIP LOCKED, so several
+// starters (worker processes) share the work and never hold the same row. A starter killed mid-batch
+// loses nothing: its transaction rolls back and the rows go to the next claim; delivering a command
+// twice is harmless (fixed workflow ids with USE_EXISTING, idempotent signals).
+import type { Client } from '@temporalio/client';
+import pg from 'pg';
+import type { AppConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { OdcsSettings } from '../core/settings.js';
+import { getCompose } from '../store/composes.js';
+import { inTransaction, isDatabaseUnavailable } from '../store/pool.js';
+import {
+  claimCommands,
+  deferCommand,
+  listenForCommands,
+  markCommandsDone,
+  pendingCommands,
+  pruneDoneCommands,
+  type PendingCommand,
+} from '../store/workflow-commands.js';
+import { isTemporalUnavailable } from '../temporal/client.js';
+import { deliverCommand } from '../temporal/compose.js';
+
+export interface StarterOptions {
+  pool: pg.Pool;
+  databaseUrl: string;
+  client: Client;
+  config: AppConfig;
+  settings: OdcsSettings;
+  log: Logger;
+  batchSize?: number;
+  /** Composes delivered at once within a batch (commands of one compose go in order). */
+  concurrency?: number;
+  /** Poll interval when no notification comes (a lost LISTEN connection). */
+  pollMs?: number;
+  /** Per delivery: a frozen Temporal must not hold a batch forever. */
+  deliveryTimeoutMs?: number;
+}
+
+export interface StarterStats {
+  delivered: number;
+  batches: number;
+  unavailableSince: number | null;
+}
+
+const PRUNE_EVERY_MS = 5 * 60_000;
+const KEEP_DONE_SECONDS = 3600;
+
+class TemporalAway extends Error {}
+
+export class WorkflowStarter {
+  readonly stats: StarterStats = { delivered: 0, batches: 0, unavailableSince: null };
+  private stopped = false;
+  private listener: pg.Client | null = null;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private loop: Promise<void> | null = null;
+  private lastWarn = 0;
+  private lastPrune = 0;
+  private readonly o: Required<Omit<StarterOptions, 'pool' | 'client' | 'config' | 'settings' | 'log' | 'databaseUrl'>> & StarterOptions;
+
+  constructor(options: StarterOptions) {
+    this.o = { batchSize: 100, concurrency: 16, pollMs: 1_000, deliveryTimeoutMs: 10_000, ...options };
+  }
+
+  start(): this {
+    this.loop = this.run();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  private wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (this.woken || this.stopped) {
+      this.woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      t.unref?.();
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+    this.wakeUp = null;
+    this.woken = false;
+  }
+
+  /** A dedicated connection LISTENs; if it drops, the loop polls until it is back. */
+  private async ensureListening(): Promise<void> {
+    if (this.listener || this.stopped) return;
+    const client = new pg.Client({ connectionString: this.o.databaseUrl, connectionTimeoutMillis: 5_000, application_name: 'odcs-flow-starter' });
+    client.on('notification', () => this.wake());
+    client.on('error', () => undefined);
+    client.on('end', () => {
+      if (this.listener === client) this.listener = null;
+    });
+    try {
+      await client.connect();
+      await listenForCommands(client);
+      this.listener = client;
+    } catch {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      await this.ensureListening();
+      let claimed = 0;
+      try {
+        claimed = await this.runBatch();
+        if (this.stats.unavailableSince !== null) {
+          this.o.log.info({ downForMs: Date.now() - this.stats.unavailableSince }, 'starter: Temporal answers again; delivering the backlog');
+          this.stats.unavailableSince = null;
+        }
+        failures = 0;
+        await this.prune();
+      } catch (err) {
+        failures++;
+        const away = err instanceof TemporalAway;
+        if (away) this.stats.unavailableSince ??= Date.now();
+        // Once a minute at most, with the backlog, so an outage is visible but not noisy.
+        if (Date.now() - this.lastWarn >= 60_000) {
+          this.lastWarn = Date.now();
+          const backlog = await pendingCommands(this.o.pool).catch(() => null);
+          this.o.log.warn(
+            { err: (err as Error).message, pending: backlog?.pending, oldestSeconds: backlog?.oldestSeconds },
+            away ? 'starter: Temporal is unavailable; workflow starts wait in PostgreSQL' : 'starter: cannot read the commands; retrying',
+          );
+        }
+        const delay = Math.min(10_000, 250 * 2 ** Math.min(failures - 1, 6));
+        await this.sleep(delay * (0.8 + Math.random() * 0.2));
+        continue;
+      }
+      // A full batch: more may be waiting. Otherwise sleep until notified (or the poll).
+      if (claimed < this.o.batchSize) await this.sleep(this.o.pollMs);
+    }
+  }
+
+  /** One transaction: claim, deliver, mark done. Throws TemporalAway (rolled back) when Temporal is unreachable. */
+  async runBatch(): Promise<number> {
+    return inTransaction(this.o.pool, async (tx) => {
+      const batch = await claimCommands(tx, this.o.batchSize);
+      if (batch.length === 0) return 0;
+      const byCompose = new Map<number, PendingCommand[]>();
+      for (const c of batch) byCompose.set(c.composeId, [...(byCompose.get(c.composeId) ?? []), c]);
+      const done: number[] = [];
+      let away: unknown = null;
+      const groups = [...byCompose.values()];
+      let next = 0;
+      const worker = async () => {
+        while (next < groups.length && !away) {
+          const group = groups[next++];
+          for (const cmd of group) {
+            try {
+              await this.deliver(tx, cmd);
+              done.push(cmd.id);
+            } catch (err) {
+              if (isTemporalUnavailable(err) || isDeadline(err)) {
+                away = err;
+                return;
+              }
+              if (isDatabaseUnavailable(err)) throw err;
+              this.o.log.error({ err, composeId: cmd.composeId, command: cmd.command.kind }, 'starter: delivery failed; retrying later');
+              await deferCommand(tx, cmd.id, (err as Error).message ?? String(err), Math.min(300, 5 * 2 ** Math.min(cmd.attempts, 6)));
+              break; // the compose's later commands wait for this one
+            }
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.o.concurrency, groups.length) }, worker));
+      // What reached Temporal is marked done even when the rest must wait for it to come back.
+      await markCommandsDone(tx, done);
+      this.stats.delivered += done.length;
+      this.stats.batches++;
+      if (away && done.length === 0) throw new TemporalAway((away as Error).message ?? String(away));
+      return batch.length;
+    });
+  }
+
+  private async deliver(tx: pg.PoolClient, cmd: PendingCommand): Promise<void> {
+    const row = await getCompose(tx, cmd.composeId);
+    const conn = this.o.client.connection;
+    await conn.withDeadline(Date.now() + this.o.deliveryTimeoutMs, () =>
+      deliverCommand(this.o.client, row, cmd.command, this.o.config, this.o.settings),
+    );
+  }
+
+  private async prune(): Promise<void> {
+    if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = Date.now();
+    await pruneDoneCommands(this.o.pool, KEEP_DONE_SECONDS).catch(() => undefined);
+  }
+}
+
+function isDeadline(err: unknown): boolean {
+  const e = err as { code?: number; message?: string; cause?: unknown } | undefined;
+  if (!e) return false;
+  if (e.code === 4 || /DEADLINE_EXCEEDED|deadline/i.test(e.message ?? '')) return true;
+  return e.cause ? isDeadline(e.cause) : false;
+}
