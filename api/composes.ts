@@ -15,7 +15,7 @@ import type { Logger } from '../core/logger.js';
 import { getCompose, insertCompose, listComposes } from '../activities/db/composes.js';
 import { isUnderRoots } from '../activities/sources.js';
 import { requireUser } from './auth.js';
-import { ServiceUnavailableError } from './errors.js';
+import { ServiceUnavailableError } from '../core/errors.js';
 import { isTemporalUnavailable, type TemporalGateway } from './temporal-client.js';
 import { startComposeWorkflow } from '../activities/compose-start.js';
 import { ComposeExpiredError, deleteCompose, extendCompose } from './workflow-gateway.js';

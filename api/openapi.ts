@@ -31,7 +31,7 @@ import {
   RangeHeaderSchema,
   ReadySchema,
   RenewRequestSchema,
-} from '../core/api-schemas.js';
+} from '../core/schemas/index.js';
 import { PROVIDER_OPENAPI_ROUTES } from './providers-openapi.js';
 
 type Registry = OpenAPIHono['openAPIRegistry'];

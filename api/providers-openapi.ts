@@ -1,7 +1,7 @@
 // OpenAPI descriptions of the provider-cache routes (api/providers.ts), listed by api/openapi.ts
 // with the others. Documentation only: the handlers validate their own input.
 import { z } from '@hono/zod-openapi';
-import { ErrorSchema } from '../core/api-schemas.js';
+import { ErrorSchema } from '../core/schemas/index.js';
 import { PROVIDER_NAMES } from '../core/providers/registry.js';
 import type { OpenApiRoute } from './openapi.js';
 

@@ -6,8 +6,7 @@ import { Hono, type Context } from 'hono';
 import {
   assembleDashboard,
   DASHBOARD_GLOBALS,
-  DASHBOARD_PACKAGE_PROVIDERS,
-  resolutionKeys,
+    resolutionKeys,
   resolvePackages,
   type DashboardQuery,
   type KeyDemand,
@@ -18,6 +17,7 @@ import {
   isValidAccountName,
   isValidPackageName,
   maxAgeSeconds,
+  PACKAGE_PROVIDERS,
   PROVIDER_NAMES,
   PROVIDERS,
   resolveProviderName,
@@ -29,6 +29,7 @@ import { startRefresh, startRefreshAll, startRefreshes } from '../activities/pro
 import type { ApiDeps } from './app.js';
 import { adminOnly } from './auth.js';
 import { jsonError } from './errors.js';
+import { BadRequestError } from '../core/errors.js';
 
 /** A key whose refresh was queued is not queued again for this long (clients re-poll every 30 s). */
 export const QUEUE_THROTTLE_SECONDS = 300;
@@ -36,17 +37,13 @@ export const QUEUE_THROTTLE_SECONDS = 300;
 export const TOUCH_EVERY_SECONDS = 3600;
 const MAX_NAMES = { users: 100, groups: 100, packages: 2000 };
 
-class BadRequest extends Error {
-  readonly status = 400;
-}
-
 function names(c: Context, param: 'users' | 'groups' | 'packages'): string[] {
   const raw = (c.req.queries(param) ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   const list = [...new Set(raw)];
   const valid = param === 'packages' ? isValidPackageName : isValidAccountName;
   const bad = list.find((n) => !valid(n));
-  if (bad !== undefined) throw new BadRequest(`Invalid name in "${param}": ${JSON.stringify(bad.slice(0, 100))}.`);
-  if (list.length > MAX_NAMES[param]) throw new BadRequest(`Too many ${param}: at most ${MAX_NAMES[param]}.`);
+  if (bad !== undefined) throw new BadRequestError(`Invalid name in "${param}": ${JSON.stringify(bad.slice(0, 100))}.`);
+  if (list.length > MAX_NAMES[param]) throw new BadRequestError(`Too many ${param}: at most ${MAX_NAMES[param]}.`);
   return list;
 }
 
@@ -106,9 +103,9 @@ export function providerRoutes(deps: ApiDeps) {
 
   app.get('/api/v2/packager_dashboard', async (c) => {
     const acl = c.req.query('required_acl') ?? 'commit';
-    if (acl !== 'commit' && acl !== 'admin') throw new BadRequest('required_acl must be "commit" or "admin".');
+    if (acl !== 'commit' && acl !== 'admin') throw new BadRequestError('required_acl must be "commit" or "admin".');
     const q: DashboardQuery = { users: names(c, 'users'), groups: names(c, 'groups'), packages: names(c, 'packages'), requiredAcl: acl };
-    if (!q.users.length && !q.groups.length && !q.packages.length) throw new BadRequest('Ask for at least one of users, groups or packages.');
+    if (!q.users.length && !q.groups.length && !q.packages.length) throw new BadRequestError('Ask for at least one of users, groups or packages.');
     const rows = new Map<string, RowLike>();
     const add = (list: LiteRow[]) => {
       for (const r of list) rows.set(`${r.provider}\u0000${r.arg}`, r);
@@ -116,7 +113,7 @@ export function providerRoutes(deps: ApiDeps) {
     const lookup = (provider: string, arg: string) => rows.get(`${provider}\u0000${arg}`);
     add(await readKeysLite(pool, resolutionKeys(q)));
     const resolved = resolvePackages(q, lookup);
-    add(await readRowsLite(pool, [...DASHBOARD_GLOBALS, ...DASHBOARD_PACKAGE_PROVIDERS], resolved.packages));
+    add(await readRowsLite(pool, [...DASHBOARD_GLOBALS, ...PACKAGE_PROVIDERS], resolved.packages));
     const { body, demand: wanted } = assembleDashboard(q, resolved, lookup, { intervals, now: Date.now(), touchEverySeconds: TOUCH_EVERY_SECONDS });
     await demand(wanted);
     return c.json(body, body.status === 200 ? 200 : 202);
@@ -125,7 +122,7 @@ export function providerRoutes(deps: ApiDeps) {
   // The dist-git versions table: one package's stable and testing builds per release.
   app.get('/api/v1/versions/:pkg', async (c) => {
     const pkg = c.req.param('pkg');
-    if (!isValidPackageName(pkg)) throw new BadRequest(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
+    if (!isValidPackageName(pkg)) throw new BadRequestError(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
     const provider = 'package_versions_generic';
     const row = await readRow(pool, provider, pkg);
     const missing = row?.data == null;
@@ -173,15 +170,15 @@ export function providerRoutes(deps: ApiDeps) {
     const name = c.req.param('provider');
     const pkg = c.req.query('package') || undefined;
     if (name === 'all') {
-      if (pkg) throw new BadRequest('"package" does not apply to refresh-all.');
+      if (pkg) throw new BadRequestError('"package" does not apply to refresh-all.');
       const s = await startRefreshAll(deps.temporal.client, config);
       return c.json({ provider: 'all', package: null, workflow_id: s.workflowId, run_id: s.runId, url: workflowLink(s.workflowId) }, 202);
     }
     const provider = resolveProviderName(name);
     if (!provider) return jsonError(c, 404, `Unknown provider ${JSON.stringify(name)}; known: all, ${PROVIDER_NAMES.join(', ')}.`);
     if (pkg !== undefined) {
-      if (PROVIDERS[provider].scope === 'global') throw new BadRequest(`${provider} is a global provider: it takes no package.`);
-      if (!isValidPackageName(pkg)) throw new BadRequest(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
+      if (PROVIDERS[provider].scope === 'global') throw new BadRequestError(`${provider} is a global provider: it takes no package.`);
+      if (!isValidPackageName(pkg)) throw new BadRequestError(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
     }
     const s = await startRefresh(deps.temporal.client, config, provider, pkg);
     return c.json({ provider, package: pkg ?? null, workflow_id: s.workflowId, run_id: s.runId, url: workflowLink(s.workflowId) }, 202);
@@ -190,7 +187,7 @@ export function providerRoutes(deps: ApiDeps) {
   // Clears the cache: DELETE /api/v1/admin/cache[?provider=<prefix>].
   app.delete('/api/v1/admin/cache', adminOnly, async (c) => {
     const prefix = c.req.query('provider');
-    if (prefix !== undefined && prefix.trim() === '') throw new BadRequest('"provider" must be a non-empty provider name prefix.');
+    if (prefix !== undefined && prefix.trim() === '') throw new BadRequestError('"provider" must be a non-empty provider name prefix.');
     const deleted = await clearCache(pool, prefix);
     log.info({ prefix: prefix ?? null, deleted, user: c.get('user')?.name }, 'provider cache cleared');
     return c.json({ deleted, provider: prefix ?? null });

@@ -2,7 +2,7 @@
 // API reads the rows, this decides the packages, the body, its completeness status, and which keys
 // must be refreshed (missing or stale) or marked as asked for.
 import type { AbrtReports } from './items.js';
-import { isStale, type IntervalKey, type ProviderName } from './registry.js';
+import { isStale, PACKAGE_PROVIDERS, type IntervalKey, type ProviderName } from './registry.js';
 
 export interface DashboardQuery {
   users: string[];
@@ -21,13 +21,6 @@ export type RowLookup = (provider: string, arg: string) => RowLike | undefined;
 
 /** Global providers whose per-package rows go into each package's data. */
 export const DASHBOARD_GLOBALS = ['bodhi_updates', 'bodhi_overrides', 'koschei_data'] as const;
-/** Package providers, one row per package. */
-export const DASHBOARD_PACKAGE_PROVIDERS = [
-  'package_versions_generic',
-  'packager-dashboard__all_package_bugs',
-  'packager_dashboard_package_prs',
-  'packager-dashboard_abrt_issues',
-] as const;
 
 export const DEFAULT_ORPHANS = { orphaned: false, depends_on_orphaned: false, orphaned_since: null };
 export const DEFAULT_ABRT: AbrtReports = { outstanding_problems: [], problems_present: false, retrace_link: '' };
@@ -141,7 +134,7 @@ export function assembleDashboard(q: DashboardQuery, resolved: Resolved, row: Ro
       present++;
       return (row(p, pkg)?.data as unknown[] | null | undefined) ?? [];
     });
-    const perPackage = DASHBOARD_PACKAGE_PROVIDERS.map((p) => {
+    const perPackage = PACKAGE_PROVIDERS.map((p) => {
       needed++;
       const r = row(p, pkg);
       const missing = r?.data == null;

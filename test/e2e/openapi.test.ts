@@ -12,7 +12,7 @@ import {
   ErrorSchema,
   HealthSchema,
   ReadySchema,
-} from '../../core/api-schemas.js';
+} from '../../core/schemas/index.js';
 import { createLogger } from '../../core/logger.js';
 import { createApp } from '../../api/app.js';
 import { http, startStack, type Stack } from '../harness/stack.js';

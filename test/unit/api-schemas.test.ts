@@ -18,16 +18,15 @@ import {
   POST_EXAMPLES,
   PageMetaSchema,
   RenewRequestSchema,
-} from '../../core/api-schemas.js';
+} from '../../core/schemas/index.js';
 import type { ComposeRecord } from '../../core/compose.js';
 import { composeRecord } from '../fixtures/compose-record.js';
 import { composeToJson } from '../../core/compose-json.js';
 import { checkPermissions, decodeJsonBody, parseNewComposeRequest } from '../../core/compose-request.js';
-import { errorResponse } from '../../core/errors.js';
+import { errorBody } from '../../core/errors.js';
 import { buildPageMeta, parseListQuery } from '../../core/list-query.js';
 import { parseRenewRequest } from '../../core/patch-request.js';
 import { parseSettings } from '../../core/settings.js';
-import { errorBody } from '../../api/errors.js';
 import { OPENAPI_ROUTES, buildOpenApiDocument, renderDocsPage, renderOperationListing, type OpenApiRoute } from '../../api/openapi.js';
 
 const settings = parseSettings({});
@@ -215,9 +214,9 @@ describe('compose schema against composeToJson', () => {
 
 describe('error schema', () => {
   it('the API error bodies validate', () => {
-    assertValid(ErrorSchema, errorBody(404, 'No such compose found.'), 'api/errors errorBody');
+    assertValid(ErrorSchema, errorBody(404, 'No such compose found.'), 'core/errors errorBody');
     assertValid(ErrorSchema, errorBody(503, 'The database is unavailable, try again later.'), 'api/errors errorBody 503');
-    assertValid(ErrorSchema, errorResponse(new Error('boom')).body, 'core/errors errorResponse');
+    assertValid(ErrorSchema, errorBody(500, 'boom'), 'core/errors errorBody 500');
     assert.equal(ErrorSchema.safeParse({ status: 404, error: 'Not Found' }).success, false);
     assert.equal(ErrorSchema.safeParse({ ...errorBody(400, 'x'), extra: true }).success, false);
   });
