@@ -1,7 +1,8 @@
 // PATCH /api/1/composes/<id> (renew): body parsing and the copy-or-extend decision (spec Part B "PATCH").
 import { COMPOSE_STATES, type ComposeRecord } from './compose.js';
 import { composeInputOf } from './compose-fields.js';
-import { isJsonObject, joinedList, secondsToLive, validateJsonData, type NewComposeRequest } from './compose-request.js';
+import type { NewComposeRequest } from './compose-request.js';
+import { isJsonObject, joinedList, secondsToLive, validateJsonData } from './request-body.js';
 import { BadRequestError, NotFoundError } from './errors.js';
 import { extendedExpiry } from './lifecycle.js';
 import type { OdcsSettings } from './settings.js';

@@ -22,7 +22,9 @@ import {
 import type { ComposeRecord } from '../../core/compose.js';
 import { composeRecord } from '../fixtures/compose-record.js';
 import { composeToJson } from '../../core/compose-json.js';
-import { checkPermissions, decodeJsonBody, parseNewComposeRequest } from '../../core/compose-request.js';
+import { parseNewComposeRequest } from '../../core/compose-request.js';
+import { checkPermissions } from '../../core/permissions.js';
+import { decodeJsonBody } from '../../core/request-body.js';
 import { errorBody } from '../../core/errors.js';
 import { buildPageMeta, parseListQuery } from '../../core/list-query.js';
 import { parseRenewRequest } from '../../core/patch-request.js';

@@ -1,15 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  checkPermissions,
-  decodeJsonBody,
-  hasRole,
-  isAdmin,
-  parseNewComposeRequest,
-  requireAllowedClient,
-  validateJsonData,
-  type RequestUser,
-} from '../../core/compose-request.js';
+import { parseNewComposeRequest } from '../../core/compose-request.js';
+import { checkPermissions, hasRole, isAdmin, requireAllowedClient, type RequestUser } from '../../core/permissions.js';
+import { decodeJsonBody, validateJsonData } from '../../core/request-body.js';
 import { BadRequestError, ForbiddenError, ValueError, errorBody, pyRepr } from '../../core/errors.js';
 import { classifyError } from '../../api/errors.js';
 import { parseSettings, type OdcsSettings } from '../../core/settings.js';
