@@ -1,40 +1,26 @@
-// The Hono application: middleware, error mapping and the resource modules. No listening here,
-// so tests can call app.request() directly or serve it on a free port.
-import { Hono } from 'hono';
+// The Hono application: middleware, error mapping and the resource modules, each a router of
+// routes defined once (api/routing.ts); the OpenAPI document is generated from them. No listening
+// here, so tests can call app.request() directly or serve it on a free port.
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import type pg from 'pg';
-import type { AppConfig } from '../core/config.js';
-import type { Logger } from '../core/logger.js';
-import type { OdcsSettings } from '../core/settings.js';
 import { aboutRoutes } from './about.js';
-import { authContext, createAuthenticator, type Authenticator } from './auth.js';
+import { authContext, createAuthenticator } from './auth.js';
 import { composeFileRoutes } from './compose-files.js';
 import { composePageRoutes } from './compose-page.js';
 import { composeRoutes } from './composes.js';
+import type { ApiDeps } from './deps.js';
+import { docsRoutes } from './docs.js';
 import { classifyError, jsonError } from './errors.js';
-import type { EventNotifier } from './event-notifier.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { providerRoutes } from './providers.js';
 import { createMetrics } from './metrics.js';
-import { openapiRoutes } from './openapi.js';
-import type { TemporalGateway } from '../temporal/client.js';
 
-export interface ApiDeps {
-  config: AppConfig;
-  settings: OdcsSettings;
-  pool: pg.Pool;
-  temporal: TemporalGateway;
-  /** Wakes events streams on new outbox rows; without it they poll. */
-  notifier?: EventNotifier;
-  log: Logger;
-  /** Who is calling (api/auth.ts); built from settings.auth_backend when not given. */
-  auth?: Authenticator;
-}
+export type { ApiDeps } from './deps.js';
 
 export function createApp(deps: ApiDeps) {
-  const app = new Hono({ strict: false });
+  const app = new OpenAPIHono({ strict: false });
   const auth = deps.auth ?? createAuthenticator(deps.settings); // a misconfigured backend stops the start here
   const metrics = createMetrics(deps.pool, deps.config.composeRootLimit);
   app.use(requestId());
@@ -71,15 +57,20 @@ export function createApp(deps: ApiDeps) {
 
   app.use(authContext(auth)); // handlers call requireUser/requireAdmin; GETs stay anonymous
 
-  app.route('/', healthRoutes(deps));
-  app.route('/', composePageRoutes(deps)); // GET / (and HEAD /): the compose page
-  app.route('/', openapiRoutes({ version: deps.settings.version })); // before /api/1/composes: owns /api/1/
-  app.route('/api/1/composes', composeRoutes(deps));
-  app.route('/api/1/about', aboutRoutes(deps.settings));
-  app.route('/api/1/events', eventRoutes(deps));
-  app.route('/api/1/metrics', metrics.routes);
-  app.route('/', composeFileRoutes(deps.config.composeRoot));
-  app.route('/', providerRoutes(deps));
+  // Every router holds full paths; the document lists them in this order.
+  for (const router of [
+    composeRoutes(deps),
+    aboutRoutes(deps.settings),
+    eventRoutes(deps),
+    metrics.routes,
+    composePageRoutes(deps),
+    healthRoutes(deps),
+    composeFileRoutes(deps.config.composeRoot),
+    providerRoutes(deps),
+    docsRoutes(() => app, { version: deps.settings.version }),
+  ]) {
+    app.route('/', router);
+  }
 
   app.notFound((c) => jsonError(c, 404, `The requested URL ${c.req.path} was not found on the server.`));
   app.onError((err, c) => {

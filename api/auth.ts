@@ -10,7 +10,7 @@
 //   const admin = await requireAdmin(c);                // and 403 "User <u> is not in role admins."
 //   app.post('/refresh', adminOnly, handler);           // the same as a middleware; c.get('user') in handler
 import type { Context, MiddlewareHandler } from 'hono';
-import { isAdmin } from '../core/compose-request.js';
+import { isAdmin } from '../core/permissions.js';
 import { ForbiddenError } from '../core/errors.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { createHeaderAuthenticator } from './auth/header.js';

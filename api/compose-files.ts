@@ -4,8 +4,48 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { Hono, type Context } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { ComposeFileParamsSchema, RangeHeaderSchema } from '../core/schemas/index.js';
 import { jsonError } from './errors.js';
+import { createRouter, errorResponse, register } from './routing.js';
+
+export const composeRootRoute = createRoute({
+  method: 'get',
+  path: '/composes/',
+  tags: ['files'],
+  operationId: 'composeRoot',
+  summary: 'Compose root listing',
+  description: 'Directory listing of the compose root (the default `target_dir_url`). `/composes` redirects here.',
+  responses: {
+    200: { description: 'An HTML directory listing.', content: { 'text/html': { schema: z.string() } } },
+    301: { description: 'Redirect from `/composes` to `/composes/`.' },
+  },
+});
+
+export const composeFileRoute = createRoute({
+  method: 'get',
+  path: '/composes/{path}',
+  tags: ['files'],
+  operationId: 'composeFile',
+  summary: 'Compose files',
+  description: 'Files of the composes, as ODCS\'s Apache served them: directory listings, `Range` requests and content types by extension. Nothing outside the compose root is served.',
+  request: { params: ComposeFileParamsSchema, headers: RangeHeaderSchema },
+  responses: {
+    200: {
+      description: 'The file, or an HTML listing for a directory (path ending in `/`).',
+      content: {
+        'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
+        'text/plain': { schema: z.string() },
+        'text/html': { schema: z.string() },
+      },
+    },
+    206: { description: 'The requested byte range (`Content-Range` says which).' },
+    301: { description: 'A directory asked for without its trailing slash.' },
+    404: errorResponse('No such file, or outside the compose root.', 'fileNotFound'),
+    416: { description: 'The range cannot be satisfied.' },
+  },
+});
 
 const CONTENT_TYPES: Record<string, string> = {
   '.repo': 'text/plain; charset=utf-8',
@@ -92,8 +132,8 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 export function composeFileRoutes(composeRoot: string) {
-  const app = new Hono();
-  const serve = async (c: Context) => {
+  const app = createRouter();
+  const serve = async (c: Context): Promise<Response> => {
     const urlPath = new URL(c.req.url).pathname; // raw: c.req.path drops a trailing slash
     const rel = urlPath.replace(/^\/composes/, '');
     const segments = safeSegments(rel);
@@ -135,7 +175,11 @@ export function composeFileRoutes(composeRoot: string) {
   };
   // The app is not strict about trailing slashes, so '/composes/' lands here too: serve the root
   // listing then, and redirect only the slashless form (redirecting both looped forever).
-  app.get('/composes', (c) => (new URL(c.req.url).pathname === '/composes' ? c.redirect('/composes/', 301) : serve(c)));
-  app.get('/composes/*', serve);
+  const parsedBy = { params: 'safeSegments (above)', headers: 'parseRange (above)' };
+  register(app, composeRootRoute, (c) => (new URL(c.req.url).pathname === '/composes' ? c.redirect('/composes/', 301) : serve(c)), {
+    routingPath: '/composes',
+  });
+  // `{path}` spans several segments: Hono's wildcard routes it.
+  register(app, composeFileRoute, serve, { parsedBy, routingPath: '/composes/*' });
   return app;
 }

@@ -3,7 +3,7 @@
 // /api/1/events from the outbox position the page was rendered at, so no change falls between the
 // render and the stream: new composes appear at the top, rows update in place and flash briefly.
 import { createHash } from 'node:crypto';
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import type pg from 'pg';
 import { latestEventId } from '../store/events.js';
 import { listComposes } from '../store/composes.js';
@@ -12,6 +12,17 @@ import { composeToJson, type ComposeJson } from '../core/compose-json.js';
 import type { AppConfig } from '../core/config.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { composeWorkflowId } from '../workflows/messages.js';
+import { createRouter, register } from './routing.js';
+
+export const composePageRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['server'],
+  operationId: 'composePage',
+  summary: 'Compose page',
+  description: 'The newest composes as an HTML table (readable without JavaScript), updated live from `/api/1/events` when scripts run. `HEAD /` answers too.',
+  responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: z.string() } } } },
+});
 
 /** Rows on the page; the live view keeps at most this many too. */
 export const PAGE_LIMIT = 50;
@@ -256,9 +267,9 @@ ${rows || '<tr id="empty"><td class="empty" colspan="6">No composes yet. Create 
 
 export function composePageRoutes(deps: { config: AppConfig; settings: OdcsSettings; pool: pg.Pool }) {
   const { config, settings, pool } = deps;
-  const app = new Hono({ strict: true });
+  const app = createRouter();
   // GET only: Hono answers HEAD with the GET response minus its body.
-  app.get('/', async (c) => {
+  register(app, composePageRoute, async (c) => {
     // The outbox position first: a change after it is in the stream, even if the list shows it too.
     const lastEventId = await latestEventId(pool);
     const { items, total } = await listComposes(pool, {

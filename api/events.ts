@@ -1,7 +1,7 @@
 // GET /api/1/events: every compose creation and state change as server-sent events, in order,
 // each `{"event":"state-changed","compose":{...}}` with the outbox id as the event id, so a client
 // resumes with Last-Event-ID after a disconnect and misses nothing.
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type pg from 'pg';
 import type { AppConfig } from '../core/config.js';
@@ -9,7 +9,27 @@ import { composeToJson } from '../core/compose-json.js';
 import { BadRequestError } from '../core/errors.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { eventsAfter, latestEventId } from '../store/events.js';
+import { EVENT_STREAM_EXAMPLE, EventsHeadersSchema, EventsQuerySchema } from '../core/schemas/index.js';
 import type { EventNotifier } from './event-notifier.js';
+import { createRouter, errorResponse, register } from './routing.js';
+
+export const eventsRoute = createRoute({
+  method: 'get',
+  path: '/api/1/events',
+  tags: ['events'],
+  operationId: 'composeEvents',
+  summary: 'Compose events (server-sent events)',
+  description:
+    'Every compose creation and state change, in order, as `text/event-stream`: first a `ready` event (data: EventsReady), then one `state-changed` event per change (data: ComposeEvent) with the outbox id as its `id`, and `: keepalive` comments while idle. A client that reconnects with `Last-Event-ID` misses nothing. The stream does not end by itself.',
+  request: { query: EventsQuerySchema, headers: EventsHeadersSchema },
+  responses: {
+    200: {
+      description: 'The event stream.',
+      content: { 'text/event-stream': { schema: z.string().openapi({ description: 'SSE; each `data` is an EventsReady or a ComposeEvent.' }), example: EVENT_STREAM_EXAMPLE } },
+    },
+    400: errorResponse('`compose_id` or the resume point is not a non-negative integer.', 'badEventsQuery'),
+  },
+});
 
 const KEEPALIVE_MS = 15_000;
 
@@ -20,8 +40,9 @@ function nonNegativeInt(raw: string | undefined, what: string): number | undefin
 }
 
 export function eventRoutes(deps: { config: AppConfig; settings: OdcsSettings; pool: pg.Pool; notifier?: EventNotifier }) {
-  const app = new Hono({ strict: false });
-  app.get('/', async (c) => {
+  const app = createRouter();
+  const parsedBy = { query: 'nonNegativeInt (above)', headers: 'nonNegativeInt (above)' };
+  register(app, eventsRoute, async (c) => {
     const composeId = nonNegativeInt(c.req.query('compose_id'), 'compose_id');
     const resumeFrom = nonNegativeInt(c.req.header('last-event-id') ?? c.req.query('last_event_id'), 'Last-Event-ID');
     // Without a resume point a client gets what happens from now on.
@@ -61,6 +82,6 @@ export function eventRoutes(deps: { config: AppConfig; settings: OdcsSettings; p
         if (open && !notified) await stream.write(': keepalive\n\n');
       }
     });
-  });
+  }, { parsedBy });
   return app;
 }

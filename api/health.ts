@@ -1,12 +1,37 @@
 // Liveness and readiness. /healthz never touches a dependency; /readyz asks each one, with a
 // short deadline, and names what is down.
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import type pg from 'pg';
 import type { TemporalGateway } from '../temporal/client.js';
 import type { AppConfig } from '../core/config.js';
 import { composeRootUsage } from '../store/composes.js';
 import { ping } from '../store/pool.js';
 import { pendingCommands } from '../store/workflow-commands.js';
+import { HealthSchema, NotReadySchema, ReadySchema } from '../core/schemas/index.js';
+import { createRouter, json, register } from './routing.js';
+
+export const healthzRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['health'],
+  operationId: 'healthz',
+  summary: 'Liveness',
+  description: 'Answers while the process runs; touches no dependency.',
+  responses: { 200: { description: 'Alive.', content: json(HealthSchema) } },
+});
+
+export const readyzRoute = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['health'],
+  operationId: 'readyz',
+  summary: 'Readiness',
+  description: 'Asks PostgreSQL and Temporal, each within 2 s, and names what is down.',
+  responses: {
+    200: { description: 'Every dependency answers.', content: json(ReadySchema) },
+    503: { description: 'A dependency is down.', content: json(NotReadySchema) },
+  },
+});
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -27,9 +52,9 @@ async function check(fn: () => Promise<unknown>, what: string): Promise<{ ok: bo
 }
 
 export function healthRoutes(deps: { pool: pg.Pool; temporal: TemporalGateway; config: Pick<AppConfig, 'composeRootLimit'> }) {
-  const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
+  const app = createRouter();
+  register(app, healthzRoute, (c) => c.json({ status: 'ok' as const }, 200));
+  register(app, readyzRoute, async (c) => {
     const [postgres, temporal] = await Promise.all([
       check(() => ping(deps.pool), 'PostgreSQL'),
       check(
@@ -43,11 +68,10 @@ export function healthRoutes(deps: { pool: pg.Pool; temporal: TemporalGateway; c
     // Starts and signals waiting for Temporal (they pile up while it is away; nothing is refused).
     const workflowStarts = postgres.ok ? await pendingCommands(deps.pool).catch(() => null) : null;
     const details = { composeRoot: { usageBytes, limitBytes: deps.config.composeRootLimit || null }, workflowStarts };
-    const down = Object.entries(checks)
-      .filter(([, r]) => !r.ok)
-      .map(([name]) => name);
-    if (down.length === 0) return c.json({ status: 'ready', checks, details });
-    return c.json({ status: 503, error: 'Service Unavailable', message: `not ready: ${down.join(', ')} unavailable`, down, checks, details }, 503);
+    const down = (['postgres', 'temporal'] as const).filter((name) => !checks[name].ok);
+    if (down.length === 0) return c.json({ status: 'ready' as const, checks, details }, 200);
+    const message = `not ready: ${down.join(', ')} unavailable`;
+    return c.json({ status: 503 as const, error: 'Service Unavailable' as const, message, down, checks, details }, 503);
   });
   return app;
 }

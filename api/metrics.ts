@@ -1,7 +1,8 @@
 // GET /api/1/metrics/: Prometheus text. Compose figures are read from PostgreSQL at scrape time,
 // so they are the same whichever API process is scraped and survive restarts; request latency is
 // measured in this process.
-import { Hono, type MiddlewareHandler } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type pg from 'pg';
 import client from 'prom-client';
@@ -10,7 +11,21 @@ import { composeRootUsage } from '../store/composes.js';
 import { eventsBacklog } from '../store/events.js';
 import { pendingCommands } from '../store/workflow-commands.js';
 import * as stats from '../store/stats.js';
+import { createRouter, errorResponse, register } from './routing.js';
 
+export const metricsRoute = createRoute({
+  method: 'get',
+  path: '/api/1/metrics/',
+  tags: ['server'],
+  operationId: 'metrics',
+  summary: 'Prometheus metrics',
+  description:
+    'Compose counts by state and source type, generation time and expiry lag (counted in PostgreSQL at scrape time, so every API process reports the same), the outbox backlog, and this process\'s request latency by route.',
+  responses: {
+    200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } },
+    503: errorResponse('The database is unavailable.', 'databaseDown'),
+  },
+});
 
 const GENERATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
 const EXPIRY_LAG_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 300];
@@ -168,8 +183,8 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
     end({ method: c.req.method, route, status: String(c.res.status) });
   };
 
-  const routes = new Hono({ strict: false });
-  routes.get('/', async (c) => {
+  const routes = createRouter();
+  register(routes, metricsRoute, async (c) => {
     const text = await registry.metrics();
     return c.text(text, 200, { 'Content-Type': registry.contentType });
   });

@@ -1,13 +1,13 @@
-// The provider-cache API (oraculum, spec oraculum.md Part B section 3). Reads never wait on an
+// The handlers of the provider-cache API (oraculum, spec oraculum.md Part B section 3; routes:
+// api/providers.routes.ts). Reads never wait on an
 // upstream: they answer from the cache with its completeness, mark package rows as asked for, and
 // queue refreshes of what is missing or stale (deterministic workflow ids, at most one start per
 // key per QUEUE_THROTTLE_SECONDS). Admin endpoints start refreshes and clear the cache.
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import {
   assembleDashboard,
   DASHBOARD_GLOBALS,
-  DASHBOARD_PACKAGE_PROVIDERS,
-  resolutionKeys,
+    resolutionKeys,
   resolvePackages,
   type DashboardQuery,
   type KeyDemand,
@@ -18,6 +18,7 @@ import {
   isValidAccountName,
   isValidPackageName,
   maxAgeSeconds,
+  PACKAGE_PROVIDERS,
   PROVIDER_NAMES,
   PROVIDERS,
   resolveProviderName,
@@ -26,9 +27,10 @@ import {
 import type { ReleasesData } from '../core/providers/releases.js';
 import { cacheStats, clearCache, readKeysLite, readRow, readRowsLite, touchAndQueue, type LiteRow } from '../store/cache.js';
 import { startRefresh, startRefreshAll, startRefreshes } from '../temporal/providers.js';
-import type { ApiDeps } from './app.js';
-import { adminOnly } from './auth.js';
-import { jsonError } from './errors.js';
+import type { ApiDeps } from './deps.js';
+import { BadRequestError, errorBody } from '../core/errors.js';
+import * as routes from './providers.routes.js';
+import { createRouter, register } from './routing.js';
 
 /** A key whose refresh was queued is not queued again for this long (clients re-poll every 30 s). */
 export const QUEUE_THROTTLE_SECONDS = 300;
@@ -36,23 +38,20 @@ export const QUEUE_THROTTLE_SECONDS = 300;
 export const TOUCH_EVERY_SECONDS = 3600;
 const MAX_NAMES = { users: 100, groups: 100, packages: 2000 };
 
-class BadRequest extends Error {
-  readonly status = 400;
-}
-
 function names(c: Context, param: 'users' | 'groups' | 'packages'): string[] {
   const raw = (c.req.queries(param) ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   const list = [...new Set(raw)];
   const valid = param === 'packages' ? isValidPackageName : isValidAccountName;
   const bad = list.find((n) => !valid(n));
-  if (bad !== undefined) throw new BadRequest(`Invalid name in "${param}": ${JSON.stringify(bad.slice(0, 100))}.`);
-  if (list.length > MAX_NAMES[param]) throw new BadRequest(`Too many ${param}: at most ${MAX_NAMES[param]}.`);
+  if (bad !== undefined) throw new BadRequestError(`Invalid name in "${param}": ${JSON.stringify(bad.slice(0, 100))}.`);
+  if (list.length > MAX_NAMES[param]) throw new BadRequestError(`Too many ${param}: at most ${MAX_NAMES[param]}.`);
   return list;
 }
 
 export function providerRoutes(deps: ApiDeps) {
   const { pool, config, log } = deps;
-  const app = new Hono();
+  const app = createRouter();
+  const parsedBy = { query: 'the handler', params: 'the handler' };
   const intervals = config.providers.intervals;
 
   /** Marks and claims in one statement, then starts the claimed refreshes in the background. */
@@ -76,39 +75,37 @@ export function providerRoutes(deps: ApiDeps) {
     return { data: row?.data ?? null, time_created: row?.time_created ?? null };
   }
 
-  app.get('/api/v1/releases', async (c) => {
+  register(app, routes.releases, async (c) => {
     const { data } = await globalData<ReleasesData>('fedora_releases');
     if (!data) {
       c.header('Retry-After', '30');
-      return jsonError(c, 503, 'The release list is not cached yet; a refresh is queued. Try again shortly.');
+      return c.json(errorBody(503, 'The release list is not cached yet; a refresh is queued. Try again shortly.'), 503);
     }
     // jsonb does not keep key order: answer in the documented order (testcloud reads this).
     const { fedora, epel } = data.api;
-    return c.json({
-      fedora: { stable: fedora.stable, branched: fedora.branched, rawhide: fedora.rawhide, values: fedora.values, branched_frozen: fedora.branched_frozen },
-      epel,
-    });
+    return c.json(
+      {
+        fedora: { stable: fedora.stable, branched: fedora.branched, rawhide: fedora.rawhide, values: fedora.values, branched_frozen: fedora.branched_frozen },
+        epel,
+      },
+      200,
+    );
   });
 
-  app.get('/api/v1/packager_dashboard_caching', (c) => c.json({ visits_required_every_n_days: config.providers.visitDays }));
+  register(app, routes.dashboardCaching, (c) => c.json({ visits_required_every_n_days: config.providers.visitDays }, 200));
 
-  const lists: Record<string, { provider: ProviderName; field: string }> = {
-    all_fedora_packages: { provider: 'packages_owners_json', field: 'packages' },
-    all_fedora_packagers: { provider: 'packages_owners_json', field: 'packagers' },
-    all_fedora_groups: { provider: 'pagure_groups', field: 'groups' },
-  };
-  for (const [name, { provider, field }] of Object.entries(lists)) {
-    app.get(`/api/v1/packager_dashboard/${name}`, async (c) => {
+  for (const { route, provider, field } of routes.NAME_LISTS) {
+    register(app, route, async (c) => {
       const { data } = await globalData<Record<string, string[]>>(provider);
-      return c.json(data?.[field] ?? []);
+      return c.json(data?.[field] ?? [], 200);
     });
   }
 
-  app.get('/api/v2/packager_dashboard', async (c) => {
+  register(app, routes.packagerDashboard, async (c) => {
     const acl = c.req.query('required_acl') ?? 'commit';
-    if (acl !== 'commit' && acl !== 'admin') throw new BadRequest('required_acl must be "commit" or "admin".');
+    if (acl !== 'commit' && acl !== 'admin') throw new BadRequestError('required_acl must be "commit" or "admin".');
     const q: DashboardQuery = { users: names(c, 'users'), groups: names(c, 'groups'), packages: names(c, 'packages'), requiredAcl: acl };
-    if (!q.users.length && !q.groups.length && !q.packages.length) throw new BadRequest('Ask for at least one of users, groups or packages.');
+    if (!q.users.length && !q.groups.length && !q.packages.length) throw new BadRequestError('Ask for at least one of users, groups or packages.');
     const rows = new Map<string, RowLike>();
     const add = (list: LiteRow[]) => {
       for (const r of list) rows.set(`${r.provider}\u0000${r.arg}`, r);
@@ -116,16 +113,16 @@ export function providerRoutes(deps: ApiDeps) {
     const lookup = (provider: string, arg: string) => rows.get(`${provider}\u0000${arg}`);
     add(await readKeysLite(pool, resolutionKeys(q)));
     const resolved = resolvePackages(q, lookup);
-    add(await readRowsLite(pool, [...DASHBOARD_GLOBALS, ...DASHBOARD_PACKAGE_PROVIDERS], resolved.packages));
+    add(await readRowsLite(pool, [...DASHBOARD_GLOBALS, ...PACKAGE_PROVIDERS], resolved.packages));
     const { body, demand: wanted } = assembleDashboard(q, resolved, lookup, { intervals, now: Date.now(), touchEverySeconds: TOUCH_EVERY_SECONDS });
     await demand(wanted);
-    return c.json(body, body.status === 200 ? 200 : 202);
-  });
+    return body.status === 200 ? c.json(body, 200) : c.json(body, 202);
+  }, { parsedBy });
 
   // The dist-git versions table: one package's stable and testing builds per release.
-  app.get('/api/v1/versions/:pkg', async (c) => {
+  register(app, routes.packageVersions, async (c) => {
     const pkg = c.req.param('pkg');
-    if (!isValidPackageName(pkg)) throw new BadRequest(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
+    if (!isValidPackageName(pkg)) throw new BadRequestError(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
     const provider = 'package_versions_generic';
     const row = await readRow(pool, provider, pkg);
     const missing = row?.data == null;
@@ -138,11 +135,11 @@ export function providerRoutes(deps: ApiDeps) {
       versions: row?.data ?? {},
       last_synced: row?.time_created?.toISOString() ?? null,
     };
-    return c.json(body, missing ? 202 : 200);
-  });
+    return missing ? c.json(body, 202) : c.json({ ...body, status: 200 as const }, 200);
+  }, { parsedBy });
 
   // Operators: every provider's size, age and last error.
-  app.get('/api/v1/providers', async (c) => {
+  register(app, routes.providers, async (c) => {
     const stats = new Map((await cacheStats(pool)).map((s) => [s.provider, s]));
     const now = Date.now();
     return c.json(
@@ -162,6 +159,7 @@ export function providerRoutes(deps: ApiDeps) {
           time_failed: s?.time_failed?.toISOString() ?? null,
         };
       }),
+      200,
     );
   });
 
@@ -169,32 +167,32 @@ export function providerRoutes(deps: ApiDeps) {
     `${config.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;
 
   // Starts a refresh: POST /api/v1/admin/refresh/<provider>[?package=<pkg>]; provider "all" is refresh-all.
-  app.post('/api/v1/admin/refresh/:provider', adminOnly, async (c) => {
+  register(app, routes.refreshProvider, async (c) => {
     const name = c.req.param('provider');
     const pkg = c.req.query('package') || undefined;
     if (name === 'all') {
-      if (pkg) throw new BadRequest('"package" does not apply to refresh-all.');
+      if (pkg) throw new BadRequestError('"package" does not apply to refresh-all.');
       const s = await startRefreshAll(deps.temporal.client, config);
       return c.json({ provider: 'all', package: null, workflow_id: s.workflowId, run_id: s.runId, url: workflowLink(s.workflowId) }, 202);
     }
     const provider = resolveProviderName(name);
-    if (!provider) return jsonError(c, 404, `Unknown provider ${JSON.stringify(name)}; known: all, ${PROVIDER_NAMES.join(', ')}.`);
+    if (!provider) return c.json(errorBody(404, `Unknown provider ${JSON.stringify(name)}; known: all, ${PROVIDER_NAMES.join(', ')}.`), 404);
     if (pkg !== undefined) {
-      if (PROVIDERS[provider].scope === 'global') throw new BadRequest(`${provider} is a global provider: it takes no package.`);
-      if (!isValidPackageName(pkg)) throw new BadRequest(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
+      if (PROVIDERS[provider].scope === 'global') throw new BadRequestError(`${provider} is a global provider: it takes no package.`);
+      if (!isValidPackageName(pkg)) throw new BadRequestError(`Invalid package name ${JSON.stringify(pkg.slice(0, 100))}.`);
     }
     const s = await startRefresh(deps.temporal.client, config, provider, pkg);
     return c.json({ provider, package: pkg ?? null, workflow_id: s.workflowId, run_id: s.runId, url: workflowLink(s.workflowId) }, 202);
-  });
+  }, { parsedBy });
 
   // Clears the cache: DELETE /api/v1/admin/cache[?provider=<prefix>].
-  app.delete('/api/v1/admin/cache', adminOnly, async (c) => {
+  register(app, routes.clearCache, async (c) => {
     const prefix = c.req.query('provider');
-    if (prefix !== undefined && prefix.trim() === '') throw new BadRequest('"provider" must be a non-empty provider name prefix.');
+    if (prefix !== undefined && prefix.trim() === '') throw new BadRequestError('"provider" must be a non-empty provider name prefix.');
     const deleted = await clearCache(pool, prefix);
     log.info({ prefix: prefix ?? null, deleted, user: c.get('user')?.name }, 'provider cache cleared');
-    return c.json({ deleted, provider: prefix ?? null });
-  });
+    return c.json({ deleted, provider: prefix ?? null }, 200);
+  }, { parsedBy });
 
   return app;
 }

@@ -19,7 +19,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cacheStats, readKeysLite, readRowsLite, touchAndQueue } from '../store/cache.js';
 import { startRefreshAll } from '../temporal/providers.js';
-import { DASHBOARD_GLOBALS, DASHBOARD_PACKAGE_PROVIDERS, resolutionKeys, resolvePackages, type DashboardQuery, type RowLike } from '../core/providers/dashboard.js';
+import { DASHBOARD_GLOBALS, resolutionKeys, resolvePackages, type DashboardQuery, type RowLike } from '../core/providers/dashboard.js';
 import { PACKAGE_PROVIDERS, REFRESH_PHASES } from '../core/providers/registry.js';
 import { startStack, type Stack } from '../test/harness/stack.js';
 import { envInt, heading, median, ms, progress, quantile, ratio, table } from './lib.js';
@@ -152,7 +152,7 @@ export async function runProvidersBench(): Promise<void> {
       const rows = new Map<string, RowLike>();
       for (const r of await readKeysLite(s.pool, resolutionKeys(q))) rows.set(`${r.provider}\u0000${r.arg}`, r);
       const resolved = resolvePackages(q, (p, a) => rows.get(`${p}\u0000${a}`));
-      return readRowsLite(s.pool, [...DASHBOARD_GLOBALS, ...DASHBOARD_PACKAGE_PROVIDERS], resolved.packages);
+      return readRowsLite(s.pool, [...DASHBOARD_GLOBALS, ...PACKAGE_PROVIDERS], resolved.packages);
     };
     const rawRows = (await raw()).length;
     const api = async () => {

@@ -1,5 +1,8 @@
-// The compose JSON of ODCS's Compose.json() (spec Part B §2).
+// The compose JSON of ODCS's Compose.json() (spec Part B §2), typed by its wire schema
+// (core/schemas/compose.ts), so the compiler checks the output against what is documented.
 import { SOURCE_TYPES, type ComposeRecord } from './compose.js';
+import { COMPOSE_INPUT_FIELDS, COMPOSE_SERVER_FIELDS } from './compose-fields.js';
+import type { ComposeDetailJson, ComposeJson } from './schemas/compose.js';
 import { flagsToNames, resultsToNames } from './flags.js';
 import { stateName } from './lifecycle.js';
 
@@ -47,57 +50,45 @@ export interface ComposeJsonOptions {
   extraTargetDirNames?: readonly string[];
 }
 
-export type ComposeJson = Record<string, unknown>;
+export type { ComposeDetailJson, ComposeJson };
+
+/** Input fields whose JSON is not the stored value. */
+type ConvertedField = 'flags' | 'results' | 'sigkeys' | 'target_dir';
+type CopiedField = Exclude<(typeof COMPOSE_INPUT_FIELDS)[number], ConvertedField> | (typeof COMPOSE_SERVER_FIELDS)[number];
+const COPIED_FIELDS = [...COMPOSE_INPUT_FIELDS, ...COMPOSE_SERVER_FIELDS].filter(
+  (f): f is CopiedField => f !== 'flags' && f !== 'results' && f !== 'sigkeys' && f !== 'target_dir',
+);
+
+/** The same object with its keys sorted, as Flask's jsonify sorted them. */
+function sortKeys<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
+}
 
 /** Never exposes reused_id, seconds_to_live or source_revision. Keys sorted, as Flask's jsonify did. */
-export function composeToJson(c: ComposeRecord, opts: ComposeJsonOptions): ComposeJson {
+export function composeToJson(c: ComposeRecord, opts: ComposeJsonOptions & { includeConfigDump: false }): ComposeJson;
+export function composeToJson(c: ComposeRecord, opts: ComposeJsonOptions & { includeConfigDump: true }): ComposeDetailJson;
+export function composeToJson(c: ComposeRecord, opts: ComposeJsonOptions): ComposeJson | ComposeDetailJson;
+export function composeToJson(c: ComposeRecord, opts: ComposeJsonOptions): ComposeJson | ComposeDetailJson {
   const urls = composeUrls(c, opts.targetDirUrl);
   const knownTargetDir =
     c.target_dir === 'default' || !opts.extraTargetDirNames || opts.extraTargetDirNames.includes(c.target_dir);
+  const copied = Object.fromEntries(COPIED_FIELDS.map((f) => [f, c[f]])) as Pick<ComposeRecord, CopiedField>;
   const json: ComposeJson = {
-    id: c.id,
-    owner: c.owner,
-    source_type: c.source_type,
-    source: c.source,
-    state: c.state,
+    ...copied,
     state_name: stateName(c.state),
-    state_reason: c.state_reason,
     time_to_expire: formatOdcsDate(c.time_to_expire),
     time_submitted: formatOdcsDate(c.time_submitted),
     time_started: formatOdcsDate(c.time_started),
     time_done: formatOdcsDate(c.time_done),
     time_removed: formatOdcsDate(c.time_removed),
-    removed_by: c.removed_by,
     result_repo: urls.result_repo,
     result_repofile: urls.result_repofile,
     toplevel_url: urls.toplevel_url,
     flags: flagsToNames(c.flags),
     results: resultsToNames(c.results),
     sigkeys: c.sigkeys || '',
-    koji_event: c.koji_event,
-    koji_task_id: c.koji_task_id,
-    packages: c.packages,
-    builds: c.builds,
-    arches: c.arches,
-    multilib_arches: c.multilib_arches,
-    multilib_method: c.multilib_method,
-    lookaside_repos: c.lookaside_repos,
-    modular_koji_tags: c.modular_koji_tags,
-    module_defaults_url: c.module_defaults_url,
-    label: c.label,
-    compose_type: c.compose_type,
-    pungi_compose_id: c.pungi_compose_id,
     target_dir: knownTargetDir ? c.target_dir : 'unknown',
-    scratch_modules: c.scratch_modules,
-    parent_pungi_compose_ids: c.parent_pungi_compose_ids,
-    scratch_build_tasks: c.scratch_build_tasks,
-    modules: c.modules,
-    respin_of: c.respin_of,
-    base_module_br_name: c.base_module_br_name,
-    base_module_br_stream: c.base_module_br_stream,
-    base_module_br_stream_version_lte: c.base_module_br_stream_version_lte,
-    base_module_br_stream_version_gte: c.base_module_br_stream_version_gte,
   };
-  if (opts.includeConfigDump) json.pungi_config_dump = c.pungi_config_dump;
-  return Object.fromEntries(Object.entries(json).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  if (opts.includeConfigDump) return sortKeys<ComposeDetailJson>({ ...json, pungi_config_dump: c.pungi_config_dump });
+  return sortKeys(json);
 }

@@ -9,6 +9,10 @@ const positiveInt = z.coerce.number().int().positive();
 const url = z.string().url();
 const flag = z.enum(['true', 'false', '1', '0']);
 
+/** A variable's schema with its meaning, and the default to show when the schema's is not it. */
+const doc = <T extends z.ZodType>(schema: T, description: string, shownDefault?: string): T =>
+  schema.meta({ description, ...(shownDefault === undefined ? {} : { shownDefault }) });
+
 /** "90" (seconds), "90s", "30m", "2h", "1d". */
 export function parseDurationSeconds(v: unknown): number | null {
   if (typeof v === 'number') return Number.isInteger(v) && v > 0 ? v : null;
@@ -47,61 +51,59 @@ const providerIntervals = z.string().transform((raw, ctx) => {
   return out;
 });
 
+/**
+ * Every variable: its schema, what it means and, where the schema's default is not what a reader
+ * should see (derived values, unset), the default shown. The README's table says the same.
+ */
+const ENV = z.object({
+  PORT: doc(port.default(8080), 'HTTP port of the API'),
+  HOST: doc(z.string().min(1).default('127.0.0.1'), 'address the API binds to (noauth only on loopback)'),
+  DATABASE_URL: doc(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(), 'PostgreSQL connection URL', 'embedded PostgreSQL under .data/'),
+  TEMPORAL_ADDRESS: doc(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'), 'Temporal frontend (gRPC)'),
+  TEMPORAL_NAMESPACE: doc(z.string().min(1).default('default'), 'Temporal namespace'),
+  TEMPORAL_UI_URL: doc(url.default('http://localhost:8233'), 'Temporal Web UI, for links'),
+  TASK_QUEUE: doc(z.string().min(1).default('default'), 'task queue of workflows and database activities'),
+  GENERATE_TASK_QUEUE: doc(z.string().min(1).default('compose-gen'), 'task queue of compose generation (concurrency num_concurrent_pungi)'),
+  DATA_DIR: doc(z.string().min(1).default('.data'), 'local state: embedded PostgreSQL, Temporal database, composes, demo repos'),
+  COMPOSE_ROOT: doc(z.string().min(1).optional(), 'ODCS target_dir: where compose trees are written', '$DATA_DIR/composes'),
+  COMPOSE_ROOT_LIMIT: doc(z.string().regex(/^\s*\d+(\.\d+)?\s*([KMGT]i?B?)?\s*$/i, 'must be a size such as 500G, 2T or 1048576 (0: no limit)').default('0'), 'size limit of the compose root (e.g. 500G): beyond it composes nearest to expiry are removed early and new generations wait', '0 (no limit)'),
+  TARGET_DIR_URL: doc(url.optional(), 'public URL of COMPOSE_ROOT (ODCS target_dir_url)', 'http://$HOST:$PORT/composes'),
+  REPO_ROOTS: doc(z.string().optional(), 'colon-separated roots that `repo` sources must lie under', '$DATA_DIR/repos'),
+  ODCS_CONFIG: doc(z.string().min(1).optional(), 'JSON file of ODCS settings (tags, permissions, TTLs, arches)', 'embedded defaults'),
+  BODY_LIMIT: doc(positiveInt.default(1024 * 1024), 'largest accepted request body, bytes'),
+  LOG_LEVEL: doc(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'pino log level'),
+  DB_POOL_SIZE: doc(positiveInt.default(10), 'PostgreSQL connections per process'),
+  GENERATE_HEARTBEAT_TIMEOUT: doc(positiveInt.default(30), 'seconds without a heartbeat before a generation is retried on another worker'),
+  GENERATE_TEST_PAUSE_MS: doc(z.coerce.number().int().min(0).default(0), 'tests only: pause each generation mid-way, to kill a worker during it'),
+  NOAUTH_ALLOW_PUBLIC: doc(z.enum(['true', 'false', '1', '0']).default('false'), 'let auth_backend "noauth" listen on a non-loopback HOST (containers)'),
+  // Message relay to an AMQP 0-9-1 broker (worker process); none when AMQP_URL is unset.
+  AMQP_URL: doc(z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL').optional(), 'AMQP 0-9-1 broker the worker relays the outbox to (fedora-messaging conventions), e.g. amqp://user:pass@rabbitmq:5672/%2F', 'unset (no relay)'),
+  AMQP_EXCHANGE: doc(z.string().min(1).default('amq.topic'), 'exchange messages are published to (declared as a durable topic exchange unless amq.*)'),
+  AMQP_TOPIC_PREFIX: doc(z.string().regex(/^[^\s#*]*$/, 'must be words separated by dots, without # or *').default(''), 'prefix of the topic (routing key), e.g. org.fedoraproject.prod. for odcs.compose.state-changed', 'empty'),
+  // Provider caches (oraculum).
+  BODHI_URL: doc(url.default('https://bodhi.fedoraproject.org'), 'provider caches: Bodhi (releases, updates, overrides)'),
+  PAGURE_URL: doc(url.default('https://src.fedoraproject.org'), 'provider caches: dist-git Pagure (groups, pull requests, extras/pagure_owner_alias.json)'),
+  KOSCHEI_URL: doc(url.default('https://koschei.fedoraproject.org'), 'provider caches: Koschei'),
+  MDAPI_URL: doc(url.default('https://mdapi.fedoraproject.org'), 'provider caches: mdapi (package versions)'),
+  BUGZILLA_URL: doc(url.default('https://bugzilla.redhat.com'), 'provider caches: Bugzilla REST'),
+  FAF_URL: doc(url.default('https://retrace.fedoraproject.org/faf'), 'provider caches: FAF / retrace (ABRT reports)'),
+  BZ_API_KEY: doc(z.string().optional(), 'provider caches: Bugzilla API key (sent to BUGZILLA_URL only)', 'unset'),
+  PROVIDER_TASK_QUEUE: doc(z.string().min(1).optional(), 'task queue of the upstream-fetching activities', '$TASK_QUEUE-providers'),
+  PROVIDER_INTERVALS: doc(providerIntervals.optional(), 'JSON {provider|package_caches|garbage_collection: seconds or "30m"/"2h"/"1d"}: Schedule intervals; data older than 1.25 intervals is stale', '{} (every provider 2h, garbage_collection 6h)'),
+  PROVIDER_SCHEDULES: doc(flag.default('true'), 'create the provider Schedules at worker start (false: refreshes only on demand)'),
+  PROVIDER_ACTIVITY_CONCURRENCY: doc(positiveInt.default(8), 'provider refresh activities at once per worker'),
+  CACHE_VISIT_DAYS: doc(positiveInt.default(14), 'packages asked for within this many days are refreshed in the background (visits_required_every_n_days)'),
+  CACHE_GC_DAYS: doc(positiveInt.default(30), 'per-package cache rows nobody asked for within this many days are deleted'),
+  UPSTREAM_TIMEOUT_MS: doc(positiveInt.default(30_000), 'timeout of one upstream request, body included'),
+  UPSTREAM_ATTEMPTS: doc(positiveInt.default(3), 'attempts per upstream request (network errors, timeouts, 429, 5xx)'),
+  UPSTREAM_BACKOFF_MS: doc(z.coerce.number().int().min(0).default(1000), 'first retry delay of an upstream request; doubles each attempt'),
+  UPSTREAM_CONCURRENCY: doc(positiveInt.default(8), 'upstream requests in flight within one refresh'),
+  REFRESH_ATTEMPTS: doc(positiveInt.default(5), 'attempts of a failed provider refresh (Temporal activity retries) before the run fails'),
+  REFRESH_RETRY_SECONDS: doc(positiveInt.default(60), 'first retry delay of a failed provider refresh; doubles each attempt'),
+});
+
 function schema(cwd: string) {
-  return z
-    .object({
-      PORT: port.default(8080),
-      HOST: z.string().min(1).default('127.0.0.1'),
-      DATABASE_URL: z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-        .optional(),
-      TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
-      TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-      TEMPORAL_UI_URL: url.default('http://localhost:8233'),
-      TASK_QUEUE: z.string().min(1).default('default'),
-      GENERATE_TASK_QUEUE: z.string().min(1).default('compose-gen'),
-      DATA_DIR: z.string().min(1).default('.data'),
-      COMPOSE_ROOT: z.string().min(1).optional(),
-      COMPOSE_ROOT_LIMIT: z
-        .string()
-        .regex(/^\s*\d+(\.\d+)?\s*([KMGT]i?B?)?\s*$/i, 'must be a size such as 500G, 2T or 1048576 (0: no limit)')
-        .default('0'),
-      TARGET_DIR_URL: url.optional(),
-      REPO_ROOTS: z.string().optional(),
-      ODCS_CONFIG: z.string().min(1).optional(),
-      BODY_LIMIT: positiveInt.default(1024 * 1024),
-      LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-      DB_POOL_SIZE: positiveInt.default(10),
-      GENERATE_HEARTBEAT_TIMEOUT: positiveInt.default(30),
-      GENERATE_TEST_PAUSE_MS: z.coerce.number().int().min(0).default(0),
-      NOAUTH_ALLOW_PUBLIC: z.enum(['true', 'false', '1', '0']).default('false'),
-      // Message relay to an AMQP 0-9-1 broker (worker process); none when AMQP_URL is unset.
-      AMQP_URL: z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL').optional(),
-      AMQP_EXCHANGE: z.string().min(1).default('amq.topic'),
-      AMQP_TOPIC_PREFIX: z.string().regex(/^[^\s#*]*$/, 'must be words separated by dots, without # or *').default(''),
-      // Provider caches (oraculum).
-      BODHI_URL: url.default('https://bodhi.fedoraproject.org'),
-      PAGURE_URL: url.default('https://src.fedoraproject.org'),
-      KOSCHEI_URL: url.default('https://koschei.fedoraproject.org'),
-      MDAPI_URL: url.default('https://mdapi.fedoraproject.org'),
-      BUGZILLA_URL: url.default('https://bugzilla.redhat.com'),
-      FAF_URL: url.default('https://retrace.fedoraproject.org/faf'),
-      BZ_API_KEY: z.string().optional(),
-      PROVIDER_TASK_QUEUE: z.string().min(1).optional(),
-      PROVIDER_INTERVALS: providerIntervals.optional(),
-      PROVIDER_SCHEDULES: flag.default('true'),
-      PROVIDER_ACTIVITY_CONCURRENCY: positiveInt.default(8),
-      CACHE_VISIT_DAYS: positiveInt.default(14),
-      CACHE_GC_DAYS: positiveInt.default(30),
-      UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
-      UPSTREAM_ATTEMPTS: positiveInt.default(3),
-      UPSTREAM_BACKOFF_MS: z.coerce.number().int().min(0).default(1000),
-      UPSTREAM_CONCURRENCY: positiveInt.default(8),
-      REFRESH_ATTEMPTS: positiveInt.default(5),
-      REFRESH_RETRY_SECONDS: positiveInt.default(60),
-    })
-    .transform((env) => {
+  return ENV.transform((env) => {
       const dataDir = path.resolve(cwd, env.DATA_DIR);
       const composeRoot = path.resolve(cwd, env.COMPOSE_ROOT ?? path.join(dataDir, 'composes'));
       const repoRoots = (env.REPO_ROOTS ?? path.join(dataDir, 'repos'))
@@ -183,49 +185,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   return result.data;
 }
 
-/** Variables, defaults and meanings, for the README table and `--help` output. */
-export const CONFIG_DOC: Array<[string, string, string]> = [
-  ['PORT', '8080', 'HTTP port of the API'],
-  ['HOST', '127.0.0.1', 'address the API binds to (noauth only on loopback)'],
-  ['DATABASE_URL', 'embedded PostgreSQL under .data/', 'PostgreSQL connection URL'],
-  ['TEMPORAL_ADDRESS', '127.0.0.1:7233', 'Temporal frontend (gRPC)'],
-  ['TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'],
-  ['TEMPORAL_UI_URL', 'http://localhost:8233', 'Temporal Web UI, for links'],
-  ['TASK_QUEUE', 'default', 'task queue of workflows and database activities'],
-  ['GENERATE_TASK_QUEUE', 'compose-gen', 'task queue of compose generation (concurrency num_concurrent_pungi)'],
-  ['DATA_DIR', '.data', 'local state: embedded PostgreSQL, Temporal database, composes, demo repos'],
-  ['COMPOSE_ROOT', '$DATA_DIR/composes', 'ODCS target_dir: where compose trees are written'],
-  ['COMPOSE_ROOT_LIMIT', '0 (no limit)', 'size limit of the compose root (e.g. 500G): beyond it composes nearest to expiry are removed early and new generations wait'],
-  ['TARGET_DIR_URL', 'http://$HOST:$PORT/composes', 'public URL of COMPOSE_ROOT (ODCS target_dir_url)'],
-  ['REPO_ROOTS', '$DATA_DIR/repos', 'colon-separated roots that `repo` sources must lie under'],
-  ['ODCS_CONFIG', 'embedded defaults', 'JSON file of ODCS settings (tags, permissions, TTLs, arches)'],
-  ['BODY_LIMIT', '1048576', 'largest accepted request body, bytes'],
-  ['LOG_LEVEL', 'info', 'pino log level'],
-  ['DB_POOL_SIZE', '10', 'PostgreSQL connections per process'],
-  ['GENERATE_HEARTBEAT_TIMEOUT', '30', 'seconds without a heartbeat before a generation is retried on another worker'],
-  ['GENERATE_TEST_PAUSE_MS', '0', 'tests only: pause each generation mid-way, to kill a worker during it'],
-  ['NOAUTH_ALLOW_PUBLIC', 'false', 'let auth_backend "noauth" listen on a non-loopback HOST (containers)'],
-  ['AMQP_URL', 'unset (no relay)', 'AMQP 0-9-1 broker the worker relays the outbox to (fedora-messaging conventions), e.g. amqp://user:pass@rabbitmq:5672/%2F'],
-  ['AMQP_EXCHANGE', 'amq.topic', 'exchange messages are published to (declared as a durable topic exchange unless amq.*)'],
-  ['AMQP_TOPIC_PREFIX', 'empty', 'prefix of the topic (routing key), e.g. org.fedoraproject.prod. for odcs.compose.state-changed'],
-  ['TEMPORAL_CLI', '~/.cache/odcs-flow/temporal-cli-1.5.1/temporal', 'Temporal CLI used by npm start and tests'],
-  ['BODHI_URL', 'https://bodhi.fedoraproject.org', 'provider caches: Bodhi (releases, updates, overrides)'],
-  ['PAGURE_URL', 'https://src.fedoraproject.org', 'provider caches: dist-git Pagure (groups, pull requests, extras/pagure_owner_alias.json)'],
-  ['KOSCHEI_URL', 'https://koschei.fedoraproject.org', 'provider caches: Koschei'],
-  ['MDAPI_URL', 'https://mdapi.fedoraproject.org', 'provider caches: mdapi (package versions)'],
-  ['BUGZILLA_URL', 'https://bugzilla.redhat.com', 'provider caches: Bugzilla REST'],
-  ['FAF_URL', 'https://retrace.fedoraproject.org/faf', 'provider caches: FAF / retrace (ABRT reports)'],
-  ['BZ_API_KEY', 'unset', 'provider caches: Bugzilla API key (sent to BUGZILLA_URL only)'],
-  ['PROVIDER_TASK_QUEUE', '$TASK_QUEUE-providers', 'task queue of the upstream-fetching activities'],
-  ['PROVIDER_INTERVALS', '{} (every provider 2h, garbage_collection 6h)', 'JSON {provider|package_caches|garbage_collection: seconds or "30m"/"2h"/"1d"}: Schedule intervals; data older than 1.25 intervals is stale'],
-  ['PROVIDER_SCHEDULES', 'true', 'create the provider Schedules at worker start (false: refreshes only on demand)'],
-  ['PROVIDER_ACTIVITY_CONCURRENCY', '8', 'provider refresh activities at once per worker'],
-  ['CACHE_VISIT_DAYS', '14', 'packages asked for within this many days are refreshed in the background (visits_required_every_n_days)'],
-  ['CACHE_GC_DAYS', '30', 'per-package cache rows nobody asked for within this many days are deleted'],
-  ['UPSTREAM_TIMEOUT_MS', '30000', 'timeout of one upstream request, body included'],
-  ['UPSTREAM_ATTEMPTS', '3', 'attempts per upstream request (network errors, timeouts, 429, 5xx)'],
-  ['UPSTREAM_BACKOFF_MS', '1000', 'first retry delay of an upstream request; doubles each attempt'],
-  ['UPSTREAM_CONCURRENCY', '8', 'upstream requests in flight within one refresh'],
-  ['REFRESH_ATTEMPTS', '5', 'attempts of a failed provider refresh (Temporal activity retries) before the run fails'],
-  ['REFRESH_RETRY_SECONDS', '60', 'first retry delay of a failed provider refresh; doubles each attempt'],
-];
+/** Variables, defaults and meanings, from the schema (the README table and `--help` say the same). */
+export const CONFIG_DOC: Array<[string, string, string]> = Object.entries(ENV.shape).map(([name, v]) => {
+  const meta = (v.meta() ?? {}) as { description?: string; shownDefault?: string };
+  const def = v instanceof z.ZodDefault ? String(v.def.defaultValue) : 'unset';
+  return [name, meta.shownDefault ?? def, meta.description ?? ''];
+});

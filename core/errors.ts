@@ -1,53 +1,22 @@
-// HTTP-mapped errors and Python-style rendering used to reproduce ODCS's error messages.
-// ODCS answers every error as {"status":N,"error":"<Reason>","message":"..."} (spec Part B §1).
+// The one error system of the API: errors that carry their HTTP status, ODCS's error body
+// {"status":N,"error":"<Reason>","message":"..."} (spec Part B §1), and the Python-style
+// rendering that reproduces ODCS's messages.
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+/** Reason phrases of the statuses the API answers with (the `error` of the body). */
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
-/** Python's ValueError: ODCS maps any ValueError to 400 "Bad Request" with str(e) as message. */
-export class ValueError extends HttpError {
-  constructor(message: string) {
-    super(400, 'Bad Request', message);
-  }
-}
-
-export class BadRequestError extends HttpError {
-  constructor(message: string) {
-    super(400, 'Bad Request', message);
-  }
-}
-
-export class NotFoundError extends HttpError {
-  constructor(message: string) {
-    super(404, 'Not Found', message);
-  }
-}
-
-export class ForbiddenError extends HttpError {
-  constructor(message: string) {
-    super(403, 'Forbidden', message);
-  }
-}
-
-export class UnauthorizedError extends HttpError {
-  constructor(message: string) {
-    super(401, 'Unauthorized', message);
-  }
-}
-
-export class ConflictError extends HttpError {
-  constructor(message: string) {
-    super(409, 'Conflict', message);
-  }
-}
+export const reasonPhrase = (status: number): string => REASONS[status] ?? 'Error';
 
 export interface ErrorBody {
   status: number;
@@ -55,13 +24,68 @@ export interface ErrorBody {
   message: string;
 }
 
-/** The HTTP status and ODCS error body for any thrown value (unknown errors → 500, message str(e)). */
-export function errorResponse(e: unknown): { status: number; body: ErrorBody } {
-  if (e instanceof HttpError) {
-    return { status: e.status, body: { status: e.status, error: e.reason, message: e.message } };
+/** ODCS's error body for a status and message. */
+export function errorBody(status: number, message: string): ErrorBody {
+  return { status, error: reasonPhrase(status), message };
+}
+
+/** An error that leaves the API as `status` with ODCS's body (api/errors.ts maps it). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
   }
-  const message = e instanceof Error ? e.message : String(e);
-  return { status: 500, body: { status: 500, error: 'Internal Server Error', message } };
+
+  get reason(): string {
+    return reasonPhrase(this.status);
+  }
+}
+
+/** Python's ValueError: ODCS maps any ValueError to 400 "Bad Request" with str(e) as message. */
+export class ValueError extends HttpError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
+export class BadRequestError extends HttpError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
+export class UnauthorizedError extends HttpError {
+  constructor(message: string) {
+    super(401, message);
+  }
+}
+
+export class ForbiddenError extends HttpError {
+  constructor(message: string) {
+    super(403, message);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor(message: string) {
+    super(404, message);
+  }
+}
+
+export class ConflictError extends HttpError {
+  constructor(message: string) {
+    super(409, message);
+  }
+}
+
+/** A dependency (PostgreSQL, Temporal, an OIDC provider) cannot be reached: try again later. */
+export class ServiceUnavailableError extends HttpError {
+  constructor(message: string) {
+    super(503, message);
+  }
 }
 
 /**

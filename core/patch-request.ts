@@ -1,6 +1,8 @@
 // PATCH /api/1/composes/<id> (renew): body parsing and the copy-or-extend decision (spec Part B "PATCH").
-import { COMPOSE_STATES, type ComposeInput, type ComposeRecord } from './compose.js';
-import { isJsonObject, joinedList, secondsToLive, validateJsonData, type NewComposeRequest } from './compose-request.js';
+import { COMPOSE_STATES, type ComposeRecord } from './compose.js';
+import { composeInputOf } from './compose-fields.js';
+import type { NewComposeRequest } from './compose-request.js';
+import { isJsonObject, joinedList, secondsToLive, validateJsonData } from './request-body.js';
 import { BadRequestError, NotFoundError } from './errors.js';
 import { extendedExpiry } from './lifecycle.js';
 import type { OdcsSettings } from './settings.js';
@@ -76,36 +78,4 @@ export function decideRenew(compose: ComposeRecord, req: RenewRequest, now: Date
     seconds_to_live: req.seconds_to_live,
   };
   return { kind: 'copy', input, respin_of };
-}
-
-/** Every input field of a compose record (koji_event included), as Compose.create_copy copies them. */
-export function composeInputOf(c: ComposeInput): ComposeInput {
-  return {
-    source_type: c.source_type,
-    source: c.source,
-    packages: c.packages,
-    builds: c.builds,
-    flags: c.flags,
-    results: c.results,
-    arches: c.arches,
-    sigkeys: c.sigkeys,
-    koji_event: c.koji_event,
-    lookaside_repos: c.lookaside_repos,
-    multilib_arches: c.multilib_arches,
-    multilib_method: c.multilib_method,
-    modular_koji_tags: c.modular_koji_tags,
-    module_defaults_url: c.module_defaults_url,
-    scratch_modules: c.scratch_modules,
-    scratch_build_tasks: c.scratch_build_tasks,
-    modules: c.modules,
-    parent_pungi_compose_ids: c.parent_pungi_compose_ids,
-    respin_of: c.respin_of,
-    label: c.label,
-    compose_type: c.compose_type,
-    target_dir: c.target_dir,
-    base_module_br_name: c.base_module_br_name,
-    base_module_br_stream: c.base_module_br_stream,
-    base_module_br_stream_version_lte: c.base_module_br_stream_version_lte,
-    base_module_br_stream_version_gte: c.base_module_br_stream_version_gte,
-  };
 }

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { COMPOSE_STATES, type ComposeInput, type ComposeRecord } from '../core/compose.js';
 import { CANCELABLE_STATES, REASON_DONE, REASON_GENERATING, reasonExpired, statesFrom } from '../core/lifecycle.js';
 import type { ListQuery } from '../core/list-query.js';
+import { COMPOSE_INPUT_FIELDS } from '../core/compose-fields.js';
 
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -12,13 +13,7 @@ const { wait, generating, done, removed, failed } = COMPOSE_STATES;
 /** `state IN (…)` of the transition to `to`, as a SQL list of the lifecycle's source states. */
 const from = (to: number) => statesFrom(to).join(', ');
 
-const INPUT_COLUMNS = [
-  'source_type', 'source', 'packages', 'builds', 'flags', 'results', 'arches', 'sigkeys', 'koji_event',
-  'lookaside_repos', 'multilib_arches', 'multilib_method', 'modular_koji_tags', 'module_defaults_url',
-  'scratch_modules', 'scratch_build_tasks', 'modules', 'parent_pungi_compose_ids', 'respin_of', 'label',
-  'compose_type', 'target_dir', 'base_module_br_name', 'base_module_br_stream',
-  'base_module_br_stream_version_lte', 'base_module_br_stream_version_gte',
-] as const satisfies ReadonlyArray<keyof ComposeInput>;
+const INPUT_COLUMNS = COMPOSE_INPUT_FIELDS;
 
 export async function insertCompose(
   db: Queryable,

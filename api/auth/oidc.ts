@@ -10,7 +10,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyG
 import { ConfigError } from '../../core/config.js';
 import { UnauthorizedError } from '../../core/errors.js';
 import type { OdcsSettings } from '../../core/settings.js';
-import { ServiceUnavailableError } from '../errors.js';
+import { ServiceUnavailableError } from '../../core/errors.js';
 import type { Authenticator, Identity } from './types.js';
 
 /** The JWKS could not be fetched or read: our dependency is down, not the caller's fault. */

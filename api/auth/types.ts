@@ -1,6 +1,6 @@
 // Shared by the auth backends (api/auth/*.ts) and the public auth API (api/auth.ts).
 import type { Context } from 'hono';
-import type { RequestUser } from '../../core/compose-request.js';
+import type { RequestUser } from '../../core/permissions.js';
 import type { OdcsSettings } from '../../core/settings.js';
 
 export interface Identity extends RequestUser {

@@ -1,8 +1,11 @@
 // GET /api/v2/packager_dashboard, assembled from cached rows (spec Part B section 3). Pure: the
 // API reads the rows, this decides the packages, the body, its completeness status, and which keys
 // must be refreshed (missing or stale) or marked as asked for.
-import type { AbrtReports } from './items.js';
-import { isStale, type IntervalKey, type ProviderName } from './registry.js';
+import type { AbrtReports, PackageVersions } from './items.js';
+
+/** One bug, pull request, update, override or Koschei entry, as its provider stored it. */
+type Item = Record<string, unknown>;
+import { isStale, PACKAGE_PROVIDERS, type IntervalKey, type ProviderName } from './registry.js';
 
 export interface DashboardQuery {
   users: string[];
@@ -21,13 +24,6 @@ export type RowLookup = (provider: string, arg: string) => RowLike | undefined;
 
 /** Global providers whose per-package rows go into each package's data. */
 export const DASHBOARD_GLOBALS = ['bodhi_updates', 'bodhi_overrides', 'koschei_data'] as const;
-/** Package providers, one row per package. */
-export const DASHBOARD_PACKAGE_PROVIDERS = [
-  'package_versions_generic',
-  'packager-dashboard__all_package_bugs',
-  'packager_dashboard_package_prs',
-  'packager-dashboard_abrt_issues',
-] as const;
 
 export const DEFAULT_ORPHANS = { orphaned: false, depends_on_orphaned: false, orphaned_since: null };
 export const DEFAULT_ABRT: AbrtReports = { outstanding_problems: [], problems_present: false, retrace_link: '' };
@@ -35,16 +31,16 @@ export const DEFAULT_ABRT: AbrtReports = { outstanding_problems: [], problems_pr
 export interface PackageEntry {
   maintainers: { users: string[]; groups: string[] };
   data: {
-    bzs: unknown[];
-    prs: unknown[];
-    updates: unknown[];
-    overrides: unknown[];
-    koschei: unknown[];
+    bzs: Item[];
+    prs: Item[];
+    updates: Item[];
+    overrides: Item[];
+    koschei: Item[];
     orphans: { orphaned: boolean; depends_on_orphaned: boolean; orphaned_since: string | null };
     fails_to_install: unknown[];
-    abrt_reports: unknown;
+    abrt_reports: AbrtReports;
     calendars: unknown[];
-    package_versions: unknown;
+    package_versions: PackageVersions;
   };
 }
 
@@ -139,9 +135,9 @@ export function assembleDashboard(q: DashboardQuery, resolved: Resolved, row: Ro
       needed++;
       if (row(p, '')?.data == null) return null;
       present++;
-      return (row(p, pkg)?.data as unknown[] | null | undefined) ?? [];
+      return (row(p, pkg)?.data as Item[] | null | undefined) ?? [];
     });
-    const perPackage = DASHBOARD_PACKAGE_PROVIDERS.map((p) => {
+    const perPackage = PACKAGE_PROVIDERS.map((p) => {
       needed++;
       const r = row(p, pkg);
       const missing = r?.data == null;
@@ -158,16 +154,16 @@ export function assembleDashboard(q: DashboardQuery, resolved: Resolved, row: Ro
     packages[pkg] = {
       maintainers: { users: [...m.users].sort(), groups: [...m.groups].sort() },
       data: {
-        bzs: (bzs as unknown[] | null) ?? [],
-        prs: (prs as unknown[] | null) ?? [],
+        bzs: (bzs as Item[] | null) ?? [],
+        prs: (prs as Item[] | null) ?? [],
         updates: updates ?? [],
         overrides: overrides ?? [],
         koschei: koschei ?? [],
         orphans: { ...DEFAULT_ORPHANS, orphaned: orphaned.has(pkg) },
         fails_to_install: [],
-        abrt_reports: abrt ?? { ...DEFAULT_ABRT },
+        abrt_reports: (abrt as AbrtReports | null) ?? { ...DEFAULT_ABRT },
         calendars: [],
-        package_versions: versions ?? {},
+        package_versions: (versions as PackageVersions | null) ?? {},
       },
     };
   }

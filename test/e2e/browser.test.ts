@@ -209,3 +209,43 @@ test('the Temporal Web UI filters composes by ComposeState', { timeout: TEST_TIM
   await page.getByText(`compose-${done.id}`, { exact: true }).first().waitFor();
   await page.screenshot({ path: '/tmp/odcs-flow-temporal-ui-workflow.png' });
 });
+
+test('the API docs page shows every operation of the OpenAPI document, loading nothing from elsewhere', { timeout: TEST_TIMEOUT }, async () => {
+  const doc = (await http(stack!, 'GET', '/api/1/openapi.json')).body;
+  const operations: Array<{ tag: string; id: string }> = [];
+  for (const item of Object.values<any>(doc.paths)) {
+    for (const op of Object.values<any>(item)) operations.push({ tag: op.tags[0], id: op.operationId });
+  }
+  assert.ok(operations.length >= 20, `${operations.length} operations`);
+
+  const { context, page } = await openBrowser();
+  const origin = new URL(stack!.baseUrl).origin;
+  const foreign: string[] = [];
+  const consoleErrors: string[] = [];
+  page.on('request', (req) => {
+    const url = req.url();
+    if (!url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
+  });
+  page.on('pageerror', (err) => consoleErrors.push(err.message));
+  const res = await page.goto(`${stack!.baseUrl}/api/1/`);
+  assert.equal(res?.status(), 200);
+  // Swagger UI renders one block per operation, with the id operations-<tag>-<operationId>.
+  await page.locator('.opblock').first().waitFor();
+  assert.equal(await page.locator('.opblock').count(), operations.length);
+  for (const { tag, id } of operations) {
+    assert.equal(await page.locator(`[id="operations-${tag.replaceAll(' ', '_')}-${id}"]`).count(), 1, `${tag} ${id}`);
+  }
+  assert.match(await page.locator('.info .title').innerText(), /odcs-flow/);
+
+  // Open one operation and run it from the page: the real API answers.
+  await page.locator('[id="operations-server-about"] .opblock-summary').click();
+  await page.locator('[id="operations-server-about"] button.try-out__btn').click();
+  await page.locator('[id="operations-server-about"] button.execute').click();
+  const status = page.locator('[id="operations-server-about"] .live-responses-table .response-col_status').first();
+  await status.waitFor();
+  assert.equal((await status.innerText()).trim(), '200');
+  await page.screenshot({ path: '/tmp/odcs-flow-api-docs.png', fullPage: false });
+  assert.deepEqual(foreign, [], 'requests to other hosts');
+  assert.deepEqual(consoleErrors, []);
+  await closeBrowser(context);
+});

@@ -1,16 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  checkPermissions,
-  decodeJsonBody,
-  hasRole,
-  isAdmin,
-  parseNewComposeRequest,
-  requireAllowedClient,
-  validateJsonData,
-  type RequestUser,
-} from '../../core/compose-request.js';
-import { BadRequestError, ForbiddenError, ValueError, errorResponse, pyRepr } from '../../core/errors.js';
+import { parseNewComposeRequest } from '../../core/compose-request.js';
+import { checkPermissions, hasRole, isAdmin, requireAllowedClient, type RequestUser } from '../../core/permissions.js';
+import { decodeJsonBody, validateJsonData } from '../../core/request-body.js';
+import { BadRequestError, ForbiddenError, ValueError, errorBody, pyRepr } from '../../core/errors.js';
+import { classifyError } from '../../api/errors.js';
 import { parseSettings, type OdcsSettings } from '../../core/settings.js';
 
 // The fixture of ODCS's server/tests/test_views.py (spec Part B §9), with ODCS's own
@@ -471,21 +465,25 @@ describe('permissions (Part B §4, test_views.py cases)', () => {
   });
 });
 
-describe('decodeJsonBody, errorResponse, pyRepr', () => {
+describe('decodeJsonBody, error bodies, pyRepr', () => {
   it('"{" is a 400 Failed to decode JSON object', () => {
     assert.throws(() => decodeJsonBody('{'), (e: unknown) => {
       assert.ok(e instanceof BadRequestError);
       assert.match(e.message, /^Failed to decode JSON object: /);
-      assert.deepEqual(errorResponse(e).body.error, 'Bad Request');
+      assert.deepEqual(e.reason, 'Bad Request');
       return true;
     });
     assert.deepEqual(decodeJsonBody('{"a":1}'), { a: 1 });
   });
 
-  it('errorResponse maps statuses and unknown errors', () => {
-    assert.deepEqual(errorResponse(new ValueError('bad')), { status: 400, body: { status: 400, error: 'Bad Request', message: 'bad' } });
-    assert.deepEqual(errorResponse(new ForbiddenError('no')).body, { status: 403, error: 'Forbidden', message: 'no' });
-    assert.deepEqual(errorResponse(new Error('boom')), { status: 500, body: { status: 500, error: 'Internal Server Error', message: 'boom' } });
+  it('errors map to statuses and ODCS bodies; unknown errors are 500s', () => {
+    const body = (e: unknown) => {
+      const { status, message } = classifyError(e);
+      return errorBody(status, message);
+    };
+    assert.deepEqual(body(new ValueError('bad')), { status: 400, error: 'Bad Request', message: 'bad' });
+    assert.deepEqual(body(new ForbiddenError('no')), { status: 403, error: 'Forbidden', message: 'no' });
+    assert.deepEqual(body(new Error('boom')), { status: 500, error: 'Internal Server Error', message: 'boom' });
   });
 
   it('renders python reprs', () => {

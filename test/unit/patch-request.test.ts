@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeRecord } from '../../core/compose.js';
 import { composeRecord } from '../fixtures/compose-record.js';
-import { checkRenewPermissions, type RequestUser } from '../../core/compose-request.js';
+import { checkRenewPermissions, type RequestUser } from '../../core/permissions.js';
 import { BadRequestError, ForbiddenError, NotFoundError, ValueError } from '../../core/errors.js';
 import { assertRenewable, decideRenew, parseRenewRequest } from '../../core/patch-request.js';
 import { parseSettings } from '../../core/settings.js';
