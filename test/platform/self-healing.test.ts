@@ -3,11 +3,13 @@
 // frozen (SIGSTOP) for 100 s. Nobody intervenes; every compose must end as asked, once, on time,
 // with every state change in the events stream.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { COMPOSE_STATES, STATE_NAMES } from '../../core/compose.js';
+import { temporalCliPath } from '../../scripts/lib/tools.mjs';
 import { NpmStart, type Supervised } from './npm-start-harness.js';
 
 const SUBMISSIONS = 50;
@@ -58,7 +60,8 @@ async function submitAll(): Promise<void> {
     // lifetime is theirs alone; every third one also generates its own tree.
     const short = i % 5 === 4;
     const body = {
-      source: { type: 'tag', source: 'demo', packages: requests[i % requests.length], ...(short || i % 3 === 0 ? { flags: ['no_reuse'] } : {}) },
+      source: { type: 'tag', source: 'demo', packages: requests[i % requests.length] },
+      ...(short || i % 3 === 0 ? { flags: ['no_reuse'] } : {}),
       seconds_to_live: short ? SHORT_LIFETIME : 3600,
     };
     try {
@@ -117,11 +120,32 @@ async function freezeAndThaw(what: string, pids: () => number[]): Promise<void> 
   const [{ max }] = await eventually('PostgreSQL answers', RECOVERY_MS, async () => (await query('SELECT 1'), true)).then(() =>
     query<{ max: number | null }>('SELECT max(id) AS max FROM composes'),
   );
+  // Composes the API accepted. (A request the API refused with a 503 because its INSERT timed out
+  // in a frozen server can still be committed when the server runs again: that row gets its
+  // workflow from the reconciler, later, and is checked with all the others at the end.)
+  let stuck: { id: number; state: number; state_reason: string | null }[] = [];
   await eventually(`no compose stays in wait or generating after ${what} runs again`, RECOVERY_MS - (Date.now() - thawed), async () => {
-    const stuck = await query('SELECT id FROM composes WHERE id <= $1 AND state IN ($2, $3)', [max ?? 0, COMPOSE_STATES.wait, COMPOSE_STATES.generating]);
+    stuck = await query('SELECT id, state, state_reason FROM composes WHERE id <= $1 AND id = ANY($2) AND state IN ($3, $4)', [
+      max ?? 0,
+      [...accepted.keys()],
+      COMPOSE_STATES.wait,
+      COMPOSE_STATES.generating,
+    ]);
     return stuck.length === 0;
+  }).catch((err) => {
+    throw new Error(`${err.message}: ${JSON.stringify(stuck)}\n${stuck.map((r) => describeWorkflow(r.id)).join('\n')}`);
   });
   await eventually(`ready after ${what} was frozen`, RECOVERY_MS - (Date.now() - thawed), ready);
+}
+
+/** What Temporal says of a compose's workflow (pending activities and their attempts), for a failure message. */
+function describeWorkflow(id: number): string {
+  try {
+    const address = `127.0.0.1:${stack.env.ODCS_TEMPORAL_PORT}`;
+    return execFileSync(temporalCliPath(), ['workflow', 'describe', '--address', address, '-w', `compose-${id}`], { encoding: 'utf8', timeout: 10_000 });
+  } catch (err) {
+    return `compose-${id}: ${(err as Error).message}`;
+  }
 }
 
 /** Every event of the stream from the start, until each compose's last state has been seen. */
