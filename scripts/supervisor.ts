@@ -39,6 +39,8 @@ interface Slot {
   component: Component;
   running: Running | null;
   restarts: number;
+  /** Deaths and failed starts since the last run that lasted healthyAfterMs. */
+  failures: number;
   /** Set once a run has lasted healthyAfterMs: from then on the component is restarted forever. */
   everHealthy: boolean;
 }
@@ -57,7 +59,7 @@ export class Supervisor {
   /** Starts a component and supervises it from then on. A failure here is thrown (nothing is retried). */
   async start(component: Component): Promise<Running> {
     if (this.stopping) throw new Error('stopped while starting');
-    const slot: Slot = { component, running: null, restarts: 0, everHealthy: false };
+    const slot: Slot = { component, running: null, restarts: 0, failures: 0, everHealthy: false };
     this.slots.push(slot);
     this.writeRestarts();
     const running = await component.start();
@@ -89,23 +91,25 @@ export class Supervisor {
     void running.exited.then((how) => {
       if (this.stopping || slot.running !== running) return;
       slot.running = null;
-      const ranMs = Date.now() - startedAt;
-      if (ranMs >= this.opts.healthyAfterMs) slot.everHealthy = true;
-      void this.restart(slot, how, ranMs >= this.opts.healthyAfterMs ? 0 : 1);
+      if (Date.now() - startedAt >= this.opts.healthyAfterMs) {
+        slot.everHealthy = true;
+        slot.failures = 0;
+      }
+      slot.failures++;
+      void this.restart(slot, how);
     });
   }
 
-  private async restart(slot: Slot, how: string, failuresInARow: number): Promise<void> {
+  private async restart(slot: Slot, how: string): Promise<void> {
     const { name } = slot.component;
     const diedAt = Date.now();
     this.opts.say(`${name} died (${how}) at ${clock()}; restarting it`);
-    let failures = failuresInARow;
     for (;;) {
-      if (!slot.everHealthy && failures >= this.opts.maxStartFailures) {
-        this.opts.onGiveUp(`${name} keeps failing (${failures} times in a row, last: ${how}); stopping everything`);
+      if (!slot.everHealthy && slot.failures >= this.opts.maxStartFailures) {
+        this.opts.onGiveUp(`${name} keeps failing (${slot.failures} times in a row, last: ${how}); stopping everything`);
         return;
       }
-      await sleep(Math.min(this.opts.initialBackoffMs * 2 ** Math.max(0, failures - 1), this.opts.maxBackoffMs));
+      await sleep(Math.min(this.opts.initialBackoffMs * 2 ** (slot.failures - 1), this.opts.maxBackoffMs));
       if (this.stopping) return;
       try {
         const running = await slot.component.start();
@@ -120,7 +124,7 @@ export class Supervisor {
         this.watch(slot, running, Date.now());
         return;
       } catch (err) {
-        failures++;
+        slot.failures++;
         how = (err as Error).message;
         this.opts.say(`${name} did not start again (${how}); retrying`);
       }
