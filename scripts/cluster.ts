@@ -66,9 +66,7 @@ class Cluster {
     await this.reapPreviousRun();
     writePidFile(path.join(this.runDir, 'cluster.pid'), process.pid);
     const p = this.ports;
-    for (const port of [...p.apis, p.ui, ...Object.values(p.grpc), ...Object.values(p.membership), p.frontendHttp]) {
-      await assertPortFree(port, 'cluster');
-    }
+    for (const port of p.apis) await assertPortFree(port, 'API');
 
     let databaseUrl = this.config.databaseUrl;
     if (databaseUrl) {
@@ -81,12 +79,56 @@ class Cluster {
     say('applying migrations');
     const applied = await migrate(databaseUrl);
     if (applied.length) say(`applied migrations: ${applied.join(', ')}`);
+    // TEMPORAL_ADDRESS: an existing Temporal (e.g. the dev server, for the benchmark's baseline) instead of our own.
+    const external = process.env.TEMPORAL_ADDRESS;
+    const frontendAddress = external ?? `127.0.0.1:${p.grpc.frontend}`;
+    if (external) {
+      say(`Temporal: using TEMPORAL_ADDRESS=${external}`);
+      await waitFor(() => frontendServing(frontendAddress), 120_000, `Temporal at ${external}`);
+      await ensureNamespace(frontendAddress, this.config.temporalNamespace);
+    } else {
+      await this.startTemporal(databaseUrl, frontendAddress);
+    }
+
+    const demo = await ensureDemoRepo(path.join(this.config.dataDir, 'repos', 'demo'));
+    if (demo.built) say(`built the demo tag's RPMs into ${demo.dir}`);
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...odcsEnv({ databaseUrl, ports: p, dataDir: this.config.dataDir, host: this.config.host }),
+      TEMPORAL_ADDRESS: frontendAddress,
+      ODCS_SUPERVISOR_PID: String(process.pid),
+    };
+    for (let i = 1; i <= WORKER_COUNT; i++) await this.supervisor.start(this.worker(`worker-${i}`, env));
+    for (let i = 1; i <= API_COUNT; i++) await this.supervisor.start(this.api(`api-${i}`, p.apis[i - 1], env));
+
+    const host = this.config.host === '0.0.0.0' ? 'localhost' : this.config.host;
+    say('odcs-flow cluster is running:');
+    for (const port of p.apis) say(`  API            http://${host}:${port}/api/1/composes/`);
+    say(`  composes       ${env.TARGET_DIR_URL}/`);
+    if (external) {
+      say(`  Temporal       ${external}`);
+    } else {
+      say(`  Temporal       127.0.0.1:${p.grpc.frontend} (frontend), history :${p.grpc.history}, matching :${p.grpc.matching}, worker :${p.grpc.worker}`);
+      say(`  Temporal UI    http://localhost:${p.ui}`);
+      say(`  metrics        Temporal ${TEMPORAL_SERVICES.map((s) => `${s} :${p.metrics[s]}`).join(', ')}`);
+      say(`  config         ${TEMPORAL_CONFIG_FILE}`);
+    }
+    say(`  metrics        odcs-flow http://${host}:${p.apis[0]}/api/1/metrics/`);
+    say(`  PostgreSQL     ${this.postgres ? `127.0.0.1:${p.postgres} (odcs_flow, temporal, temporal_visibility)` : 'DATABASE_URL'}`);
+    say(`  logs           ${this.logDir}/`);
+    say(`  pids           ${this.runDir}/`);
+    say('Ctrl-C stops everything.');
+  }
+
+  /** Schemas, the four services (frontend first: on an empty database the others need the cluster metadata it writes), the UI. */
+  private async startTemporal(databaseUrl: string, frontendAddress: string): Promise<void> {
+    const p = this.ports;
+    for (const port of [p.ui, ...Object.values(p.grpc), ...Object.values(p.membership), p.frontendHttp]) await assertPortFree(port, 'Temporal');
     const db = postgresTarget(databaseUrl);
     const schemas = await applyTemporalSchemas(db);
     say(`Temporal schemas: ${schemas.map((s) => `${s.database} ${s.version}`).join(', ')}`);
 
-    // The frontend first: on an empty database the other services need the cluster metadata it writes.
-    const frontendAddress = `127.0.0.1:${p.grpc.frontend}`;
     for (const service of TEMPORAL_SERVICES) {
       await this.supervisor.start(this.temporalService(service, db, frontendAddress));
       if (service === 'frontend') {
@@ -110,29 +152,6 @@ class Cluster {
       }),
     );
 
-    const demo = await ensureDemoRepo(path.join(this.config.dataDir, 'repos', 'demo'));
-    if (demo.built) say(`built the demo tag's RPMs into ${demo.dir}`);
-
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...odcsEnv({ databaseUrl, ports: p, dataDir: this.config.dataDir, host: this.config.host }),
-      ODCS_SUPERVISOR_PID: String(process.pid),
-    };
-    for (let i = 1; i <= WORKER_COUNT; i++) await this.supervisor.start(this.worker(`worker-${i}`, env));
-    for (let i = 1; i <= API_COUNT; i++) await this.supervisor.start(this.api(`api-${i}`, p.apis[i - 1], env));
-
-    const host = this.config.host === '0.0.0.0' ? 'localhost' : this.config.host;
-    say('odcs-flow cluster is running:');
-    for (const port of p.apis) say(`  API            http://${host}:${port}/api/1/composes/`);
-    say(`  composes       ${env.TARGET_DIR_URL}/`);
-    say(`  Temporal       127.0.0.1:${p.grpc.frontend} (frontend), history :${p.grpc.history}, matching :${p.grpc.matching}, worker :${p.grpc.worker}`);
-    say(`  Temporal UI    http://localhost:${p.ui}`);
-    say(`  metrics        Temporal ${TEMPORAL_SERVICES.map((s) => `${s} :${p.metrics[s]}`).join(', ')}; odcs-flow http://${host}:${p.apis[0]}/api/1/metrics/`);
-    say(`  PostgreSQL     ${this.postgres ? `127.0.0.1:${p.postgres} (odcs_flow, temporal, temporal_visibility)` : 'DATABASE_URL'}`);
-    say(`  config         ${TEMPORAL_CONFIG_FILE}`);
-    say(`  logs           ${this.logDir}/`);
-    say(`  pids           ${this.runDir}/`);
-    say('Ctrl-C stops everything.');
   }
 
   private temporalService(service: (typeof TEMPORAL_SERVICES)[number], db: ReturnType<typeof postgresTarget>, frontendAddress: string): Component {
