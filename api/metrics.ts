@@ -1,6 +1,7 @@
 // GET /api/1/metrics/: Prometheus text. Compose figures are read from PostgreSQL at scrape time,
 // so they are the same whichever API process is scraped and survive restarts; request latency is
 // measured in this process.
+import fs from 'node:fs';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type pg from 'pg';
@@ -161,6 +162,28 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
       'time_removed IS NOT NULL',
     ) as unknown as client.Metric,
   );
+
+  // Under `npm start` the supervisor (scripts/supervisor.ts) keeps its restart counts in a file and
+  // names it in ODCS_COMPONENT_RESTARTS_FILE; elsewhere (containers, tests) there is no such series.
+  const restartsFile = process.env.ODCS_COMPONENT_RESTARTS_FILE;
+  if (restartsFile) {
+    new client.Counter({
+      name: 'odcs_component_restarts_total',
+      help: 'Restarts of each component by the npm start supervisor since it started',
+      labelNames: ['component'],
+      registers: [registry],
+      collect() {
+        let counts: Record<string, number> = {};
+        try {
+          counts = JSON.parse(fs.readFileSync(restartsFile, 'utf8'));
+        } catch {
+          /* not written yet */
+        }
+        this.reset();
+        for (const [component, n] of Object.entries(counts)) this.inc({ component }, Number(n) || 0);
+      },
+    });
+  }
 
   /** Records each request's latency under its route pattern (never the raw path: bounded labels). */
   const middleware: MiddlewareHandler = async (c, next) => {

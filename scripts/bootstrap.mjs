@@ -4,6 +4,7 @@
 // With --cluster (`npm run cluster`) also the Temporal server, temporal-sql-tool, the UI server and
 // the compiled build in dist/.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,31 +39,52 @@ function onPath(command) {
   });
 }
 
-function mtime(file) {
-  try {
-    return fs.statSync(file).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
 function ensureNode() {
   const [major, minor] = process.versions.node.split('.').map(Number);
   if (major < 20 || (major === 20 && minor < 11)) fail(`Node.js >= 20.11 is required, this is ${process.version}`);
 }
 
-// `npm install` rather than `npm ci`: npm 11 writes lockfiles without some platform-specific
-// optional packages, which `npm ci` then rejects as out of sync. `npm install` still honours the
-// lockfile's versions.
+/** What the installed node_modules was made from: package.json and the lock, hashed. */
+function manifestHash() {
+  const h = createHash('sha256');
+  for (const f of ['package.json', 'package-lock.json']) {
+    try {
+      h.update(fs.readFileSync(path.join(root, f)));
+    } catch {
+      h.update('absent');
+    }
+  }
+  return h.digest('hex');
+}
+
+// `npm ci` installs exactly the committed lock (reproducible, and it never writes the lock, so a
+// fresh clone stays clean). Only when package.json was changed without updating the lock (a
+// developer adding a dependency) does `npm install` run, and it updates the lock as expected.
+// A hash of both files, kept in node_modules, says whether anything changed since the last install.
 function ensureNpmDependencies() {
-  const marker = path.join(root, 'node_modules', '.package-lock.json');
-  const installedAt = mtime(marker);
-  const wanted = Math.max(mtime(path.join(root, 'package.json')), mtime(path.join(root, 'package-lock.json')));
-  if (installedAt && installedAt >= wanted && fs.existsSync(path.join(root, 'node_modules', '.bin', 'tsx'))) return;
-  log('installing npm dependencies');
-  const r = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error']);
-  if (!r.ok) fail(`npm install failed (${r.why}); run it by hand to see why`);
-  fs.utimesSync(marker, new Date(), new Date());
+  const stamp = path.join(root, 'node_modules', '.odcs-flow-installed');
+  const wanted = manifestHash();
+  let installed = '';
+  try {
+    installed = fs.readFileSync(stamp, 'utf8').trim();
+  } catch {
+    /* never installed by us */
+  }
+  if (installed === wanted && fs.existsSync(path.join(root, 'node_modules', '.bin', 'tsx'))) return;
+  log('installing npm dependencies (npm ci)');
+  const args = ['--no-audit', '--no-fund', '--loglevel=error'];
+  const ci = spawnSync('npm', ['ci', ...args], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (ci.error) fail(`npm ci could not run (${ci.error.message})`);
+  if (ci.status !== 0) {
+    if (!/in sync/.test(ci.stderr)) {
+      process.stderr.write(ci.stderr);
+      fail(`npm ci failed (exit status ${ci.status})`);
+    }
+    log('package.json and package-lock.json are out of sync: npm install (it updates package-lock.json)');
+    const r = run('npm', ['install', ...args]);
+    if (!r.ok) fail(`npm install failed (${r.why}); run it by hand to see why`);
+  }
+  fs.writeFileSync(stamp, `${manifestHash()}\n`); // node_modules exists now: npm made it
 }
 
 function missingDebianPackages() {

@@ -13,6 +13,8 @@ export interface LocalPostgres {
   url: string;
   port: number;
   pid: number;
+  /** Resolves when the postmaster ends, with how ("signal SIGKILL", "status 1"). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -58,8 +60,27 @@ async function clearStaleServer(pgdata: string): Promise<void> {
     // SIGINT is PostgreSQL's "fast shutdown": it rolls back open transactions and exits cleanly.
     await stopPid(pid, 'SIGINT', 30_000);
   } else {
+    // A postmaster killed with SIGKILL leaves its backends to notice and exit; a new one must not
+    // start beside them (they still hold the shared memory). They all run in the data directory.
+    const deadline = Date.now() + 30_000;
+    while (processesIn(pgdata).length && Date.now() < deadline) await sleep(100);
     fs.rmSync(lock, { force: true });
   }
+}
+
+/** Processes whose working directory is `dir` (PostgreSQL's server processes all chdir to PGDATA). */
+function processesIn(dir: string): number[] {
+  const real = fs.realpathSync(dir);
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${entry}/cwd`) === real) found.push(Number(entry));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return found;
 }
 
 /** True when every ancestor of `dir` can be traversed by a user that owns none of them. */
@@ -114,7 +135,12 @@ export async function startLocalPostgres(opts: {
   );
   let exited = false;
   let stderr = '';
-  child.on('exit', () => (exited = true));
+  const ended = new Promise<string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exited = true;
+      resolve(signal ? `signal ${signal}` : `status ${code}`);
+    }),
+  );
   child.stderr?.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
     stderr = (stderr + text).slice(-4000);
@@ -141,6 +167,7 @@ export async function startLocalPostgres(opts: {
     url,
     port: opts.port,
     pid: child.pid!,
+    exited: ended,
     async stop() {
       if (exited) return;
       await stopPid(child.pid!, 'SIGINT', 30_000);

@@ -12,6 +12,8 @@ export interface LocalTemporal {
   address: string;
   uiUrl: string | null;
   pid: number;
+  /** Resolves when the server process ends, with how ("signal SIGKILL", "status 1"). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -42,7 +44,12 @@ export async function startLocalTemporal(opts: {
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(cli, args, { stdio: ['ignore', out, out] });
   let exitCode: number | null = null;
-  child.on('exit', (code) => (exitCode = code ?? -1));
+  const exited = new Promise<string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exitCode = code ?? -1;
+      resolve(signal ? `signal ${signal}` : `status ${code}`);
+    }),
+  );
   if (opts.pidFile) writePidFile(opts.pidFile, child.pid!);
   const address = `127.0.0.1:${opts.port}`;
   const deadline = Date.now() + 60_000;
@@ -71,6 +78,7 @@ export async function startLocalTemporal(opts: {
     address,
     uiUrl: opts.uiPort ? `http://localhost:${opts.uiPort}` : null,
     pid: child.pid!,
+    exited,
     async stop() {
       if (exitCode === null) await stopPid(child.pid!, 'SIGTERM', 20_000);
       if (opts.pidFile) fs.rmSync(opts.pidFile, { force: true });

@@ -2,34 +2,14 @@
 // killed with SIGKILL (the next start cleans up and loses nothing), stops cleanly on Ctrl-C, and
 // names a taken port.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { freePort, portIsFree } from '../../scripts/services/process-utils.js';
-import { ROOT, testTmpDir } from '../harness/stack.js';
+import { NpmStart } from './npm-start-harness.js';
 
-let dataDir: string;
-let env: NodeJS.ProcessEnv;
+let stack: NpmStart;
 let base: string;
-let ports: number[];
-const running = new Set<ChildProcess>();
-
-function startSupervisor(): { proc: ChildProcess; output: () => string; ready: Promise<void>; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(proc);
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => (running.delete(proc), resolve(code))));
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ctrl-C stops everything')) resolve(); // the last line of the banner
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`start exited with ${code}:\n${out}`)));
-  });
-  return { proc, output: () => out, ready, exited };
-}
+const startSupervisor = () => stack.start();
 
 async function api(method: string, p: string, body?: unknown) {
   const res = await fetch(`${base}${p}`, { method, body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(20_000) });
@@ -46,29 +26,13 @@ async function waitDone(id: number) {
   }
 }
 
-/** Processes whose command line mentions our private data directory (postgres, temporal, children). */
-function leftovers(): string[] {
-  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes(dataDir) && !l.includes('ps -eo'));
-}
-
 before(async () => {
-  dataDir = testTmpDir('npm-start');
-  ports = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const [port, pgPort, temporalPort, uiPort] = ports;
-  base = `http://127.0.0.1:${port}`;
-  env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), ODCS_POSTGRES_PORT: String(pgPort), ODCS_TEMPORAL_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), LOG_LEVEL: 'warn' };
-  for (const k of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ODCS_CONFIG', 'TASK_QUEUE', 'GENERATE_TASK_QUEUE']) delete env[k];
+  stack = await NpmStart.create('npm-start');
+  base = stack.base;
 });
 
 after(async () => {
-  // A supervisor still running after a failed assertion: stop it properly, children included.
-  for (const p of running) {
-    p.kill('SIGINT');
-    const exited = new Promise((r) => p.once('exit', r));
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
-    p.kill('SIGKILL');
-  }
+  await stack.stopAll();
 });
 
 test('start, SIGKILL, start again: nothing lost, no manual clean-up; Ctrl-C stops everything', async () => {
@@ -100,22 +64,22 @@ test('start, SIGKILL, start again: nothing lost, no manual clean-up; Ctrl-C stop
 
   second.proc.kill('SIGINT');
   assert.equal(await second.exited, 0);
-  assert.deepEqual(leftovers(), [], 'no child outlives Ctrl-C');
-  for (const port of ports) assert.ok(await portIsFree(port), `port ${port} is free again`);
+  assert.deepEqual(stack.leftovers(), [], 'no child outlives Ctrl-C');
+  for (const port of stack.ports) assert.ok(await portIsFree(port), `port ${port} is free again`);
 });
 
 test('a taken port is named in the error and the exit status is non-zero', async () => {
-  ports[0] = await freePort();
-  env.PORT = String(ports[0]);
-  const blocker = net.createServer().listen(ports[0], '127.0.0.1');
+  const port = await freePort();
+  stack.env.PORT = String(port);
+  const blocker = net.createServer().listen(port, '127.0.0.1');
   await new Promise((r) => blocker.once('listening', r));
   try {
     const run = startSupervisor();
     run.ready.catch(() => undefined);
     const code = await run.exited;
     assert.notEqual(code, 0);
-    assert.match(run.output(), new RegExp(`port ${ports[0]} \\(API, PORT\\) is already in use`));
-    assert.deepEqual(leftovers(), []);
+    assert.match(run.output(), new RegExp(`port ${port} \\(API, PORT\\) is already in use`));
+    assert.deepEqual(stack.leftovers(), []);
   } finally {
     blocker.close();
   }
