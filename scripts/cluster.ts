@@ -11,7 +11,7 @@ import { clusterToolPath } from './lib/cluster-tools.mjs';
 import { startLocalPostgres, type LocalPostgres } from './services/postgres.js';
 import { assertPortFree, commandLine, isAlive, stopPid, writePidFile } from './services/process-utils.js';
 import { ensureDemoRepo } from './demo-repo.js';
-import { Supervisor, type Component } from './cluster/supervisor.js';
+import { Supervisor, type Component } from './supervisor.js';
 import { program } from './cluster/program.js';
 import { applyTemporalSchemas } from './cluster/temporal-schema.js';
 import { clusterServing, ensureNamespace, frontendServing, portOpen } from './cluster/temporal-admin.js';
@@ -98,6 +98,8 @@ class Cluster {
       ...odcsEnv({ databaseUrl, ports: p, dataDir: this.config.dataDir, host: this.config.host }),
       TEMPORAL_ADDRESS: frontendAddress,
       ODCS_SUPERVISOR_PID: String(process.pid),
+      // The API's odcs_component_restarts_total reads the supervisor's counts.
+      ODCS_COMPONENT_RESTARTS_FILE: path.join(this.runDir, 'restarts.json'),
     };
     for (let i = 1; i <= WORKER_COUNT; i++) await this.supervisor.start(this.worker(`worker-${i}`, env));
     for (let i = 1; i <= API_COUNT; i++) await this.supervisor.start(this.api(`api-${i}`, p.apis[i - 1], env));

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { reapStale, sleep, stopPid, writePidFile } from '../services/process-utils.js';
-import { exitDescription, type Component, type Running } from './supervisor.js';
+import { exitDescription, type Component, type Running } from '../supervisor.js';
 
 export interface ProgramOptions {
   name: string;
