@@ -12,7 +12,7 @@ import path from 'node:path';
 import { startTestServices, type TestServices } from '../test/harness/services.js';
 import { heading, machineLine, progress } from './lib.js';
 
-const ALL = ['generation', 'post', 'expiry', 'amqp', 'providers'] as const;
+const ALL = ['generation', 'post', 'expiry', 'amqp', 'providers', 'cluster'] as const;
 type BenchName = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-tmp]
@@ -29,7 +29,10 @@ const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-t
   providers   refresh-all of a large fake Fedora (full, then no change: conditional requests), time and
               peak memory; GET /api/v2/packager_dashboard for a 300-package user vs the raw SQL reads
               BENCH_PROVIDERS_PACKAGES=30000  BENCH_PROVIDERS_USERS=500  BENCH_PROVIDERS_GROUPS=200
-              BENCH_PROVIDERS_HEAVY=300  BENCH_PROVIDERS_REQUESTED_USERS=10  BENCH_PROVIDERS_DASHBOARD_N=200`;
+              BENCH_PROVIDERS_HEAVY=300  BENCH_PROVIDERS_REQUESTED_USERS=10  BENCH_PROVIDERS_DASHBOARD_N=200
+  cluster     npm run cluster (Temporal cluster on PostgreSQL) vs the same workers and APIs on the dev server:
+              POST/s and done/s, RSS per process (Temporal per service), compiled vs tsx RSS
+              BENCH_CLUSTER_COMPOSES=200  BENCH_CLUSTER_CONCURRENCY=8  (needs node scripts/bootstrap.mjs --cluster)`;
 
 function parseArgs(argv: string[]): { only: BenchName[]; keepTmp: boolean } {
   let only: BenchName[] = [...ALL];
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
       if (name === 'expiry') await (await import('./expiry-lag.js')).runExpiryLagBench();
       if (name === 'amqp') await (await import('./amqp.js')).runAmqpBench({ tmp });
       if (name === 'providers') await (await import('./providers.js')).runProvidersBench();
+      if (name === 'cluster') await (await import('./cluster.js')).runClusterBench({ tmp });
       progress(`${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
   } finally {

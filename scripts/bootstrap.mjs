@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // Installs what is missing, and nothing else: npm dependencies, Debian tools, the Temporal CLI.
 // Used by both `npm start` and `npm test`; a second run only checks and takes a second or two.
+// With --cluster (`npm run cluster`) also the Temporal server, temporal-sql-tool, the UI server and
+// the compiled build in dist/.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEBIAN_TOOLS, TEMPORAL_CLI_VERSION, temporalCliPath } from './lib/tools.mjs';
+import { goInstall } from './lib/go-install.mjs';
+import { ensureClusterTools } from './lib/cluster-bootstrap.mjs';
+import { ensureBuild } from './build.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
@@ -117,33 +122,25 @@ function ensureTemporalCli() {
   if (process.env.TEMPORAL_CLI) fail(`TEMPORAL_CLI=${process.env.TEMPORAL_CLI} does not exist`);
   if (!onPath('go')) fail('the Temporal CLI is missing and Go is not installed to build it (or set TEMPORAL_CLI to a temporal binary)');
   log(`building the Temporal CLI v${TEMPORAL_CLI_VERSION} with go install (a few minutes, once per machine)`);
-  // Build into a private directory and rename, so an interrupted build never leaves a broken binary.
-  const dir = path.dirname(target);
-  // Nothing may be assumed to exist on a new machine: make the cache directory before the staging one.
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const staging = fs.mkdtempSync(path.join(path.dirname(dir), '.build-'));
-  try {
-    const r = run(
-      'go',
-      [
-        'install',
-        '-trimpath',
-        '-ldflags',
-        `-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
-        `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`,
-      ],
-      { env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'auto', GOBIN: staging, GOFLAGS: '-mod=mod' } },
-    );
-    if (!r.ok) fail(`go install of the Temporal CLI failed (${r.why})`);
-    fs.mkdirSync(dir, { recursive: true });
-    fs.renameSync(path.join(staging, 'temporal'), target);
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+  const why = goInstall({
+    pkg: 'github.com/temporalio/cli/cmd/temporal',
+    version: TEMPORAL_CLI_VERSION,
+    target,
+    binary: 'temporal',
+    ldflags: `-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
+    cwd: root,
+  });
+  if (why) fail(why);
 }
 
 ensureNode();
 ensureNpmDependencies();
 ensureDebianPackages();
 ensureTemporalCli();
+if (process.argv.includes('--cluster')) {
+  const why = ensureClusterTools({ log, hasGo: onPath('go') });
+  if (why) fail(why);
+  const buildFailed = ensureBuild({ log });
+  if (buildFailed) fail(buildFailed);
+}
 log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -11,7 +11,9 @@ import { createComposeActivities, createGenerateActivities } from '../activities
 import { createReconcileActivities } from '../activities/reconcile.js';
 import { createProviderActivities } from '../activities/providers/activities.js';
 
-export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
+const HERE = fileURLToPath(import.meta.url);
+/** workflows/index.ts under tsx, dist/workflows/index.js when compiled: the extension of this very file. */
+export const WORKFLOWS_PATH = path.resolve(path.dirname(HERE), '..', 'workflows', `index${path.extname(HERE)}`);
 
 export interface WorkerDeps {
   config: AppConfig;
