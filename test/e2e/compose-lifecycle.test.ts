@@ -140,8 +140,7 @@ describe('compose lifecycle', () => {
     const removed = await waitForState(stack, created.id, ['removed'], 30_000);
     assert.ok(!fs.existsSync(dir), 'files are gone');
     assert.equal(removed.state_reason, 'Compose is generated successfully\nCompose is expired.');
-    const lagMs = Date.parse(removed.time_removed) - Date.parse(done.time_to_expire);
-    assert.ok(lagMs < 10_000, `removed ${lagMs} ms after time_to_expire`);
+    assert.ok(Date.parse(removed.time_removed) >= Date.parse(done.time_to_expire), `removed at ${removed.time_removed}, not before time_to_expire ${done.time_to_expire}`);
     const renewed = await http(stack, 'PATCH', `/api/1/composes/${created.id}`, { 'seconds-to-live': 600 });
     assert.equal(renewed.status, 200);
     assert.notEqual(renewed.body.id, created.id);
