@@ -138,19 +138,17 @@ test('the bearer token comes from --token, --token-file or ODCS_FLOW_TOKEN', asy
     assert.equal(anonymous.code, 1);
     assert.match(anonymous.stderr, /^odcs-flow: 401 Unauthorized: No OIDC access token/);
 
-    const byFlag = await run(['--token', await token('alice'), ...create]);
-    assert.equal(byFlag.code, 0, byFlag.stderr);
-    assert.equal(JSON.parse(byFlag.stdout).owner, 'alice');
-
     const file = path.join(testTmpDir('token'), 'token');
     fs.writeFileSync(file, `${await token('bob')}\n`);
-    const byFile = await run(['--token-file', file, ...create]);
-    assert.equal(byFile.code, 0, byFile.stderr);
-    assert.equal(JSON.parse(byFile.stdout).owner, 'bob');
-
-    const byEnv = await run(create, { ODCS_FLOW_TOKEN: await token('carol') });
-    assert.equal(byEnv.code, 0, byEnv.stderr);
-    assert.equal(JSON.parse(byEnv.stdout).owner, 'carol');
+    const owner = (res: { code: number; stdout: string; stderr: string }) => (res.code === 0 ? JSON.parse(res.stdout).owner : res.stderr.trim());
+    assert.deepEqual(
+      {
+        '--token': owner(await run(['--token', await token('alice'), ...create])),
+        '--token-file': owner(await run(['--token-file', file, ...create])),
+        ODCS_FLOW_TOKEN: owner(await run(create, { ODCS_FLOW_TOKEN: await token('carol') })),
+      },
+      { '--token': 'alice', '--token-file': 'bob', ODCS_FLOW_TOKEN: 'carol' },
+    );
   } finally {
     await oidc.stop();
   }
