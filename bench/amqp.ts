@@ -164,31 +164,40 @@ export async function runAmqpBench(opts: { tmp: string }): Promise<void> {
       progress(`amqp: throughput round ${r + 1}/${rounds} (${n} messages per side) done`);
     }
 
-    // Latency at a steady pace: relay first, then bare.
-    progress(`amqp: latency, ${latencyEvents} changes at ${rate}/s per side`);
+    // Latency at a steady pace, in alternating rounds (relay first, then bare first, ...) so that
+    // neither side always runs on a warmer or a more tired machine.
+    const perRound = Math.max(1, Math.ceil(latencyEvents / rounds));
     const gap = 1000 / rate;
-    const before = await maxEventId(db);
-    for (let i = 0; i < latencyEvents; i++) {
-      const t = Date.now();
-      await db.query('UPDATE composes SET state = CASE WHEN state = 1 THEN 2 ELSE 1 END WHERE id = $1', [composeIds[i % composeIds.length]]);
-      await sleep(Math.max(0, gap - (Date.now() - t)));
+    const sample = buildAmqpMessage(lastRelayRows[0], { topicPrefix: '', compose: COMPOSE_JSON });
+    const relayLatency = async (count: number) => {
+      const before = await maxEventId(db);
+      for (let i = 0; i < count; i++) {
+        const t = Date.now();
+        await db.query('UPDATE composes SET state = CASE WHEN state = 1 THEN 2 ELSE 1 END WHERE id = $1', [composeIds[i % composeIds.length]]);
+        await sleep(Math.max(0, gap - (Date.now() - t)));
+      }
+      const rows = await outboxRows(db, before);
+      await arrivals.waitFor(rows.map(messageIdFor), 60_000, 'amqp: relay latency');
+      for (const e of rows) lat.relay.push(arrivals.at.get(messageIdFor(e))! - e.createdAt.getTime());
+    };
+    const bareLatency = async (count: number) => {
+      const sent = new Map<string, number>();
+      for (let i = 0; i < count; i++) {
+        const t = Date.now();
+        const m = withFreshId(sample);
+        sent.set(m.options.messageId, t);
+        bare.publish('amq.topic', m.routingKey, m.content, m.options);
+        await bare.waitForConfirms();
+        await sleep(Math.max(0, gap - (Date.now() - t)));
+      }
+      await arrivals.waitFor([...sent.keys()], 60_000, 'amqp: bare latency');
+      for (const [id, t] of sent) lat.bare.push(arrivals.at.get(id)! - t);
+    };
+    progress(`amqp: latency, ${perRound * rounds} changes at ${rate}/s per side in ${rounds} alternating rounds`);
+    for (let r = 0; r < rounds; r++) {
+      const sides = r % 2 === 0 ? ([relayLatency, bareLatency] as const) : ([bareLatency, relayLatency] as const);
+      for (const run of sides) await run(perRound);
     }
-    const rows = await outboxRows(db, before);
-    await arrivals.waitFor(rows.map(messageIdFor), 60_000, 'amqp: relay latency');
-    for (const e of rows) lat.relay.push(arrivals.at.get(messageIdFor(e))! - e.createdAt.getTime());
-
-    const sample = buildAmqpMessage(rows[0], { topicPrefix: '', compose: COMPOSE_JSON });
-    const sent = new Map<string, number>();
-    for (let i = 0; i < latencyEvents; i++) {
-      const t = Date.now();
-      const m = withFreshId(sample);
-      sent.set(m.options.messageId, t);
-      bare.publish('amq.topic', m.routingKey, m.content, m.options);
-      await bare.waitForConfirms();
-      await sleep(Math.max(0, gap - (Date.now() - t)));
-    }
-    await arrivals.waitFor([...sent.keys()], 60_000, 'amqp: bare latency');
-    for (const [id, t] of sent) lat.bare.push(arrivals.at.get(id)! - t);
   } finally {
     await relay?.stop();
     await conn.close().catch(() => undefined);
@@ -209,6 +218,6 @@ export async function runAmqpBench(opts: { tmp: string }): Promise<void> {
   console.log(`  latency ratio relay/bare: p50 ${ratio(quantile(lat.relay, 0.5), quantile(lat.bare, 0.5))}, p95 ${ratio(quantile(lat.relay, 0.95), quantile(lat.bare, 0.95))}`);
   console.log(
     `  throughput: ${rounds} alternating rounds of ${n} per side, batches of ${BATCH} with a wait for confirms (relay: one UPDATE of ${n} rows, timed from its COMMIT);` +
-      ` latency: relay from the outbox row's created_at, bare from the publish call.`,
+      ` latency: ${rounds} alternating rounds per side, relay from the outbox row's created_at, bare from the publish call.`,
   );
 }

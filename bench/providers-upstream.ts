@@ -1,6 +1,7 @@
 // The benchmark's fake Fedora, in its own process so that its memory and CPU are not counted as
 // odcs-flow's: 30,000 packages, 500 users, 200 groups by default, generated from a fixed seed.
-// Prints one JSON line {"env": {...}} once listening; GET /__stats gives answers by status.
+// Prints one JSON line {"env": {...}} once listening; GET /__stats gives answers by status,
+// GET /__log?after=<seq> the requests served.
 import { bodhiOverride, bodhiRelease, bodhiUpdate, startFakeUpstreams, type FixtureData } from '../test/fixtures/upstreams.js';
 
 export interface LargeFedoraOptions {
@@ -124,7 +125,8 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     groups: num('BENCH_PROVIDERS_GROUPS', 200),
     heavyUserPackages: num('BENCH_PROVIDERS_HEAVY', 300),
   });
-  const up = await startFakeUpstreams(data, { log: false });
+  // The request log lets the benchmark replay a refresh's requests as its baseline.
+  const up = await startFakeUpstreams(data, { log: true });
   // The packages of the first BENCH_PROVIDERS_REQUESTED_USERS users: those "asked for recently".
   const askers = new Set(Array.from({ length: num('BENCH_PROVIDERS_REQUESTED_USERS', 10) }, (_, i) => userName(i)));
   const requested = Object.entries(data.owners)

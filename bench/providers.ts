@@ -4,7 +4,10 @@
 //    (bench/providers-upstream.ts, in its own process: 30,000 packages, 500 users, 200 groups;
 //    Koschei 60,000 entries; ~3,000 updates), with the per-package providers covering the packages
 //    of BENCH_PROVIDERS_REQUESTED_USERS users (marked as asked for). Wall time, upstream requests,
-//    and the peak RSS / heap of this process (API + workers + activities) over its baseline.
+//    and the peak RSS / heap of this process (API + workers + activities) over its baseline
+//    (after a gc() when node runs with --expose-gc, as `npm run bench` does). Its baseline, in the
+//    same run: the same upstream requests replayed with bare fetch + JSON.parse,
+//    UPSTREAM_CONCURRENCY at a time (no Temporal, no parsing into rows, no database).
 // 2. No-change refresh: the same workflow again; every upstream answers 304 (conditional requests),
 //    nothing is parsed or rewritten.
 // 3. GET /api/v2/packager_dashboard?users=<user with 300 packages> through HTTP, against the raw
@@ -51,9 +54,12 @@ async function upstreamCounts(env: Record<string, string>): Promise<Record<strin
 const diff = (a: Record<string, number>, b: Record<string, number>) =>
   Object.fromEntries(Object.keys({ ...a, ...b }).map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
 
+/** gc() exists only when node runs with --expose-gc (`npm run bench` passes it). */
+const gc = (globalThis as { gc?: () => void }).gc;
+
 /** Runs fn while sampling memory every 50 ms. */
 async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; peakRss: number; baseRss: number; peakHeap: number; baseHeap: number }> {
-  (globalThis as { gc?: () => void }).gc?.();
+  if (gc) gc();
   const base = process.memoryUsage();
   let peakRss = base.rss;
   let peakHeap = base.heapUsed;
@@ -90,6 +96,32 @@ async function refreshAll(stack: Stack): Promise<Map<string, number>> {
   return took;
 }
 
+/** The requests the fake upstreams served after `after` (their log sequence number). */
+async function upstreamLog(env: Record<string, string>, after: number): Promise<{ seq: number; requests: Array<{ path: string; status: number }> }> {
+  const base = env.BODHI_URL.replace(/\/bodhi$/, '');
+  return (await fetch(`${base}/__log?after=${after}`)).json() as Promise<{ seq: number; requests: Array<{ path: string; status: number }> }>;
+}
+
+/** The floor of a refresh: the same requests, bare fetch + JSON.parse, `concurrency` at a time. */
+async function bareReplay(env: Record<string, string>, paths: string[], concurrency: number): Promise<number> {
+  const base = env.BODHI_URL.replace(/\/bodhi$/, '');
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < paths.length) {
+        const text = await (await fetch(`${base}${paths[next++]}`)).text();
+        try {
+          JSON.parse(text);
+        } catch {
+          /* a non-JSON answer costs its transfer only */
+        }
+      }
+    }),
+  );
+  return performance.now() - t0;
+}
+
 export async function runProvidersBench(): Promise<void> {
   const n = envInt('BENCH_PROVIDERS_DASHBOARD_N', 200);
   const packages = envInt('BENCH_PROVIDERS_PACKAGES', 30_000);
@@ -106,8 +138,13 @@ export async function runProvidersBench(): Promise<void> {
     );
     progress(`full refresh (${up.requested.length} packages asked for)`);
     let c0 = await upstreamCounts(up.env);
+    const seq0 = (await upstreamLog(up.env, Number.MAX_SAFE_INTEGER)).seq;
     const full = await measured(() => refreshAll(s));
     const fullCounts = diff(c0, await upstreamCounts(up.env));
+    const fullLog = await upstreamLog(up.env, seq0);
+    const replayed = fullLog.requests.filter((r) => r.status > 0).map((r) => r.path);
+    progress(`baseline: replaying the full refresh's ${replayed.length} requests with bare fetch`);
+    const bare = await bareReplay(up.env, replayed, s.config.providers.upstream.concurrency);
     const stats = await cacheStats(s.pool);
     progress('no-change refresh');
     c0 = await upstreamCounts(up.env);
@@ -129,7 +166,12 @@ export async function runProvidersBench(): Promise<void> {
       row('full (empty cache)', full, fullCounts),
       row('no change (304s)', again, againCounts),
     ]);
+    console.log(
+      `  baseline, same run: the full refresh's ${replayed.length} upstream answers fetched + JSON.parse'd bare, ${s.config.providers.upstream.concurrency} at a time: ${(bare / 1000).toFixed(1)} s`,
+    );
+    console.log(`  full refresh / bare fetch of the same answers: ${ratio(full.ms, bare)}`);
     console.log(`  no-change / full time: ${ratio(again.ms, full.ms)}`);
+    if (!gc) console.log('  (node ran without --expose-gc: the memory baselines include uncollected garbage)');
     console.log('  per provider (child workflow wall time; phases run one after the other, providers of a phase at once):');
     table([
       ['provider', 'full', 'no change'],

@@ -171,6 +171,9 @@ export function parseSize(text: string): number {
 
 export type AppConfig = z.output<ReturnType<typeof schema>>;
 
+/** Every variable the schema reads (the config test checks that each one is documented). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema('/').in.shape);
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: Record<string, string | undefined>, cwd: string): AppConfig {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type AppConfig } from '../core/config.js';
-import { migrate } from '../activities/db/migrate.js';
+import { migrate } from '../store/migrate.js';
 import { clusterToolPath } from './lib/cluster-tools.mjs';
 import { startLocalPostgres, type LocalPostgres } from './services/postgres.js';
 import { assertPortFree, commandLine, isAlive, stopPid, writePidFile } from './services/process-utils.js';

@@ -232,12 +232,12 @@ export async function requestedPackages(db: Db, provider: ProviderName, days: nu
   return rows.map((r) => r.arg);
 }
 
-/** Deletes package rows nobody asked for within `days`. */
+/** Deletes package rows nobody asked for within `days` (a row only queued so far counts from its queueing). */
 export async function deleteUnrequested(db: Db, providers: readonly string[], days: number): Promise<number> {
   const res = await db.query(
     `DELETE FROM cached_data
       WHERE provider = ANY($1::text[])
-        AND COALESCE(time_requested, time_created, '-infinity'::timestamptz) < now() - make_interval(days => $2)`,
+        AND COALESCE(time_requested, time_created, time_queued, '-infinity'::timestamptz) < now() - make_interval(days => $2)`,
     [providers, days],
   );
   return res.rowCount ?? 0;

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { ensureSearchAttributes } from '../../worker/search-attributes.js';
+import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { sleep } from '../services/process-utils.js';
 
 /** Days Temporal keeps a closed workflow's history (composes keep their own records in PostgreSQL). */

@@ -1,11 +1,13 @@
 // The AMQP relay against a real RabbitMQ (Debian's rabbitmq-server, started privately by the test):
 // every outbox row reaches a fedora-messaging-style consumer, in order per compose, with
 // fedora-messaging's properties and headers; a broker killed in the middle of the traffic loses
-// nothing; only one relay publishes at a time, and another takes over when it goes.
+// nothing and shows as compose_events_backlog meanwhile; AMQP_EXCHANGE and AMQP_TOPIC_PREFIX are
+// honoured; only one relay publishes at a time, and another takes over when it goes.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import * as amqp from 'amqplib';
 import { buildRepo } from '../../scripts/rpm-fixtures.js';
 import { rabbitmqServerPath, startLocalRabbitMQ, type LocalRabbitMQ } from '../../scripts/services/rabbitmq.js';
 import { messageIdFor, ODCS_TOPIC } from '../../core/amqp-message.js';
@@ -56,6 +58,30 @@ function startRelay(overrides: Partial<AmqpRelayOptions> = {}): AmqpRelay {
   }).start();
   relays.push(relay);
   return relay;
+}
+
+async function exchangeExists(name: string): Promise<boolean> {
+  const conn = await amqp.connect(rabbit.url);
+  conn.on('error', () => undefined);
+  try {
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
+    await ch.checkExchange(name);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+/** compose_events_backlog as the API's metrics endpoint reports it. */
+async function backlogMetric(): Promise<number> {
+  const res = await http(stack, 'GET', '/api/1/metrics/');
+  assert.equal(res.status, 200);
+  const m = /^compose_events_backlog (\d+)$/m.exec(res.text);
+  assert.ok(m, 'compose_events_backlog is exported');
+  return Number(m[1]);
 }
 
 async function until(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -195,6 +221,7 @@ test('the broker killed during 50+ state changes and started again loses none, i
   const backlog = rowsDown.filter((r) => r.publishedAt === null).length;
   assert.ok(rowsDown.length >= 50, `${rowsDown.length} state changes`);
   assert.ok(backlog > 0, 'changes made while the broker was down wait in the outbox');
+  assert.ok((await backlogMetric()) >= backlog, 'the backlog shows in the metrics while the broker is down');
   await until(() => relay.stats.brokerFailures > failuresBefore, 15_000, 'the relay to notice the broker is gone');
   await new Promise((r) => setTimeout(r, 1_000)); // a few retries against the dead broker
   assert.ok(relay.stats.leader, 'the relay keeps the lock and keeps trying');
@@ -209,6 +236,7 @@ test('the broker killed during 50+ state changes and started again loses none, i
     'every outbox row after the restart',
   );
   await until(async () => (await outbox(ids)).every((r) => r.publishedAt !== null), 15_000, 'published_at on every row');
+  assert.equal(await backlogMetric(), 0, 'the backlog drains');
   const rows = await outbox(ids);
   const messages = ofComposes(consumer.messages, ids);
   const n = counts(messages);
@@ -226,6 +254,30 @@ test('the broker killed during 50+ state changes and started again loses none, i
       `consumed before the kill ${consumedAtKill}, waiting in the outbox while down ${backlog}, ` +
       `relay broker failures ${relay.stats.brokerFailures - failuresBefore}`,
   );
+});
+
+test('AMQP_EXCHANGE and AMQP_TOPIC_PREFIX: a custom exchange is declared and the topic carries the prefix', async () => {
+  await Promise.all(relays.splice(0).map((r) => r.stop()));
+  const exchange = 'odcs-test-exchange';
+  const relay = startRelay({ exchange, topicPrefix: 'org.example.prod.' });
+  await until(() => relay.stats.leader, 10_000, 'the relay to take the lock');
+  // The relay declares its exchange (a durable topic exchange) on connecting; bind once it exists.
+  await until(() => exchangeExists(exchange), 15_000, 'the relay to declare the exchange');
+  const custom = await openConsumer(rabbit.url, 'org.example.prod.odcs.compose.#', exchange);
+  try {
+    const [id] = await createComposes(1);
+    await waitForState(stack, id, ['done', 'failed']);
+    const rows = await outbox([id]);
+    await custom.until((ms) => ofComposes(ms, [id]).length === rows.length, 30_000, 'the messages on the custom exchange');
+    for (const m of ofComposes(custom.messages, [id])) {
+      assert.equal(m.exchange, exchange);
+      assert.equal(m.routingKey, 'org.example.prod.odcs.compose.state-changed');
+    }
+    assert.deepEqual(ofComposes(consumer.messages, [id]), [], 'nothing on amq.topic');
+  } finally {
+    await custom.close();
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+  }
 });
 
 test('a second relay stands by while the first holds the lock, and takes over when its connection dies', async () => {

@@ -46,6 +46,8 @@ interface TokenOptions {
   aud?: string;
   /** Seconds from now. */
   exp?: number;
+  /** Not before: seconds from now (absent by default). */
+  nbf?: number;
   key?: CryptoKey;
   kid?: string;
   /** Leave out preferred_username (and `login`): only `sub` names the user. */
@@ -59,6 +61,7 @@ async function token(o: TokenOptions = {}): Promise<string> {
   if (!o.subOnly) Object.assign(claims, { preferred_username: user, login: user });
   if (o.scope !== null) claims.scope = (o.scope ?? ALL_SCOPES).join(' ');
   if (o.scp) claims.scp = o.scp;
+  if (o.nbf !== undefined) claims.nbf = now + o.nbf;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: o.kid ?? 'k1' })
     .setIssuer(o.iss ?? ISSUER)
@@ -219,6 +222,17 @@ function oidcMatrix(label: string, keys: () => Promise<Record<string, unknown>>,
         assertError(await http(stack, method, p, body, bearer(expired)), 401, /^Invalid OIDC access token: the token expired at \d{4}-/, what);
       }
       await unchanged();
+    });
+
+    test('nbf and clock skew: 30 s of skew are accepted on nbf and exp, more is 401', async () => {
+      const post = async (extra: TokenOptions) => http(stack, 'POST', '/api/1/composes/', tagBody(), await as('alice', [], extra));
+      const early = await post({ nbf: 10 });
+      assert.equal(early.status, 200, `valid from 10 s ahead: ${JSON.stringify(early.body)}`);
+      const late = await post({ exp: -10 });
+      assert.equal(late.status, 200, `expired 10 s ago: ${JSON.stringify(late.body)}`);
+      assertError(await post({ nbf: 300 }), 401, 'Invalid OIDC access token: the token is not valid yet (nbf).');
+      assertError(await post({ exp: -300 }), 401, /^Invalid OIDC access token: the token expired at/);
+      assert.equal((await post({ nbf: -60 })).status, 200, 'nbf in the past');
     });
 
     test('a wrong audience or issuer is 401', async () => {
@@ -539,6 +553,20 @@ describe('the auth API for other routes, and configuration errors', () => {
     assertError(await call(app, 'POST', '/refresh', bearer(await token({ user: 'bob' }))), 403, 'User bob is not in role admins.');
     const admin = await call(app, 'POST', '/refresh', bearer(await token({ user: 'ada', groups: ['admin'] })));
     assert.deepEqual(admin, { status: 200, body: { by: 'ada' } });
+  });
+
+  test('oidc_clock_tolerance sets the skew accepted on nbf and exp', async () => {
+    const pem = await exportSPKI(trusted.publicKey);
+    const app = (tolerance: number) =>
+      miniApp({ auth_backend: 'openidc', oidc_issuer: ISSUER, oidc_audience: AUDIENCE, oidc_public_key_pem: pem, oidc_clock_tolerance: tolerance });
+    const strict = app(0);
+    assertError(await call(strict, 'POST', '/whoami', bearer(await token({ nbf: 10 }))), 401, 'Invalid OIDC access token: the token is not valid yet (nbf).');
+    assertError(await call(strict, 'POST', '/whoami', bearer(await token({ exp: -10 }))), 401, /^Invalid OIDC access token: the token expired at/);
+    assert.equal((await call(strict, 'POST', '/whoami', bearer(await token({ nbf: -1 })))).status, 200);
+    const lenient = app(600);
+    assert.equal((await call(lenient, 'POST', '/whoami', bearer(await token({ nbf: 300 })))).status, 200);
+    assert.equal((await call(lenient, 'POST', '/whoami', bearer(await token({ exp: -300 })))).status, 200);
+    assertError(await call(lenient, 'POST', '/whoami', bearer(await token({ nbf: 900 }))), 401, 'Invalid OIDC access token: the token is not valid yet (nbf).');
   });
 
   test('an unreachable JWKS is a 503 naming it, not a 401', async () => {

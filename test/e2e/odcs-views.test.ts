@@ -148,7 +148,9 @@ describe('GET list', () => {
     assert.equal('pungi_config_dump' in owner.body.items[0], false);
     assert.equal((await http(stack, 'GET', '/api/1/composes/?owner=me')).body.meta.total, 0);
     const bySource = (await http(stack, 'GET', '/api/1/composes/?source=f26&source_type=1&per_page=100')).body;
+    assert.ok(bySource.items.length > 0 && bySource.items.length === bySource.meta.total, JSON.stringify(bySource.meta));
     assert.ok(bySource.items.every((c: any) => c.source === 'f26' && c.source_type === 1));
+    assert.equal((await http(stack, 'GET', '/api/1/composes/?source=f26&source_type=2')).body.meta.total, 0, 'no f26 compose of source_type 2 (module)');
     const ids = (await http(stack, 'GET', '/api/1/composes/?per_page=100')).body.items.map((c: any) => c.id);
     assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'default order is -id');
     const asc = (await http(stack, 'GET', '/api/1/composes?order_by=id&per_page=100')).body.items.map((c: any) => c.id);
@@ -159,6 +161,35 @@ describe('GET list', () => {
     const pastEnd = await http(stack, 'GET', '/api/1/composes/?page=9999');
     assert.equal(pastEnd.status, 200);
     assert.deepEqual(pastEnd.body.items, []);
+  });
+
+  test('the koji_task_id, pungi_compose_id, compose_type and label filters', async () => {
+    const source = { type: 'tag', source: 'f26', packages: ['ed'], sigkeys: [''] };
+    const a = (await post({ source, flags: ['no_reuse'], compose_type: 'nightly', label: 'Filter-1.0' })).body;
+    const b = (await post({ source, flags: ['no_reuse'], compose_type: 'production', label: 'Filter-2.0' })).body;
+    const aDone = await waitForState(stack, a.id, ['done']);
+    const bDone = await waitForState(stack, b.id, ['done']);
+    assert.ok(aDone.pungi_compose_id && bDone.pungi_compose_id && aDone.pungi_compose_id !== bDone.pungi_compose_id);
+    // Nothing in the API sets koji_task_id (ODCS takes it from Koji scratch builds): set it in the row.
+    await stack.pool.query('UPDATE composes SET koji_task_id = $2 WHERE id = $1', [a.id, 424242]);
+    const ids = async (query: string) => {
+      const res = await http(stack, 'GET', `/api/1/composes/?${query}&per_page=100`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.items.map((c: any) => c.id).sort();
+    };
+    const expected: Record<string, number[]> = {
+      'koji_task_id=424242': [a.id],
+      'koji_task_id=424243': [],
+      [`pungi_compose_id=${encodeURIComponent(bDone.pungi_compose_id)}`]: [b.id],
+      'compose_type=nightly': [a.id],
+      'compose_type=production': [b.id],
+      'label=Filter-2.0': [b.id],
+      'label=Filter-2.0&compose_type=nightly': [],
+    };
+    const got: Record<string, number[]> = {};
+    for (const query of Object.keys(expected)) got[query] = await ids(query);
+    assert.deepEqual(got, expected);
+    assert.ok((await ids('compose_type=test')).length > 0, 'the other composes of this file are of type test');
   });
 
   test('state filters follow the compose through its life', async () => {

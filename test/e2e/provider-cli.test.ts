@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { readData, readRow } from '../../store/cache.js';
+import { freePort } from '../../scripts/services/process-utils.js';
 import { ROOT, startStack, type Stack } from '../harness/stack.js';
 import { smallFedora, startFakeUpstreams, type FakeUpstreams } from '../fixtures/upstreams.js';
 
@@ -12,12 +13,14 @@ let stack: Stack;
 let up: FakeUpstreams;
 
 /** Runs the command; `lines` are typed one at a time, each after the REPL prompts for it. */
-function cli(args: string[], lines?: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], lines?: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/odcs-flow.mjs'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, ...stack.env, UPSTREAM_BACKOFF_MS: '10', UPSTREAM_ATTEMPTS: '2', REFRESH_ATTEMPTS: '1' },
+      env: { ...process.env, ...stack.env, UPSTREAM_BACKOFF_MS: '10', UPSTREAM_ATTEMPTS: '2', REFRESH_ATTEMPTS: '1', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      // A command that waits when it should not is killed, not left hanging the suite.
+      timeout: 60_000,
     });
     let stdout = '';
     let stderr = '';
@@ -72,11 +75,15 @@ test('refresh --all runs the runbook; refresh --package one package', async () =
 });
 
 test('refresh --direct works without Temporal and exits 1 on upstream failure, keeping the data', async () => {
-  const ok = await cli(['refresh', 'koschei', '--direct']);
+  // Nothing listens at this TEMPORAL_ADDRESS: --direct must not need it.
+  const noTemporal = { TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` };
+  const ok = await cli(['refresh', 'koschei', '--direct'], undefined, noTemporal);
   assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).results[0].provider, 'koschei_data');
+  assert.ok(await readData(stack.pool, 'koschei_data', 'foo'));
   up.fail(/^\/koschei\//, '500');
   try {
-    const bad = await cli(['refresh', 'koschei', '--direct']);
+    const bad = await cli(['refresh', 'koschei', '--direct'], undefined, noTemporal);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /koschei_data: FAILED: GET .*HTTP 500/);
     assert.ok(await readData(stack.pool, 'koschei_data', 'foo'));
@@ -85,6 +92,26 @@ test('refresh --direct works without Temporal and exits 1 on upstream failure, k
     assert.match(viaTemporal.stderr, /refresh failed: .*HTTP 500/);
   } finally {
     up.clearFaults();
+  }
+});
+
+test('refresh --no-wait starts the workflow, prints its id and returns without waiting for it', async () => {
+  // With no worker polling, the workflow cannot finish: a command that waited would hang.
+  await stack.stopWorkers();
+  let restarted = false;
+  try {
+    const res = await cli(['refresh', 'releases', '--no-wait']);
+    assert.equal(res.code, 0, res.stderr);
+    const out = JSON.parse(res.stdout);
+    assert.equal(out.workflow_id, `oraculum-refresh-${stack.config.taskQueue}-fedora_releases`);
+    assert.match(out.run_id, /^[0-9a-f-]{36}$/);
+    const handle = stack.temporal.client.workflow.getHandle(out.workflow_id, out.run_id);
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
+    await stack.startWorkers();
+    restarted = true;
+    assert.equal((await handle.result()).provider, 'fedora_releases');
+  } finally {
+    if (!restarted) await stack.startWorkers();
   }
 });
 

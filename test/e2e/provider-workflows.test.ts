@@ -3,13 +3,14 @@
 // and fail the run visibly, the package sweep, garbage collection, and the Schedules surviving a
 // worker restart without duplicates.
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { loadConfig } from '../../core/config.js';
 import { PROVIDERS, PROVIDER_NAMES, providerScheduleId, refreshAllWorkflowId, refreshWorkflowId, REFRESH_PHASES } from '../../core/providers/registry.js';
 import { clearCache, readData, readRow, touchAndQueue } from '../../store/cache.js';
 import { startRefresh, startRefreshAll } from '../../temporal/providers.js';
-import { deleteProviderSchedules, ensureProviderSchedules, providerSchedules } from '../../worker/schedules.js';
+import { deleteProviderSchedules, ensureProviderSchedules, providerSchedules, reconcileScheduleId } from '../../worker/schedules.js';
 import { ROOT, startStack, type Stack } from '../harness/stack.js';
 import { smallFedora, startFakeUpstreams, type FakeUpstreams } from '../fixtures/upstreams.js';
 
@@ -54,7 +55,7 @@ function providerOf(path: string): string | null {
 before(async () => {
   up = await startFakeUpstreams(smallFedora(), { maxPage: 3 });
   stack = await startStack({
-    env: { ...up.env, UPSTREAM_BACKOFF_MS: '10', UPSTREAM_ATTEMPTS: '2', REFRESH_ATTEMPTS: '2', REFRESH_RETRY_SECONDS: '1' },
+    env: { ...up.env, UPSTREAM_BACKOFF_MS: '10', UPSTREAM_ATTEMPTS: '2', REFRESH_ATTEMPTS: '2', REFRESH_RETRY_SECONDS: '1', CACHE_VISIT_DAYS: '3' },
   });
 });
 
@@ -198,12 +199,16 @@ describe('refresh workflows', () => {
     assert.ok(await readData(stack.pool, 'bodhi_updates'));
   });
 
-  test('a package sweep covers the packages asked for recently, and only them', async () => {
-    await askFor(['foo', 'bar', 'qux']);
-    await stack.pool.query(`UPDATE cached_data SET time_requested = now() - interval '30 days' WHERE arg = 'qux'`);
+  test('a package sweep covers the packages asked for within CACHE_VISIT_DAYS (3 here), and only them', async () => {
+    assert.equal(stack.config.providers.visitDays, 3);
+    await askFor(['foo', 'bar', 'baz', 'qux']);
+    await stack.pool.query(`UPDATE cached_data SET time_requested = now() - interval '2 days' WHERE arg = 'baz'`);
+    // Within the default 14 days, outside the configured 3.
+    await stack.pool.query(`UPDATE cached_data SET time_requested = now() - interval '5 days' WHERE arg = 'qux'`);
     const { workflowId } = await startRefresh(stack.temporal.client, stack.config, 'packager-dashboard__all_package_bugs');
     const summary = await stack.temporal.client.workflow.getHandle(workflowId).result();
-    assert.deepEqual(summary, { provider: 'packager-dashboard__all_package_bugs', outcome: 'swept', count: 2, failed: 0 });
+    assert.deepEqual(summary, { provider: 'packager-dashboard__all_package_bugs', outcome: 'swept', count: 3, failed: 0 });
+    assert.notEqual(await readData(stack.pool, 'packager-dashboard__all_package_bugs', 'baz'), null, 'baz (2 days ago) was swept');
     assert.equal((await readData<any[]>(stack.pool, 'packager-dashboard__all_package_bugs', 'foo'))!.length, 3);
     assert.equal(await readData(stack.pool, 'packager-dashboard__all_package_bugs', 'qux'), null);
   });
@@ -219,6 +224,7 @@ describe('schedules', () => {
 
   after(async () => {
     await deleteProviderSchedules(stack.temporal.client, stack.config);
+    await stack.temporal.client.schedule.getHandle(reconcileScheduleId(stack.config)).delete().catch(() => undefined);
   });
 
   test('one Schedule per scheduled provider plus package caches and GC, SKIP overlap, intervals from the config', async () => {
@@ -230,21 +236,43 @@ describe('schedules', () => {
     assert.equal(d.action.type === 'startWorkflow' && d.action.workflowType, 'refreshProvider');
   });
 
-  test('after a worker restart the Schedules are there once each; a changed interval is updated in place', async () => {
+  test('ensuring twice changes nothing; a changed interval is updated in place', async () => {
     await ensureProviderSchedules(stack.temporal.client, stack.config);
-    await stack.stopWorkers();
-    await stack.startWorkers();
     const again = await ensureProviderSchedules(stack.temporal.client, stack.config);
     assert.deepEqual(again, { created: [], updated: [], deleted: [] });
-    await until('the schedule list to settle', async () => JSON.stringify(await ours()) === JSON.stringify(expected()));
-    assert.deepEqual(await ours(), expected());
-
     const changed = loadConfig({ ...stack.env, PROVIDER_INTERVALS: '{"bodhi_updates": "30m"}' }, ROOT);
     const res = await ensureProviderSchedules(stack.temporal.client, changed);
     assert.deepEqual(res.updated, [providerScheduleId(stack.config.taskQueue, 'bodhi_updates')]);
     const d = await stack.temporal.client.schedule.getHandle(providerScheduleId(stack.config.taskQueue, 'bodhi_updates')).describe();
     assert.equal(d.spec.intervals?.[0]?.every, 30 * 60 * 1000);
-    assert.deepEqual(await ours(), expected());
+    await until('the schedule list to settle', async () => JSON.stringify(await ours()) === JSON.stringify(expected()));
+  });
+
+  test('a worker process creates the reconcile and provider Schedules at start; killed and restarted, it keeps one of each and updates them in place', async () => {
+    const reconcile = stack.temporal.client.schedule.getHandle(reconcileScheduleId(stack.config));
+    await deleteProviderSchedules(stack.temporal.client, stack.config);
+    await reconcile.delete().catch(() => undefined);
+    await until('no Schedules of this task queue', async () => (await ours()).length === 0);
+    const exited = (w: ChildProcess) => new Promise<void>((r) => (w.exitCode !== null || w.signalCode !== null ? r() : w.once('exit', () => r())));
+
+    const first = stack.spawnWorker();
+    try {
+      await until('the worker to create the provider Schedules', async () => JSON.stringify(await ours()) === JSON.stringify(expected()));
+      await until('the worker to create the reconcile Schedule', () => reconcile.describe().then(() => true, () => false));
+    } finally {
+      first.kill('SIGKILL');
+      await exited(first);
+    }
+    const second = stack.spawnWorker({ PROVIDER_INTERVALS: '{"bodhi_updates": "30m"}' });
+    try {
+      const bodhi = stack.temporal.client.schedule.getHandle(providerScheduleId(stack.config.taskQueue, 'bodhi_updates'));
+      await until('the restarted worker to update the changed interval', async () => (await bodhi.describe()).spec.intervals?.[0]?.every === 30 * 60 * 1000);
+      assert.deepEqual(await ours(), expected(), 'one Schedule per provider, none added');
+      assert.ok(await reconcile.describe());
+    } finally {
+      second.kill('SIGTERM');
+      await exited(second);
+    }
   });
 
   test('a triggered provider Schedule refreshes its provider', async () => {

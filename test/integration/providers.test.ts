@@ -257,6 +257,7 @@ describe('paging, conditional requests, failures', () => {
     }
     assert.deepEqual(outcomes, Array(10).fill('unchanged'));
     const again = up.requests.slice(n);
+    assert.ok(again.some((r) => r.status === 304), 'the second refresh asked conditionally');
     assert.ok(again.every((r) => r.status === 304 || r.status === 404), JSON.stringify(again.filter((r) => r.status !== 304 && r.status !== 404)));
     assert.equal(rt2.client.stats.ok, 0);
     const afterRow = (await readRow(pool, 'bodhi_updates'))!;
@@ -275,7 +276,9 @@ describe('paging, conditional requests, failures', () => {
     const rt = runtime();
     await rt.refreshGlobal('fedora_releases');
     assert.equal((await runtime().refreshGlobal('fedora_releases')).outcome, 'unchanged');
-    assert.ok(up.requests.every((r) => r.status === 200));
+    const releases = up.requests.filter((r) => r.path.startsWith('/bodhi/releases/'));
+    assert.ok(releases.length >= 2, `both refreshes fetched the releases: ${JSON.stringify(releases)}`);
+    assert.ok(up.requests.every((r) => r.status === 200), JSON.stringify(up.requests.filter((r) => r.status !== 200)));
   });
 
   test('entities gone upstream are deleted', async () => {
@@ -334,8 +337,14 @@ describe('paging, conditional requests, failures', () => {
       assert.match(err.message, /HTTP 500.*after 3 attempts/);
     });
     assert.equal(up.requests.filter((r) => r.service === 'koschei' && r.status === 500).length, 3);
+    const seen = up.requests.length;
     up.fail(/\/koschei\//, '500', { times: 1 });
-    assert.notEqual((await runtime().refreshGlobal('koschei_data')).outcome, 'skipped');
+    const absorbed = await runtime().refreshGlobal('koschei_data');
+    assert.ok(['changed', 'unchanged'].includes(absorbed.outcome), absorbed.outcome);
+    const koschei = up.requests.slice(seen).filter((r) => r.service === 'koschei').map((r) => r.status);
+    assert.equal(koschei[0], 500, `a 500 was served first: ${koschei}`);
+    assert.ok(koschei.slice(1).length > 0 && koschei.slice(1).every((s) => s === 200 || s === 304), `then the retry succeeded: ${koschei}`);
+    assert.equal((await readRow(pool, 'koschei_data'))!.last_error, null);
   });
 
   test('a slow upstream times out', async () => {
@@ -427,7 +436,18 @@ describe('cache bookkeeping', () => {
     assert.equal(await clearCache(pool), 1);
   });
 
-  test('deleteUnrequested keeps rows that are only queued recently', async () => {
-    assert.equal(await deleteUnrequested(pool, ['packager_dashboard_package_prs'], 1), 0);
+  test('deleteUnrequested deletes old package rows and keeps rows asked for, fetched or only queued recently', async () => {
+    const prs = 'packager_dashboard_package_prs';
+    await touchAndQueue(pool, [
+      { provider: prs, arg: 'queued-only', touch: false, queue: true },
+      { provider: prs, arg: 'requested', touch: true, queue: false },
+      { provider: prs, arg: 'requested-long-ago', touch: true, queue: false },
+      { provider: 'bodhi_updates', arg: 'other-provider', touch: true, queue: false },
+    ], 60);
+    await pool.query(`INSERT INTO cached_data (provider, arg, data, time_created) VALUES ($1, 'fetched', '[]', now()), ($1, 'fetched-long-ago', '[]', now() - interval '3 days')`, [prs]);
+    await pool.query(`UPDATE cached_data SET time_requested = now() - interval '3 days' WHERE arg IN ('requested-long-ago', 'other-provider')`);
+    assert.equal(await deleteUnrequested(pool, [prs], 1), 2);
+    const { rows } = await pool.query(`SELECT provider || '/' || arg AS k FROM cached_data ORDER BY 1`);
+    assert.deepEqual(rows.map((r) => r.k), ['bodhi_updates/other-provider', `${prs}/fetched`, `${prs}/queued-only`, `${prs}/requested`]);
   });
 });

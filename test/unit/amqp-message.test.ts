@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { amqpTopic, buildAmqpMessage, messageIdFor, sentAt } from '../../core/amqp-message.js';
-import { composeToJson } from '../../core/compose-json.js';
 import { ConfigError, CONFIG_DOC, loadConfig } from '../../core/config.js';
 import { redactUrl } from '../../worker/amqp-relay.js';
 import { composeRecord } from '../fixtures/compose-record.js';
@@ -33,9 +32,53 @@ test('the message: JSON body {event, compose}, fedora-messaging properties and h
   const e = event(42);
   const m = buildAmqpMessage(e, { topicPrefix: 'org.example', compose: { targetDirUrl: 'http://h/composes' } });
   assert.equal(m.routingKey, 'org.example.odcs.compose.state-changed');
+  // ODCS's compose JSON, spelled out: the message must not drift from what ODCS consumers read.
   assert.deepEqual(JSON.parse(m.content.toString('utf8')), {
     event: 'state-changed',
-    compose: composeToJson(e.compose, { targetDirUrl: 'http://h/composes', includeConfigDump: false }),
+    compose: {
+      arches: 'x86_64',
+      base_module_br_name: null,
+      base_module_br_stream: null,
+      base_module_br_stream_version_gte: null,
+      base_module_br_stream_version_lte: null,
+      builds: null,
+      compose_type: 'test',
+      flags: [],
+      id: 7,
+      koji_event: null,
+      koji_task_id: null,
+      label: null,
+      lookaside_repos: '',
+      modular_koji_tags: null,
+      module_defaults_url: null,
+      modules: null,
+      multilib_arches: '',
+      multilib_method: 0,
+      owner: 'unknown',
+      packages: null,
+      parent_pungi_compose_ids: null,
+      pungi_compose_id: null,
+      removed_by: null,
+      respin_of: null,
+      result_repo: 'http://h/composes/odcs-7/compose/Temporary',
+      result_repofile: 'http://h/composes/odcs-7/compose/Temporary/odcs-7.repo',
+      results: ['repository'],
+      scratch_build_tasks: null,
+      scratch_modules: null,
+      sigkeys: '',
+      source: 'f40',
+      source_type: 1,
+      state: 0,
+      state_name: 'wait',
+      state_reason: null,
+      target_dir: 'default',
+      time_done: null,
+      time_removed: null,
+      time_started: null,
+      time_submitted: '2024-01-01T00:00:00Z',
+      time_to_expire: '2024-01-02T00:00:00Z',
+      toplevel_url: 'http://h/composes/odcs-7',
+    },
   });
   assert.deepEqual(m.options, {
     contentType: 'application/json',

@@ -36,6 +36,7 @@ import { buildOpenApiDocument } from '../../api/docs.js';
 import type { TemporalGateway } from '../../temporal/client.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
+import { aboutRoutes } from '../../api/about.js';
 
 const settings = parseSettings({});
 // Nothing is asked of the pool or Temporal: the app is only built, for its routes and document.
@@ -290,13 +291,17 @@ describe('request schemas', () => {
     assertValid(ComposeRequestSchema, { source: { type: 'tag', source: 'demo', whatever: 1 }, other: true }, 'unknown keys');
   });
 
-  it('the about body the server builds validates', () => {
+  it('the about body the server answers validates', async () => {
     const s = parseSettings({
       sigkeys: ['ABCD1234'],
       allowed_clients: { users: { alice: { source_types: ['tag'] } }, groups: { packagers: {} } },
       raw_config_urls: { pungi: { url: 'https://git/pungi.git', config_filename: 'pungi.conf' } },
     });
-    const body = { version: s.version, auth_backend: s.auth_backend, allowed_clients: s.allowed_clients, raw_config_urls: s.raw_config_urls, sigkeys: s.sigkeys };
+    const res = await aboutRoutes(s).request('/');
+    assert.equal(res.status, 200);
+    const body = await res.json();
     assertValid(AboutSchema, body, 'about');
+    assert.deepEqual(body.sigkeys, ['ABCD1234']);
+    assert.deepEqual(body.raw_config_urls.pungi, { url: 'https://git/pungi.git', config_filename: 'pungi.conf' });
   });
 });

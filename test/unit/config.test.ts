@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { ConfigError, CONFIG_DOC, loadConfig } from '../../core/config.js';
+import { ConfigError, CONFIG_DOC, CONFIG_VARIABLES, loadConfig } from '../../core/config.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test('defaults need no configuration', () => {
   const c = loadConfig({}, '/srv/app');
@@ -41,9 +45,21 @@ test('empty values count as unset; paths resolve against the working directory',
   assert.equal(c.targetDirUrl, 'https://x.example/odcs');
 });
 
-test('every variable the schema reads is documented', () => {
+test('every variable the schema reads is documented, in CONFIG_DOC and in the README tables', () => {
+  assert.ok(CONFIG_VARIABLES.length >= 40 && CONFIG_VARIABLES.includes('PORT'), `the schema's variables: ${CONFIG_VARIABLES}`);
   const documented = new Set(CONFIG_DOC.map(([name]) => name));
-  for (const name of ['PORT', 'HOST', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TASK_QUEUE', 'GENERATE_TASK_QUEUE', 'DATA_DIR', 'COMPOSE_ROOT', 'TARGET_DIR_URL', 'REPO_ROOTS', 'ODCS_CONFIG', 'BODY_LIMIT', 'LOG_LEVEL', 'GENERATE_HEARTBEAT_TIMEOUT', 'NOAUTH_ALLOW_PUBLIC']) {
-    assert.ok(documented.has(name), name);
-  }
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  // First cells of the README's table rows, e.g. "| `UPSTREAM_TIMEOUT_MS` / `UPSTREAM_ATTEMPTS` | ...".
+  const inReadme = new Set(
+    readme
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1])),
+  );
+  assert.deepEqual(CONFIG_VARIABLES.filter((name) => !documented.has(name)), [], 'missing from CONFIG_DOC');
+  assert.deepEqual(CONFIG_VARIABLES.filter((name) => !inReadme.has(name)), [], 'missing from the README configuration tables');
+  // And nothing documented that no process reads (the launchers read the last four themselves).
+  const launchers = ['TEMPORAL_CLI', 'ODCS_POSTGRES_PORT', 'ODCS_TEMPORAL_PORT', 'TEMPORAL_UI_PORT'];
+  assert.deepEqual([...documented].filter((name) => !CONFIG_VARIABLES.includes(name) && !launchers.includes(name)), [], 'CONFIG_DOC names no such variable');
+  assert.deepEqual([...inReadme].filter((name) => !CONFIG_VARIABLES.includes(name) && !launchers.includes(name)), [], 'the README names no such variable');
 });

@@ -177,11 +177,9 @@ describe('XmlRpcClient', () => {
     const retries: number[] = [];
     const client = new XmlRpcClient(await ready, { retries: 3, retryDelayMs: 20, onRetry: (i) => retries.push(i.delayMs) });
     script((_q, r) => r.writeHead(503).end('down'), (q) => q.socket.destroy(), (_q, r) => r.writeHead(502).end('bad gateway'), ok({ id: 9, ts: 1.5 }));
-    const started = Date.now();
     assert.deepEqual(await client.call('getLastEvent'), { id: 9, ts: 1.5 });
     assert.equal(seen.length, 4);
     assert.deepEqual(retries, [20, 40, 80], 'the delay doubles');
-    assert.ok(Date.now() - started >= 140);
   });
 
   it('gives up after the retries with a transport error naming the method', async () => {
@@ -212,9 +210,8 @@ describe('XmlRpcClient', () => {
     const client = new XmlRpcClient(await ready, { retries: 1, retryDelayMs: 1, timeoutMs: 150 });
     const hang: Reply = () => {}; // never answers
     script(hang, hang);
-    const started = Date.now();
     await assert.rejects(client.call('listTaggedRPMS', 'f40'), (err: unknown) => err instanceof XmlRpcTransportError && /listTaggedRPMS: timed out \(2 attempts\)/.test(err.message));
-    assert.ok(Date.now() - started < 2000);
+    assert.equal(seen.length, 2, 'each attempt was abandoned by the timeout and retried once');
   });
 
   it('reports a refused connection as a transport error', async () => {
