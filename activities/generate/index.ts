@@ -1,6 +1,7 @@
 // Built-in replacement for Pungi in an ODCS "tag" compose: read the source
 // repos' metadata, resolve the requested closure per arch, hard-link the RPMs
-// into the ODCS layout and run createrepo_c. All work happens in a temp dir
+// into the ODCS layout and derive the repodata from the sources' (createrepo_c
+// where a source has no usable metadata). All work happens in a temp dir
 // that is renamed into place at the end, so a compose dir is either complete
 // (with a marker) or absent, whatever happens to the worker.
 import { randomBytes } from 'node:crypto';
@@ -9,12 +10,14 @@ import path from 'node:path';
 import { ComposeLog } from './composelog.js';
 import { createrepo } from './createrepo.js';
 import { buildPool, solve, type ArchSolution, type Unresolved } from './depsolve.js';
+import { underivable, writeDerivedRepodata, type Tree } from './derive.js';
 import { GenerationError } from './errors.js';
 import { composeDir, composeName, globalLog, osDir, pungiComposeId, readMarker, repoFileText, tempPrefix, variantDir, writeMarker } from './layout.js';
 import { packagePath, placePackages } from './place.js';
 import { unacceptablySigned } from './signatures.js';
 import { readFilelists, readRepo, type RepoMetadata } from './repodata.js';
 import type { PackageRecord } from './types.js';
+import { verifyPackages } from './verify.js';
 
 export { GenerationError } from './errors.js';
 export { readRepoRevision } from './repodata.js';
@@ -88,11 +91,14 @@ const isFileRequire = (u: Unresolved) => /(^|[\s(])\//.test(u.requirement);
 /** Reads full file lists into the records; primary only lists /etc, *bin/* and a few more. */
 async function mergeFilelists(repos: RepoMetadata[]): Promise<void> {
   for (const repo of repos) {
+    // Records are shared through the parse cache: merged once per parsed source.
+    if (repo.fullFiles) continue;
     const lists = await readFilelists(repo);
     for (const p of repo.packages) {
       const files = p.pkgid ? lists.get(p.pkgid) : undefined;
       if (files) p.files = files;
     }
+    repo.fullFiles = true;
   }
 }
 
@@ -179,10 +185,7 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
     for (const p of s.selected) distinct.set(p.location, p);
     signal?.throwIfAborted();
   }
-  for (const s of solutions) {
-    log.info(`Running createrepo_c for ${composeName(input.composeId)}/compose/Temporary/${s.arch}/os`);
-    await createrepo(osDir(root, s.arch), hooks);
-  }
+  await writeRepodata(input.composeId, root, solutions, sources, log, hooks);
 
   const variant = variantDir(root);
   await writeFile(path.join(variant, `${composeName(input.composeId)}.repo`), repoFileText(input.composeId, input.resultRepoUrl));
@@ -194,6 +197,33 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   for (const p of distinct.values()) bytes += p.size ?? 0;
   log.info(`Compose finished: ${distinct.size} packages, ${bytes} bytes`);
   return { packages: distinct.size, arches, bytes, pungiComposeId: id };
+}
+
+/**
+ * Repodata for every arch tree: derived from the sources' metadata for trees whose packages all
+ * come from sources with usable metadata (after checking each file against it), createrepo_c for
+ * the others.
+ */
+async function writeRepodata(composeId: number, root: string, solutions: ArchSolution[], sources: RepoMetadata[], log: ComposeLog, hooks: GenerateHooks) {
+  const why = new Map(sources.map((r) => [r.path, underivable(r)]));
+  const derived: Tree[] = [];
+  for (const s of solutions) {
+    const tree = `${composeName(composeId)}/compose/Temporary/${s.arch}/os`;
+    const blocker = s.selected.map((p) => p.repo).find((r) => why.get(r) !== undefined);
+    if (blocker === undefined) {
+      derived.push({ osDir: osDir(root, s.arch), packages: s.selected });
+      continue;
+    }
+    log.info(`Running createrepo_c for ${tree} (repository ${blocker}: ${why.get(blocker)})`);
+    await createrepo(osDir(root, s.arch), hooks);
+  }
+  if (!derived.length) return;
+  const distinct = [...new Map(derived.flatMap((t) => t.packages).map((p) => [p.location, p])).values()];
+  const read = await verifyPackages(distinct, hooks);
+  log.info(`Checked ${distinct.length} package files against the source metadata (${read} checksums computed, ${distinct.length - read} known)`);
+  hooks.signal?.throwIfAborted();
+  log.info(`Deriving repodata for ${derived.map((t) => path.relative(root, t.osDir)).join(', ')} from the source metadata`);
+  await writeDerivedRepodata(derived, sources, { ...hooks, log: (m) => log.info(m) });
 }
 
 /** The NVR a binary RPM was built from, from its source RPM's file name. */
