@@ -17,8 +17,8 @@ type BenchName = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-tmp]
 
-  generation  generateCompose of 100 and 1000 packages vs createrepo_c alone
-              BENCH_GEN_SIZES=100,1000  BENCH_GEN_REPEAT=5
+  generation  generateCompose of 100 and 1000 tiny and 1000 realistic-size packages vs createrepo_c alone
+              BENCH_GEN_SIZES=100,1000  BENCH_GEN_REALISTIC=1000  BENCH_GEN_REPEAT=5
   post        POST /api/1/composes/ throughput vs INSERT + StartWorkflowExecution done directly
               BENCH_POST_TOTAL=300  BENCH_POST_CONCURRENCY=8  BENCH_POST_WARMUP=20
   expiry      expiry lag of composes vs a bare Temporal timer for the same deadlines

@@ -11,7 +11,8 @@ import { createGzip } from 'node:zlib';
 import { GenerationError } from './errors.js';
 import { attrs, escapeXml, openDecompressed, scanPackages } from './mdstream.js';
 import { packagePath } from './place.js';
-import { hashName, verifyMetadataFile, type RepoMetadata, type RepomdEntry } from './repodata.js';
+import { hashName } from './digest.js';
+import { verifyMetadataFile, type RepoMetadata, type RepomdEntry } from './repodata.js';
 import type { PackageRecord } from './types.js';
 
 const MD_TYPES = [
@@ -19,7 +20,6 @@ const MD_TYPES = [
   { type: 'filelists', root: 'filelists', open: '<filelists xmlns="http://linux.duke.edu/metadata/filelists"' },
   { type: 'other', root: 'otherdata', open: '<otherdata xmlns="http://linux.duke.edu/metadata/other"' },
 ] as const;
-const KNOWN_HASHES = new Set(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
 /** Extra metadata carried from the sources when they have it. */
 const isCarried = (type: string) => type === 'modules' || type === 'group' || type === 'group_gz';
 
@@ -28,7 +28,7 @@ export function underivable(repo: RepoMetadata): string | undefined {
   for (const { type } of MD_TYPES) {
     const e = repo.data.get(type);
     if (!e) return `repomd.xml has no ${type} metadata`;
-    if (!KNOWN_HASHES.has(hashName(e.checksumType))) return `${type} has checksum type ${e.checksumType}`;
+    if (!hashName(e.checksumType)) return `${type} has checksum type ${e.checksumType}`;
   }
   const noId = repo.packages.find((p) => !p.pkgid);
   if (noId) return `package ${noId.href} has no checksum`;

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { compatArches, multilibMethodFor, needsFileLists, type MultilibMethod } from '../../core/multilib.js';
 import { ComposeLog } from './composelog.js';
 import { createrepo } from './createrepo.js';
 import { buildPool, solve, type ArchSolution, type Unresolved } from './depsolve.js';
@@ -40,6 +41,10 @@ export interface GenerateInput {
   builds?: string[];
   /** Accepted signing keys (8 or 16 hex; "" accepts unsigned). Empty or absent: no check. */
   sigkeys?: string[];
+  /** ODCS multilib_arches: trees of these arches also get their compatible arches' packages. */
+  multilibArches?: string[];
+  /** ODCS multilib_method names (runtime, devel, all; none or empty: no multilib). */
+  multilibMethods?: string[];
   resultRepoUrl: string;
 }
 
@@ -60,6 +65,7 @@ export interface GenerateHooks {
 }
 
 const ARCH_RE = /^[A-Za-z0-9_]+$/;
+const MULTILIB_METHODS = new Set(['runtime', 'devel', 'all']);
 const MAX_LISTED = 50;
 
 function validate(input: GenerateInput): string[] {
@@ -146,8 +152,19 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   await hooks.checkpoint?.();
   signal?.throwIfAborted();
 
+  const methods = (input.multilibMethods ?? []).filter((m): m is MultilibMethod => m !== 'none' && MULTILIB_METHODS.has(m));
+  const multilibArches = new Set(methods.length ? input.multilibArches ?? [] : []);
+  if (arches.some((a) => multilibArches.has(a) && compatArches(a).length)) {
+    log.info(`Multilib for ${arches.filter((a) => multilibArches.has(a)).join(',')} by ${methods.join(',')}`);
+    // The runtime method looks at library paths: it needs the full file lists.
+    if (needsFileLists(methods)) await mergeFilelists(sources);
+  }
+  const multilib = (arch: string) =>
+    multilibArches.has(arch) && compatArches(arch).length
+      ? { arches: compatArches(arch), select: (p: PackageRecord) => multilibMethodFor(p, methods) !== null }
+      : undefined;
   const pool = buildPool(restrictToBuilds(sources, input.builds, log), lookaside.map((r) => r.packages));
-  const solveAll = () => arches.map((arch) => solve(pool, { arch, packages: input.packages, noDeps: input.noDeps }));
+  const solveAll = () => arches.map((arch) => solve(pool, { arch, packages: input.packages, noDeps: input.noDeps, multilib: multilib(arch) }));
   let solutions = solveAll();
   if (solutions.some((s) => s.unresolved.some(isFileRequire))) {
     log.info('Loading full file lists to resolve file dependencies');

@@ -3,10 +3,10 @@
 // checksum repomd.xml gives for it, and parsed sources are kept per repository revision (the
 // repomd.xml content) so a second compose from an unchanged source does not parse it again.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cachedDigest, hashName } from './digest.js';
 import { GenerationError } from './errors.js';
 import { attrs, badMetadata, scanPackages, unescapeXml } from './mdstream.js';
 import type { Dep, DepFlag, PackageRecord } from './types.js';
@@ -100,29 +100,18 @@ export async function readRepoRevision(repoPath: string): Promise<string> {
   return parseRepomd(repoPath, file, xml).revision;
 }
 
-const HASHES = new Set(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
-export const hashName = (t: string) => (t === 'sha' ? 'sha1' : t.toLowerCase());
-
-/** Hash of a file's bytes, streamed. */
-export async function fileDigest(file: string, type: string): Promise<string> {
-  const h = createHash(hashName(type));
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** Checks a metadata file against repomd.xml's checksum (and size); names the repo and file on failure. */
 export async function verifyMetadataFile(repoPath: string, entry: RepomdEntry): Promise<void> {
   const rel = entry.href;
-  if (!HASHES.has(hashName(entry.checksumType))) throw badMetadata(repoPath, rel, `unknown checksum type ${entry.checksumType}`);
-  let st;
+  if (!hashName(entry.checksumType)) throw badMetadata(repoPath, rel, `unknown checksum type ${entry.checksumType}`);
+  let d;
   try {
-    st = await stat(entry.file);
+    d = await cachedDigest(entry.file, entry.checksumType);
   } catch {
     throw badMetadata(repoPath, rel, 'the file listed in repomd.xml does not exist');
   }
-  if (entry.size !== undefined && st.size !== entry.size) throw badMetadata(repoPath, rel, `it has ${st.size} bytes, repomd.xml says ${entry.size}`);
-  const digest = await fileDigest(entry.file, entry.checksumType);
-  if (digest !== entry.checksum) throw badMetadata(repoPath, rel, `its ${entry.checksumType} is ${digest}, repomd.xml says ${entry.checksum}`);
+  if (entry.size !== undefined && d.size !== entry.size) throw badMetadata(repoPath, rel, `it has ${d.size} bytes, repomd.xml says ${entry.size}`);
+  if (d.digest !== entry.checksum) throw badMetadata(repoPath, rel, `its ${entry.checksumType} is ${d.digest}, repomd.xml says ${entry.checksum}`);
 }
 
 function toDep(a: Record<string, string>): Dep {

@@ -1,16 +1,10 @@
 // Checks that the package files of a compose are what the source metadata says (size, and the
-// pkgid checksum) before derived repodata repeats that metadata. A file's checksum is computed
-// once per file identity (device, inode, size, mtime) in this process: hard-linked trees and
-// later composes from the same source do not read the bytes again.
-import { stat } from 'node:fs/promises';
+// pkgid checksum) before derived repodata repeats that metadata. Checksums are remembered per
+// file identity (digest.ts), so hard-linked trees and later composes do not read the bytes again.
 import os from 'node:os';
+import { cachedDigest, type Digest } from './digest.js';
 import { GenerationError } from './errors.js';
-import { fileDigest } from './repodata.js';
 import type { PackageRecord } from './types.js';
-
-const LIMIT = 500_000;
-/** identity -> "<type>:<digest>" */
-const verified = new Map<string, string>();
 
 export interface VerifyHooks {
   heartbeat?: (detail: string) => void;
@@ -18,31 +12,21 @@ export interface VerifyHooks {
 }
 
 async function verifyOne(p: PackageRecord): Promise<boolean> {
-  let st;
+  const type = p.checksumType ?? 'sha256';
+  let d: Digest;
   try {
-    st = await stat(p.location, { bigint: true });
-  } catch {
+    d = await cachedDigest(p.location, type);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     throw new GenerationError(`Repository ${p.repo}: package file ${p.href} listed in its metadata does not exist.`);
   }
-  if (p.size !== undefined && Number(st.size) !== p.size) {
-    throw new GenerationError(`Repository ${p.repo}: package file ${p.href} has ${st.size} bytes, its metadata says ${p.size}.`);
+  if (p.size !== undefined && d.size !== p.size) {
+    throw new GenerationError(`Repository ${p.repo}: package file ${p.href} has ${d.size} bytes, its metadata says ${p.size}.`);
   }
-  const type = p.checksumType ?? 'sha256';
-  const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-  const known = verified.get(id);
-  let digest: string;
-  let computed = false;
-  if (known?.startsWith(`${type}:`)) digest = known.slice(type.length + 1);
-  else {
-    digest = await fileDigest(p.location, type);
-    computed = true;
-    if (verified.size >= LIMIT) verified.delete(verified.keys().next().value!);
-    verified.set(id, `${type}:${digest}`);
+  if (d.digest !== p.pkgid) {
+    throw new GenerationError(`Repository ${p.repo}: package file ${p.href} has ${type} ${d.digest}, its metadata says ${p.pkgid}.`);
   }
-  if (digest !== p.pkgid) {
-    throw new GenerationError(`Repository ${p.repo}: package file ${p.href} has ${type} ${digest}, its metadata says ${p.pkgid}.`);
-  }
-  return computed;
+  return d.computed;
 }
 
 /** Verifies every package; returns how many had to be read. */
@@ -61,14 +45,9 @@ export async function verifyPackages(pkgs: PackageRecord[], hooks: VerifyHooks =
     }
   };
   const results = await Promise.allSettled(
-    Array.from({ length: Math.min(Math.max(2, os.availableParallelism()), pkgs.length) }, () => worker().catch((e) => ((failed = true), Promise.reject(e)))),
+    Array.from({ length: Math.min(2 * os.availableParallelism(), pkgs.length) }, () => worker().catch((e) => ((failed = true), Promise.reject(e)))),
   );
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
   return read;
-}
-
-/** Forgets every verified checksum (benchmarks that measure a cold start). */
-export function clearVerifiedCache(): void {
-  verified.clear();
 }
