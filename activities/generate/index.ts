@@ -137,6 +137,39 @@ function unresolvedMessage(items: Unresolved[]): string {
   return `Unresolvable dependencies: ${parts.slice(0, MAX_LISTED).join('; ')}${more}`;
 }
 
+/**
+ * The closure per arch tree (multilib included), from parsed sources; full file lists are read
+ * only when a file dependency needs them. Exported for the closure benchmark.
+ */
+export async function resolveClosure(
+  input: Pick<GenerateInput, 'packages' | 'noDeps' | 'builds' | 'multilibArches' | 'multilibMethods'>,
+  arches: string[],
+  sources: RepoMetadata[],
+  lookaside: RepoMetadata[],
+  info: (message: string) => void,
+): Promise<ArchSolution[]> {
+  const methods = (input.multilibMethods ?? []).filter((m): m is MultilibMethod => m !== 'none' && MULTILIB_METHODS.has(m));
+  const multilibArches = new Set(methods.length ? input.multilibArches ?? [] : []);
+  if (arches.some((a) => multilibArches.has(a) && compatArches(a).length)) {
+    info(`Multilib for ${arches.filter((a) => multilibArches.has(a)).join(',')} by ${methods.join(',')}`);
+    // The runtime method looks at library paths: it needs the full file lists.
+    if (needsFileLists(methods)) await mergeFilelists(sources);
+  }
+  const multilib = (arch: string) =>
+    multilibArches.has(arch) && compatArches(arch).length
+      ? { arches: compatArches(arch), select: (p: PackageRecord) => multilibMethodFor(p, methods) !== null }
+      : undefined;
+  const pool = buildPool(restrictToBuilds(sources, input.builds, info), lookaside.map((r) => r.packages));
+  const solveAll = () => arches.map((arch) => solve(pool, { arch, packages: input.packages, noDeps: input.noDeps, multilib: multilib(arch) }));
+  let solutions = solveAll();
+  if (solutions.some((s) => s.unresolved.some(isFileRequire))) {
+    info('Loading full file lists to resolve file dependencies');
+    await mergeFilelists([...sources, ...lookaside]);
+    solutions = solveAll();
+  }
+  return solutions;
+}
+
 /** The actual work, inside the temp dir `root`. Throws GenerationError for user-caused failures. */
 async function build(input: GenerateInput, arches: string[], root: string, log: ComposeLog, hooks: GenerateHooks, now: Date): Promise<GenerateResult> {
   const { signal } = hooks;
@@ -152,25 +185,7 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   await hooks.checkpoint?.();
   signal?.throwIfAborted();
 
-  const methods = (input.multilibMethods ?? []).filter((m): m is MultilibMethod => m !== 'none' && MULTILIB_METHODS.has(m));
-  const multilibArches = new Set(methods.length ? input.multilibArches ?? [] : []);
-  if (arches.some((a) => multilibArches.has(a) && compatArches(a).length)) {
-    log.info(`Multilib for ${arches.filter((a) => multilibArches.has(a)).join(',')} by ${methods.join(',')}`);
-    // The runtime method looks at library paths: it needs the full file lists.
-    if (needsFileLists(methods)) await mergeFilelists(sources);
-  }
-  const multilib = (arch: string) =>
-    multilibArches.has(arch) && compatArches(arch).length
-      ? { arches: compatArches(arch), select: (p: PackageRecord) => multilibMethodFor(p, methods) !== null }
-      : undefined;
-  const pool = buildPool(restrictToBuilds(sources, input.builds, log), lookaside.map((r) => r.packages));
-  const solveAll = () => arches.map((arch) => solve(pool, { arch, packages: input.packages, noDeps: input.noDeps, multilib: multilib(arch) }));
-  let solutions = solveAll();
-  if (solutions.some((s) => s.unresolved.some(isFileRequire))) {
-    log.info('Loading full file lists to resolve file dependencies');
-    await mergeFilelists([...sources, ...lookaside]);
-    solutions = solveAll();
-  }
+  const solutions = await resolveClosure(input, arches, sources, lookaside, (m) => log.info(m));
   beat('dependencies resolved');
   signal?.throwIfAborted();
 
@@ -247,7 +262,7 @@ async function writeRepodata(composeId: number, root: string, solutions: ArchSol
 const buildOf = (p: PackageRecord) => p.sourcerpm?.replace(/\.(no)?src\.rpm$/, '');
 
 /** For `build` composes: keep only the binary RPMs of the requested builds; unknown builds fail. */
-function restrictToBuilds(sources: RepoMetadata[], builds: string[] | undefined, log: ComposeLog): PackageRecord[][] {
+function restrictToBuilds(sources: RepoMetadata[], builds: string[] | undefined, info: (message: string) => void): PackageRecord[][] {
   if (!builds?.length) return sources.map((r) => r.packages);
   const wanted = new Set(builds);
   const found = new Set<string>();
@@ -261,7 +276,7 @@ function restrictToBuilds(sources: RepoMetadata[], builds: string[] | undefined,
   );
   const unknown = [...wanted].filter((b) => !found.has(b)).sort();
   if (unknown.length) throw new GenerationError(`The following builds are not present in the configured tags: ${unknown.join(' ')}.`);
-  log.info(`Builds ${[...wanted].join(' ')}: ${restricted.reduce((n, r) => n + r.length, 0)} binary packages`);
+  info(`Builds ${[...wanted].join(' ')}: ${restricted.reduce((n, r) => n + r.length, 0)} binary packages`);
   return restricted;
 }
 

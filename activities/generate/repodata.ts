@@ -146,28 +146,40 @@ function location(repoPath: string, loc: Record<string, string>): string {
   return path.resolve(repoPath, base, href);
 }
 
+const RE = {
+  head: /^<package(\s[^>]*)?>/,
+  name: /<name>([^<]*)<\/name>/,
+  arch: /<arch>([^<]*)<\/arch>/,
+  version: /<version(\s[^>]*?)\/?>/,
+  checksum: /<checksum(\s[^>]*)?>([^<]*)<\/checksum>/,
+  size: /<size(\s[^>]*?)\/?>/,
+  location: /<location(\s[^>]*?)\/?>/,
+  sourcerpm: /<rpm:sourcerpm>([^<]*)<\/rpm:sourcerpm>/,
+};
+
 /** One primary.xml `<package>` element as a record; undefined for non-rpm entries. */
 export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecord | undefined {
-  const head = /^<package(\s[^>]*)?>/.exec(xml);
-  if ((attrs(head?.[1] ?? '').type ?? 'rpm') !== 'rpm') return undefined;
-  const v = tagAttrs(xml, 'version') ?? {};
-  const loc = tagAttrs(xml, 'location') ?? {};
-  const sum = /<checksum(\s[^>]*)?>([^<]*)<\/checksum>/.exec(xml);
-  const size = Number(tagAttrs(xml, 'size')?.package);
+  const head = RE.head.exec(xml);
+  if (head?.[1] && (attrs(head[1]).type ?? 'rpm') !== 'rpm') return undefined;
+  const v = attrs(RE.version.exec(xml)?.[1] ?? '');
+  const loc = attrs(RE.location.exec(xml)?.[1] ?? '');
+  const sum = RE.checksum.exec(xml);
+  const size = Number(attrs(RE.size.exec(xml)?.[1] ?? '').package);
   const obsoletes = deps(xml, 'obsoletes');
+  const srpm = RE.sourcerpm.exec(xml)?.[1];
   return {
-    name: text(xml, 'name') ?? '',
+    name: unescapeXml(RE.name.exec(xml)?.[1] ?? ''),
     epoch: v.epoch || '0',
     version: v.ver ?? '',
     release: v.rel ?? '',
-    arch: text(xml, 'arch') ?? '',
+    arch: RE.arch.exec(xml)?.[1] ?? '',
     href: loc.href ?? '',
     location: location(repoPath, loc),
     repo: repoPath,
     pkgid: sum?.[2].trim() || undefined,
     checksumType: sum ? attrs(sum[1] ?? '').type : undefined,
     size: Number.isFinite(size) ? size : undefined,
-    sourcerpm: text(xml, 'rpm:sourcerpm') || undefined,
+    sourcerpm: srpm ? unescapeXml(srpm) : undefined,
     provides: deps(xml, 'provides'),
     // rpmlib() features are checked by rpm itself, never provided by packages.
     requires: deps(xml, 'requires').filter((d) => !d.name.startsWith('rpmlib(')),
