@@ -114,12 +114,22 @@ export async function verifyMetadataFile(repoPath: string, entry: RepomdEntry): 
   if (d.digest !== entry.checksum) throw badMetadata(repoPath, rel, `its ${entry.checksumType} is ${d.digest}, repomd.xml says ${entry.checksum}`);
 }
 
+// Strings cut from the metadata text keep the whole text alive (V8 slices share their parent), so
+// what a record keeps is copied out: repeated values once (interned), the rest each.
+const copy = (s: string) => (s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8'));
+let interned = new Map<string, string>();
+function intern(s: string): string {
+  let v = interned.get(s);
+  if (v === undefined) interned.set((v = copy(s)), v);
+  return v;
+}
+
 function toDep(a: Record<string, string>): Dep {
-  const d: Dep = { name: a.name ?? '' };
-  if (a.flags) d.flags = a.flags as DepFlag;
-  if (a.epoch !== undefined) d.epoch = a.epoch;
-  if (a.ver !== undefined) d.version = a.ver;
-  if (a.rel !== undefined && a.rel !== '') d.release = a.rel;
+  const d: Dep = { name: intern(a.name ?? '') };
+  if (a.flags) d.flags = intern(a.flags) as DepFlag;
+  if (a.epoch !== undefined) d.epoch = intern(a.epoch);
+  if (a.ver !== undefined) d.version = intern(a.ver);
+  if (a.rel !== undefined && a.rel !== '') d.release = intern(a.rel);
   if (a.pre === '1') d.pre = true;
   return d;
 }
@@ -135,7 +145,7 @@ function deps(xml: string, section: string): Dep[] {
 }
 
 const FILE_RE = /<file(?:\s[^>]*)?>([^<]*)<\/file>/g;
-export const filesOf = (xml: string) => Array.from(xml.matchAll(FILE_RE), (m) => unescapeXml(m[1]));
+export const filesOf = (xml: string) => Array.from(xml.matchAll(FILE_RE), (m) => intern(unescapeXml(m[1])));
 
 function location(repoPath: string, loc: Record<string, string>): string {
   const href = loc.href ?? '';
@@ -167,19 +177,20 @@ export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecor
   const size = Number(attrs(RE.size.exec(xml)?.[1] ?? '').package);
   const obsoletes = deps(xml, 'obsoletes');
   const srpm = RE.sourcerpm.exec(xml)?.[1];
+  const pkgid = sum?.[2].trim();
   return {
-    name: unescapeXml(RE.name.exec(xml)?.[1] ?? ''),
-    epoch: v.epoch || '0',
-    version: v.ver ?? '',
-    release: v.rel ?? '',
-    arch: RE.arch.exec(xml)?.[1] ?? '',
-    href: loc.href ?? '',
-    location: location(repoPath, loc),
+    name: intern(unescapeXml(RE.name.exec(xml)?.[1] ?? '')),
+    epoch: intern(v.epoch || '0'),
+    version: intern(v.ver ?? ''),
+    release: intern(v.rel ?? ''),
+    arch: intern(RE.arch.exec(xml)?.[1] ?? ''),
+    href: copy(loc.href ?? ''),
+    location: copy(location(repoPath, loc)),
     repo: repoPath,
-    pkgid: sum?.[2].trim() || undefined,
-    checksumType: sum ? attrs(sum[1] ?? '').type : undefined,
+    pkgid: pkgid ? copy(pkgid) : undefined,
+    checksumType: sum ? intern(attrs(sum[1] ?? '').type) : undefined,
     size: Number.isFinite(size) ? size : undefined,
-    sourcerpm: srpm ? unescapeXml(srpm) : undefined,
+    sourcerpm: srpm ? intern(unescapeXml(srpm)) : undefined,
     provides: deps(xml, 'provides'),
     // rpmlib() features are checked by rpm itself, never provided by packages.
     requires: deps(xml, 'requires').filter((d) => !d.name.startsWith('rpmlib(')),
@@ -215,10 +226,14 @@ export async function readRepo(repoPath: string): Promise<RepoMetadata> {
   if (!primary) throw new GenerationError(`Repository ${repoPath} has no primary metadata in repomd.xml.`);
   await verifyMetadataFile(repoPath, primary);
   const packages: PackageRecord[] = [];
-  await scanPackages(repoPath, primary.file, 'metadata', (pkg) => {
-    const r = parsePrimaryPackage(repoPath, pkg);
-    if (r) packages.push(r);
-  });
+  try {
+    await scanPackages(repoPath, primary.file, 'metadata', (pkg) => {
+      const r = parsePrimaryPackage(repoPath, pkg);
+      if (r) packages.push(r);
+    });
+  } finally {
+    interned = new Map();
+  }
   const meta: RepoMetadata = { path: repoPath, revision, repomdDigest, packages, data, filelists: data.get('filelists')?.file };
   parsed.delete(repoPath);
   parsed.set(repoPath, meta);
@@ -236,6 +251,6 @@ export async function readFilelists(repo: RepoMetadata): Promise<Map<string, str
     const head = /^<package(\s[^>]*)>/.exec(pkg);
     const pkgid = head ? attrs(head[1]).pkgid : undefined;
     if (pkgid) out.set(pkgid, filesOf(pkg));
-  });
+  }).finally(() => (interned = new Map()));
   return out;
 }
