@@ -7,7 +7,7 @@ import { COMPOSE_STATES, SOURCE_TYPES, type ComposeRecord } from '../core/compos
 import { missingContentSetsMessage, pulpRepoFileText, resolvePulpContentSets } from '../core/pulp.js';
 import { writePulpCompose, type PulpPlan } from './generate/pulp-compose.js';
 import type { AppConfig } from '../core/config.js';
-import { hasFlag } from '../core/flags.js';
+import { hasFlag, multilibMethodToNames } from '../core/flags.js';
 import { reasonCanceled, reasonError, reasonReusedFailed, reasonReusing, removalReasonOverLimit } from '../core/lifecycle.js';
 import { findReusableCompose, mayReuse } from '../core/reuse.js';
 import { combineRevisions } from '../core/revision.js';
@@ -140,6 +140,8 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
           builds: (c.builds ?? '').split(/\s+/).filter(Boolean),
           // ODCS stores sigkeys space-joined; an empty string means "no signature check".
           sigkeys: c.sigkeys.split(' ').filter((k, i, all) => k !== '' || all.length > 1),
+          multilibArches: c.multilib_arches.split(/\s+/).filter(Boolean),
+          multilibMethods: multilibMethodToNames(c.multilib_method),
           resultRepoUrl: `${config.targetDirUrl}/odcs-${id}/compose/Temporary`,
         };
         return { kind: 'generate', plan } as const;

@@ -1,18 +1,28 @@
 // Benchmark 1: generating a compose (activities/generate generateCompose: read metadata, depsolve,
-// hard-link, createrepo_c, layout files) against createrepo_c alone on the same RPM files, laid out
-// the same way (Packages/<letter>/) and run through the same wrapper (activities/generate/createrepo.ts,
-// so the flags are the generator's: --quiet --no-database --workers <min(8, cpus)>).
+// hard-link, check the files against the source metadata, derive the repodata, layout files)
+// against createrepo_c alone on the same RPM files, laid out the same way (Packages/<letter>/) and
+// run through the same wrapper (activities/generate/createrepo.ts, so the flags are the
+// generator's: --quiet --no-database --workers <min(8, cpus)>).
 //
-// Fixture per size N: N tiny noarch RPMs bench-NNNN; package i requires `bench-(i+1) >= 1.0` and the
+// Fixture per size N: N noarch RPMs bench-NNNN; package i requires `bench-(i+1) >= 1.0` and the
 // virtual `bench-cap-(i+2)` (provided by package i+2), so the compose requests only bench-0000 and
-// the solver walks a two-wide dependency chain to pull in all N.
+// the solver walks a two-wide dependency chain to pull in all N. "tiny" RPMs are a few KB;
+// "realistic" ones carry an uncompressed zero payload with Fedora-like spread: half 200 KB, 37.5 %
+// 1 MB, 10 % 3 MB, 2 % 10 MB, 0.5 % 50 MB (mean 1.2 MB).
 //
-// Env: BENCH_GEN_SIZES (default "100,1000"), BENCH_GEN_REPEAT (timed runs per side, default 5;
-// one extra untimed warm-up run each).
-import { link, mkdir, rm } from 'node:fs/promises';
+// generate is measured twice: "cold" after dropping the worker's caches (parsed source metadata and
+// verified package checksums: every file is read and hashed, as createrepo_c does) and "warm" with
+// them (a worker composing again from the same source). The page cache is warm for every side.
+//
+// Env: BENCH_GEN_SIZES (tiny sizes, default "100,1000"), BENCH_GEN_REALISTIC (realistic sizes,
+// default "1000"; "0" skips), BENCH_GEN_REPEAT (timed runs per side, default 5; one extra untimed
+// warm-up run each).
+import { link, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { generateCompose, removeComposeTree, type GenerateInput } from '../activities/generate/index.js';
 import { createrepo } from '../activities/generate/createrepo.js';
+import { clearRepoCache } from '../activities/generate/repodata.js';
+import { clearDigestCache } from '../activities/generate/digest.js';
 import { buildRepo, type FakeRpm } from '../scripts/rpm-fixtures.js';
 import { envInt, envIntList, heading, median, ms, progress, quantile, ratio, table } from './lib.js';
 
@@ -22,7 +32,24 @@ export interface GenerationContext {
 
 const pad = (i: number) => String(i).padStart(4, '0');
 
-export function chainFixture(n: number, prefix = 'bench'): FakeRpm[] {
+const MB = 1024 * 1024;
+
+/** Package sizes with Fedora-like spread for n packages: mean about 1.2 MB, the largest 50 MB. */
+export function realisticSizes(n: number): number[] {
+  const shares: Array<[number, number]> = [
+    [0.005, 50 * MB],
+    [0.02, 10 * MB],
+    [0.1, 3 * MB],
+    [0.375, 1 * MB],
+  ];
+  const out: number[] = [];
+  for (const [share, bytes] of shares) for (let k = Math.max(1, Math.round(share * n)); k > 0 && out.length < n; k--) out.push(bytes);
+  while (out.length < n) out.push(200 * 1024);
+  // Spread big and small through the chain rather than in blocks.
+  return out.map((b, i) => [b, (i * 7919) % n] as const).sort((a, b) => a[1] - b[1]).map(([b]) => b);
+}
+
+export function chainFixture(n: number, prefix = 'bench', sizes?: number[]): FakeRpm[] {
   return Array.from({ length: n }, (_, i) => {
     const requires: string[] = [];
     if (i + 1 < n) requires.push(`${prefix}-${pad(i + 1)} >= 1.0`);
@@ -33,13 +60,17 @@ export function chainFixture(n: number, prefix = 'bench'): FakeRpm[] {
       release: '1',
       provides: [`${prefix}-cap-${pad(i)} = 1.0`],
       requires,
+      ...(sizes ? { payloadBytes: sizes[i] } : {}),
     };
   });
 }
 
 interface SizeResult {
+  kind: 'tiny' | 'realistic';
   size: number;
-  gen: number[];
+  bytes: number;
+  cold: number[];
+  warm: number[];
   base: number[];
 }
 
@@ -49,15 +80,18 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
-async function benchSize(tmp: string, size: number, repeat: number): Promise<SizeResult> {
-  const work = path.join(tmp, `gen-${size}`);
+async function benchSize(tmp: string, kind: SizeResult['kind'], size: number, repeat: number): Promise<SizeResult> {
+  const work = path.join(tmp, `gen-${kind}-${size}`);
   const source = path.join(work, 'source');
   const target = path.join(work, 'composes');
   const baseline = path.join(work, 'baseline');
-  progress(`generation: building ${size} RPMs with rpmbuild`);
+  progress(`generation: building ${size} ${kind} RPMs with rpmbuild`);
   const t0 = Date.now();
-  const rpms = await buildRepo(source, chainFixture(size));
-  progress(`generation: fixture of ${size} built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const sizes = kind === 'realistic' ? realisticSizes(size) : undefined;
+  const rpms = await buildRepo(source, chainFixture(size, 'bench', sizes));
+  let bytes = 0;
+  for (const rpm of rpms) bytes += (await stat(rpm)).size;
+  progress(`generation: fixture of ${size} (${(bytes / MB).toFixed(0)} MB) built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   // The baseline tree: the same files, hard-linked as the generator places them (Packages/<letter>/).
   for (const rpm of rpms) {
@@ -81,7 +115,11 @@ async function benchSize(tmp: string, size: number, repeat: number): Promise<Siz
       resultRepoUrl: `http://localhost/composes/odcs-${composeId}/compose/Temporary`,
     };
   };
-  const runGen = async () => {
+  const runGen = async (cold: boolean) => {
+    if (cold) {
+      clearRepoCache();
+      clearDigestCache();
+    }
     const inp = input();
     let packages = 0;
     const t = await timeIt(async () => {
@@ -96,40 +134,47 @@ async function benchSize(tmp: string, size: number, repeat: number): Promise<Siz
     return timeIt(() => createrepo(baseline));
   };
 
-  await runGen(); // warm-up: page cache, JIT, createrepo_c's shared libraries
+  await runGen(true); // warm-up: page cache, JIT, createrepo_c's shared libraries
   await runBase();
-  const result: SizeResult = { size, gen: [], base: [] };
+  const result: SizeResult = { kind, size, bytes, cold: [], warm: [], base: [] };
   for (let r = 0; r < repeat; r++) {
-    // Interleaved, so drift in machine load hits both sides alike.
-    result.gen.push(await runGen());
+    // Interleaved, so drift in machine load hits every side alike.
+    result.cold.push(await runGen(true));
+    result.warm.push(await runGen(false));
     result.base.push(await runBase());
-    progress(`generation: ${size} packages, run ${r + 1}/${repeat}: generate ${ms(result.gen.at(-1)!)}, createrepo_c ${ms(result.base.at(-1)!)}`);
+    progress(
+      `generation: ${size} ${kind} packages, run ${r + 1}/${repeat}: generate cold ${ms(result.cold.at(-1)!)}, warm ${ms(result.warm.at(-1)!)}, createrepo_c ${ms(result.base.at(-1)!)}`,
+    );
   }
   await rm(work, { recursive: true, force: true });
   return result;
 }
 
 export async function runGenerationBench(ctx: GenerationContext): Promise<void> {
-  const sizes = envIntList('BENCH_GEN_SIZES', [100, 1000]);
+  const tiny = envIntList('BENCH_GEN_SIZES', [100, 1000]);
+  const realistic = process.env.BENCH_GEN_REALISTIC === '0' ? [] : envIntList('BENCH_GEN_REALISTIC', [1000]);
   const repeat = envInt('BENCH_GEN_REPEAT', 5);
   const results: SizeResult[] = [];
-  for (const size of sizes) results.push(await benchSize(ctx.tmp, size, repeat));
+  for (const size of tiny) results.push(await benchSize(ctx.tmp, 'tiny', size, repeat));
+  for (const size of realistic) results.push(await benchSize(ctx.tmp, 'realistic', size, repeat));
 
   heading(`generation: generateCompose vs createrepo_c alone (median of ${repeat} runs each, interleaved, after 1 warm-up)`);
-  const rows = [['packages', 'generate p50', 'createrepo_c p50', 'ratio', 'overhead', 'generate min..max', 'createrepo_c min..max']];
+  const rows = [['packages', 'MB', 'createrepo_c p50', 'generate cold p50', 'ratio cold', 'generate warm p50', 'ratio warm', 'cold min..max', 'createrepo_c min..max']];
   for (const r of results) {
-    const g = median(r.gen);
     const b = median(r.base);
     rows.push([
-      String(r.size),
-      ms(g),
+      `${r.size} ${r.kind}`,
+      (r.bytes / MB).toFixed(0),
       ms(b),
-      ratio(g, b),
-      ms(g - b),
-      `${ms(quantile(r.gen, 0))}..${ms(quantile(r.gen, 1))}`,
+      ms(median(r.cold)),
+      ratio(median(r.cold), b),
+      ms(median(r.warm)),
+      ratio(median(r.warm), b),
+      `${ms(quantile(r.cold, 0))}..${ms(quantile(r.cold, 1))}`,
       `${ms(quantile(r.base, 0))}..${ms(quantile(r.base, 1))}`,
     ]);
   }
   table(rows);
-  console.log('  ratio = generate / createrepo_c (same RPMs, same layout, same flags); overhead = the difference of the medians.');
+  console.log('  ratio = generate / createrepo_c (same RPMs, same layout, same flags). cold: worker caches dropped (every package hashed);');
+  console.log('  warm: source metadata parsed and package checksums verified by an earlier compose in the same worker.');
 }

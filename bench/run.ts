@@ -4,7 +4,7 @@
 //
 // post and expiry need PostgreSQL and Temporal: this starts a private pair on free ports (as
 // `npm test` does, see test/harness/services.ts; `node scripts/bootstrap.mjs` must have run) and
-// stops it at the end. generation needs only rpmbuild and createrepo_c. amqp needs PostgreSQL (from
+// stops it at the end. generation needs only rpmbuild and createrepo_c; closure only dnf. amqp needs PostgreSQL (from
 // the same pair) and starts its own RabbitMQ (scripts/services/rabbitmq.ts).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,13 +12,15 @@ import path from 'node:path';
 import { startTestServices, type TestServices } from '../test/harness/services.js';
 import { heading, machineLine, progress } from './lib.js';
 
-const ALL = ['generation', 'post', 'expiry', 'amqp', 'providers', 'cluster'] as const;
+const ALL = ['generation', 'closure', 'post', 'expiry', 'amqp', 'providers', 'cluster'] as const;
 type BenchName = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-tmp]
 
-  generation  generateCompose of 100 and 1000 packages vs createrepo_c alone
-              BENCH_GEN_SIZES=100,1000  BENCH_GEN_REPEAT=5
+  generation  generateCompose of 100 and 1000 tiny and 1000 realistic-size packages vs createrepo_c alone
+              BENCH_GEN_SIZES=100,1000  BENCH_GEN_REALISTIC=1000  BENCH_GEN_REPEAT=5
+  closure     closure of 500 packages out of a synthetic 70,000-package source vs dnf repoquery --resolve --recursive
+              BENCH_CLOSURE_PACKAGES=70000  BENCH_CLOSURE_REQUEST=500  BENCH_CLOSURE_REPEAT=3
   post        POST /api/1/composes/ throughput vs INSERT + StartWorkflowExecution done directly
               BENCH_POST_TOTAL=300  BENCH_POST_CONCURRENCY=8  BENCH_POST_WARMUP=20
   expiry      expiry lag of composes vs a bare Temporal timer for the same deadlines
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       // Loaded on demand, so `--only generation` does not load the Temporal worker at all.
       if (name === 'generation') await (await import('./generation.js')).runGenerationBench({ tmp });
+      if (name === 'closure') await (await import('./closure.js')).runClosureBench({ tmp });
       if (name === 'post') await (await import('./post-throughput.js')).runPostThroughputBench();
       if (name === 'expiry') await (await import('./expiry-lag.js')).runExpiryLagBench();
       if (name === 'amqp') await (await import('./amqp.js')).runAmqpBench({ tmp });

@@ -18,6 +18,11 @@ export interface FakeRpm {
   /** Absolute paths installed; default /usr/share/<name>/README. [] = no files. */
   files?: string[];
   summary?: string;
+  /**
+   * Adds /usr/share/<name>/payload.bin of this many zero bytes, stored uncompressed so that the
+   * .rpm file really has about this size (for benchmarks of realistic package sizes).
+   */
+  payloadBytes?: number;
 }
 
 /** The demo tag: a versioned chain, a file dependency, an arch package and an unrelated one. */
@@ -42,8 +47,9 @@ const ARCH_RE = /^[A-Za-z0-9_]+$/;
 const PATH_RE = /^\/[^\n\r"'\\*?[\]{}]*$/;
 const BATCH = 400;
 
-interface Normal extends Required<Omit<FakeRpm, 'epoch'>> {
+interface Normal extends Required<Omit<FakeRpm, 'epoch' | 'payloadBytes'>> {
   epoch?: number;
+  payloadBytes: number;
 }
 
 function normalize(r: FakeRpm): Normal {
@@ -57,6 +63,7 @@ function normalize(r: FakeRpm): Normal {
     provides: r.provides ?? [],
     files: r.files ?? [`/usr/share/${r.name}/README`],
     summary: r.summary ?? `Test package ${r.name}`,
+    payloadBytes: r.payloadBytes ?? 0,
   };
   const bad = (what: string) => new Error(`FakeRpm ${JSON.stringify(r.name)}: invalid ${what}`);
   if (!NAME_RE.test(n.name)) throw bad('name');
@@ -64,6 +71,7 @@ function normalize(r: FakeRpm): Normal {
   if (!VER_RE.test(n.release)) throw bad('release');
   if (!ARCH_RE.test(n.arch) || n.arch === 'src' || n.arch === 'nosrc') throw bad('arch');
   if (n.epoch !== undefined && !(Number.isInteger(n.epoch) && n.epoch >= 0)) throw bad('epoch');
+  if (!(Number.isSafeInteger(n.payloadBytes) && n.payloadBytes >= 0)) throw bad('payloadBytes');
   for (const d of [...n.requires, ...n.provides]) if (!d.trim() || /[\n\r]/.test(d)) throw bad(`dependency ${JSON.stringify(d)}`);
   for (const f of n.files) if (!PATH_RE.test(f) || f.endsWith('/')) throw bad(`file ${JSON.stringify(f)}`);
   return n;
@@ -109,13 +117,17 @@ function specText(arch: string, batchNo: number, rpms: Normal[], build?: FakeBui
     lines.push(`%description -n ${r.name}`, `${spec(r.summary)}.`);
   }
   lines.push('', '%install');
+  const payload = (r: Normal) => `/usr/share/${r.name}/payload.bin`;
   for (const r of rpms) {
     for (const f of r.files) {
       lines.push(`mkdir -p "$RPM_BUILD_ROOT"${sh(path.posix.dirname(f))} && echo ${sh(r.name)} > "$RPM_BUILD_ROOT"${sh(f)}`);
     }
+    if (r.payloadBytes) {
+      lines.push(`mkdir -p "$RPM_BUILD_ROOT"${sh(path.posix.dirname(payload(r)))} && truncate -s ${r.payloadBytes} "$RPM_BUILD_ROOT"${sh(payload(r))}`);
+    }
   }
   for (const r of rpms) {
-    lines.push('', `%files -n ${r.name}`, ...r.files.map((f) => `"${spec(f)}"`));
+    lines.push('', `%files -n ${r.name}`, ...r.files.map((f) => `"${spec(f)}"`), ...(r.payloadBytes ? [`"${spec(payload(r))}"`] : []));
   }
   return lines.join('\n') + '\n';
 }
@@ -149,7 +161,8 @@ async function rpmbuild(outDir: string, arch: string, batchNo: number, rpms: Nor
       '--define', '_build_id_links none',
       '--define', 'debug_package %{nil}',
       '--define', '__os_install_post %{nil}',
-      '--define', '_binary_payload w1.gzdio',
+      // Payload-carrying fixtures stay uncompressed, so their files have the size asked for.
+      '--define', `_binary_payload ${rpms.some((r) => r.payloadBytes) ? 'w0.ufdio' : 'w1.gzdio'}`,
       '--define', '_buildhost odcs-fixtures',
       specFile,
     ]);

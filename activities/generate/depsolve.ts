@@ -36,6 +36,11 @@ export interface SolveOptions {
   /** Requested names; empty means every source package of the arch. */
   packages: string[];
   noDeps: boolean;
+  /**
+   * Multilib for this tree: packages of the compatible `arches` whose native counterpart is in the
+   * tree are added when `select` says so (core/multilib.ts), with their own dependencies.
+   */
+  multilib?: { arches: string[]; select: (p: PackageRecord) => boolean };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -92,20 +97,36 @@ class ArchSolver {
   private readonly provides = new Map<string, Provider[]>();
   private readonly files = new Map<string, PackageRecord[]>();
   private readonly richCache = new Map<string, RichDep | Error>();
+  /** Multilib: one package per name of the compatible arches (best arch, then highest EVR). */
+  private readonly compatByName = new Map<string, PackageRecord>();
+  private readonly compat: Set<string>;
   readonly selected = new Set<PackageRecord>();
   private readonly queue: PackageRecord[] = [];
+  /** Whose requires are being installed: a provider of the same kind (native or compat) is preferred. */
+  private preferCompat = false;
 
-  constructor(private readonly pool: Pool, arch: string) {
+  constructor(private readonly pool: Pool, arch: string, compatArches: string[] = []) {
+    this.compat = new Set(compatArches);
     const eligible = (p: PackageRecord) => p.arch === arch || p.arch === 'noarch';
     // One package per name per arch tree: highest EVR, arch-specific wins a tie.
     for (const p of pool.sources) {
+      if (this.compat.has(p.arch)) {
+        const cur = this.compatByName.get(p.name);
+        const order = cur ? compatArches.indexOf(cur.arch) - compatArches.indexOf(p.arch) || newer(p, cur) : 1;
+        if (order > 0) this.compatByName.set(p.name, p);
+        continue;
+      }
       if (!eligible(p)) continue;
       const cur = this.byName.get(p.name);
       const order = cur ? newer(p, cur) : 1;
       if (order > 0 || (order === 0 && cur!.arch === 'noarch')) this.byName.set(p.name, p);
     }
-    for (const p of pool.lookaside) if (eligible(p)) this.lookaside.add(p);
-    for (const p of [...this.byName.values(), ...this.lookaside]) this.index(p);
+    for (const p of pool.lookaside) if (eligible(p) || this.compat.has(p.arch)) this.lookaside.add(p);
+    for (const p of [...this.byName.values(), ...this.compatByName.values(), ...this.lookaside]) this.index(p);
+  }
+
+  compatCandidate(name: string) {
+    return this.compatByName.get(name);
   }
 
   private index(p: PackageRecord) {
@@ -125,7 +146,7 @@ class ArchSolver {
   }
 
   candidate(name: string) {
-    return this.byName.get(name);
+    return this.byName.get(name) ?? this.compatByName.get(name);
   }
 
   allCandidates() {
@@ -200,12 +221,19 @@ class ArchSolver {
     }
   }
 
-  /** Deterministic choice: exact name, repo precedence, highest EVR, shortest name. */
+  /** 1 when the package is of the other kind (native/compat) than the requiring one; noarch fits both. */
+  private kindPenalty(p: PackageRecord): number {
+    if (p.arch === 'noarch') return 0;
+    return Number(this.compat.has(p.arch) !== this.preferCompat);
+  }
+
+  /** Deterministic choice: exact name, same kind as the requirer, repo precedence, highest EVR, shortest name. */
   private best(cands: PackageRecord[], wanted: string): PackageRecord | undefined {
     const ok = cands.filter((p) => !this.lookaside.has(p));
     ok.sort(
       (a, b) =>
         Number(b.name === wanted) - Number(a.name === wanted) ||
+        this.kindPenalty(a) - this.kindPenalty(b) ||
         (this.pool.rank.get(a) ?? 0) - (this.pool.rank.get(b) ?? 0) ||
         newer(b, a) ||
         a.name.length - b.name.length ||
@@ -262,6 +290,7 @@ class ArchSolver {
     for (;;) {
       while (head < this.queue.length) {
         const p = this.queue[head++];
+        this.preferCompat = this.compat.has(p.arch);
         for (const req of p.requires) {
           const t = this.tree(req);
           if (t instanceof Error) continue;
@@ -292,7 +321,8 @@ const byName = (a: PackageRecord, b: PackageRecord) => cmp(a.name, b.name) || cm
 
 /** Solves one arch tree: packages whose arch is `arch` or noarch; src rpms never. */
 export function solve(pool: Pool, opts: SolveOptions): ArchSolution {
-  const s = new ArchSolver(pool, opts.arch);
+  const ml = opts.multilib;
+  const s = new ArchSolver(pool, opts.arch, ml?.arches);
   const missing: string[] = [];
   if (opts.packages.length === 0) {
     for (const p of s.allCandidates()) s.add(p);
@@ -304,6 +334,18 @@ export function solve(pool: Pool, opts: SolveOptions): ArchSolution {
     }
   }
   if (!opts.noDeps) s.close();
+  // Multilib (Pungi's gather): the compat-arch build of each native package in the tree, when the
+  // methods select it; their dependencies may bring more native packages, so repeat to a fixed point.
+  while (ml) {
+    const before = s.selected.size;
+    for (const p of [...s.selected]) {
+      if (p.arch !== opts.arch) continue;
+      const c = s.compatCandidate(p.name);
+      if (c && ml.select(c)) s.add(c);
+    }
+    if (!opts.noDeps) s.close();
+    if (s.selected.size === before) break;
+  }
   return {
     arch: opts.arch,
     selected: [...s.selected].sort(byName),

@@ -1,21 +1,25 @@
 // Built-in replacement for Pungi in an ODCS "tag" compose: read the source
 // repos' metadata, resolve the requested closure per arch, hard-link the RPMs
-// into the ODCS layout and run createrepo_c. All work happens in a temp dir
+// into the ODCS layout and derive the repodata from the sources' (createrepo_c
+// where a source has no usable metadata). All work happens in a temp dir
 // that is renamed into place at the end, so a compose dir is either complete
 // (with a marker) or absent, whatever happens to the worker.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { compatArches, multilibMethodFor, needsFileLists, type MultilibMethod } from '../../core/multilib.js';
 import { ComposeLog } from './composelog.js';
 import { createrepo } from './createrepo.js';
 import { buildPool, solve, type ArchSolution, type Unresolved } from './depsolve.js';
 import { reasonMissingPackages } from '../../core/lifecycle.js';
+import { underivable, writeDerivedRepodata, type Tree } from './derive.js';
 import { GenerationError } from './errors.js';
 import { composeDir, composeName, globalLog, osDir, pungiComposeId, readMarker, repoFileText, tempPrefix, variantDir, writeMarker } from './layout.js';
 import { packagePath, placePackages } from './place.js';
 import { unacceptablySigned } from './signatures.js';
 import { readFilelists, readRepo, type RepoMetadata } from './repodata.js';
 import type { PackageRecord } from './types.js';
+import { verifyPackages } from './verify.js';
 
 export { GenerationError } from './errors.js';
 export { readRepoRevision } from './repodata.js';
@@ -38,6 +42,10 @@ export interface GenerateInput {
   builds?: string[];
   /** Accepted signing keys (8 or 16 hex; "" accepts unsigned). Empty or absent: no check. */
   sigkeys?: string[];
+  /** ODCS multilib_arches: trees of these arches also get their compatible arches' packages. */
+  multilibArches?: string[];
+  /** ODCS multilib_method names (runtime, devel, all; none or empty: no multilib). */
+  multilibMethods?: string[];
   resultRepoUrl: string;
 }
 
@@ -58,6 +66,7 @@ export interface GenerateHooks {
 }
 
 const ARCH_RE = /^[A-Za-z0-9_]+$/;
+const MULTILIB_METHODS = new Set(['runtime', 'devel', 'all']);
 const MAX_LISTED = 50;
 
 function validate(input: GenerateInput): string[] {
@@ -89,11 +98,14 @@ const isFileRequire = (u: Unresolved) => /(^|[\s(])\//.test(u.requirement);
 /** Reads full file lists into the records; primary only lists /etc, *bin/* and a few more. */
 async function mergeFilelists(repos: RepoMetadata[]): Promise<void> {
   for (const repo of repos) {
+    // Records are shared through the parse cache: merged once per parsed source.
+    if (repo.fullFiles) continue;
     const lists = await readFilelists(repo);
     for (const p of repo.packages) {
       const files = p.pkgid ? lists.get(p.pkgid) : undefined;
       if (files) p.files = files;
     }
+    repo.fullFiles = true;
   }
 }
 
@@ -126,6 +138,39 @@ function unresolvedMessage(items: Unresolved[]): string {
   return `Unresolvable dependencies: ${parts.slice(0, MAX_LISTED).join('; ')}${more}`;
 }
 
+/**
+ * The closure per arch tree (multilib included), from parsed sources; full file lists are read
+ * only when a file dependency needs them. Exported for the closure benchmark.
+ */
+export async function resolveClosure(
+  input: Pick<GenerateInput, 'packages' | 'noDeps' | 'builds' | 'multilibArches' | 'multilibMethods'>,
+  arches: string[],
+  sources: RepoMetadata[],
+  lookaside: RepoMetadata[],
+  info: (message: string) => void,
+): Promise<ArchSolution[]> {
+  const methods = (input.multilibMethods ?? []).filter((m): m is MultilibMethod => m !== 'none' && MULTILIB_METHODS.has(m));
+  const multilibArches = new Set(methods.length ? input.multilibArches ?? [] : []);
+  if (arches.some((a) => multilibArches.has(a) && compatArches(a).length)) {
+    info(`Multilib for ${arches.filter((a) => multilibArches.has(a)).join(',')} by ${methods.join(',')}`);
+    // The runtime method looks at library paths: it needs the full file lists.
+    if (needsFileLists(methods)) await mergeFilelists(sources);
+  }
+  const multilib = (arch: string) =>
+    multilibArches.has(arch) && compatArches(arch).length
+      ? { arches: compatArches(arch), select: (p: PackageRecord) => multilibMethodFor(p, methods) !== null }
+      : undefined;
+  const pool = buildPool(restrictToBuilds(sources, input.builds, info), lookaside.map((r) => r.packages));
+  const solveAll = () => arches.map((arch) => solve(pool, { arch, packages: input.packages, noDeps: input.noDeps, multilib: multilib(arch) }));
+  let solutions = solveAll();
+  if (solutions.some((s) => s.unresolved.some(isFileRequire))) {
+    info('Loading full file lists to resolve file dependencies');
+    await mergeFilelists([...sources, ...lookaside]);
+    solutions = solveAll();
+  }
+  return solutions;
+}
+
 /** The actual work, inside the temp dir `root`. Throws GenerationError for user-caused failures. */
 async function build(input: GenerateInput, arches: string[], root: string, log: ComposeLog, hooks: GenerateHooks, now: Date): Promise<GenerateResult> {
   const { signal } = hooks;
@@ -141,14 +186,7 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   await hooks.checkpoint?.();
   signal?.throwIfAborted();
 
-  const pool = buildPool(restrictToBuilds(sources, input.builds, log), lookaside.map((r) => r.packages));
-  const solveAll = () => arches.map((arch) => solve(pool, { arch, packages: input.packages, noDeps: input.noDeps }));
-  let solutions = solveAll();
-  if (solutions.some((s) => s.unresolved.some(isFileRequire))) {
-    log.info('Loading full file lists to resolve file dependencies');
-    await mergeFilelists([...sources, ...lookaside]);
-    solutions = solveAll();
-  }
+  const solutions = await resolveClosure(input, arches, sources, lookaside, (m) => log.info(m));
   beat('dependencies resolved');
   signal?.throwIfAborted();
 
@@ -180,10 +218,7 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
     for (const p of s.selected) distinct.set(p.location, p);
     signal?.throwIfAborted();
   }
-  for (const s of solutions) {
-    log.info(`Running createrepo_c for ${composeName(input.composeId)}/compose/Temporary/${s.arch}/os`);
-    await createrepo(osDir(root, s.arch), hooks);
-  }
+  await writeRepodata(input.composeId, root, solutions, sources, log, hooks);
 
   const variant = variantDir(root);
   await writeFile(path.join(variant, `${composeName(input.composeId)}.repo`), repoFileText(input.composeId, input.resultRepoUrl));
@@ -197,11 +232,38 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   return { packages: distinct.size, arches, bytes, pungiComposeId: id };
 }
 
+/**
+ * Repodata for every arch tree: derived from the sources' metadata for trees whose packages all
+ * come from sources with usable metadata (after checking each file against it), createrepo_c for
+ * the others.
+ */
+async function writeRepodata(composeId: number, root: string, solutions: ArchSolution[], sources: RepoMetadata[], log: ComposeLog, hooks: GenerateHooks) {
+  const why = new Map(sources.map((r) => [r.path, underivable(r)]));
+  const derived: Tree[] = [];
+  for (const s of solutions) {
+    const tree = `${composeName(composeId)}/compose/Temporary/${s.arch}/os`;
+    const blocker = s.selected.map((p) => p.repo).find((r) => why.get(r) !== undefined);
+    if (blocker === undefined) {
+      derived.push({ osDir: osDir(root, s.arch), packages: s.selected });
+      continue;
+    }
+    log.info(`Running createrepo_c for ${tree} (repository ${blocker}: ${why.get(blocker)})`);
+    await createrepo(osDir(root, s.arch), hooks);
+  }
+  if (!derived.length) return;
+  const distinct = [...new Map(derived.flatMap((t) => t.packages).map((p) => [p.location, p])).values()];
+  const read = await verifyPackages(distinct, hooks);
+  log.info(`Checked ${distinct.length} package files against the source metadata (${read} checksums computed, ${distinct.length - read} known)`);
+  hooks.signal?.throwIfAborted();
+  log.info(`Deriving repodata for ${derived.map((t) => path.relative(root, t.osDir)).join(', ')} from the source metadata`);
+  await writeDerivedRepodata(derived, sources, { ...hooks, log: (m) => log.info(m) });
+}
+
 /** The NVR a binary RPM was built from, from its source RPM's file name. */
 const buildOf = (p: PackageRecord) => p.sourcerpm?.replace(/\.(no)?src\.rpm$/, '');
 
 /** For `build` composes: keep only the binary RPMs of the requested builds; unknown builds fail. */
-function restrictToBuilds(sources: RepoMetadata[], builds: string[] | undefined, log: ComposeLog): PackageRecord[][] {
+function restrictToBuilds(sources: RepoMetadata[], builds: string[] | undefined, info: (message: string) => void): PackageRecord[][] {
   if (!builds?.length) return sources.map((r) => r.packages);
   const wanted = new Set(builds);
   const found = new Set<string>();
@@ -215,7 +277,7 @@ function restrictToBuilds(sources: RepoMetadata[], builds: string[] | undefined,
   );
   const unknown = [...wanted].filter((b) => !found.has(b)).sort();
   if (unknown.length) throw new GenerationError(`The following builds are not present in the configured tags: ${unknown.join(' ')}.`);
-  log.info(`Builds ${[...wanted].join(' ')}: ${restricted.reduce((n, r) => n + r.length, 0)} binary packages`);
+  info(`Builds ${[...wanted].join(' ')}: ${restricted.reduce((n, r) => n + r.length, 0)} binary packages`);
   return restricted;
 }
 

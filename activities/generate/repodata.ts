@@ -1,149 +1,256 @@
-// Reads yum repository metadata (repomd.xml + primary/filelists) into
-// PackageRecords. Whole-document parsing is fine at tag-repo sizes and keeps
-// this simple; each repo is read once per generateCompose call.
-import { stat } from 'node:fs/promises';
+// Reads a local yum repository's metadata: repomd.xml (with each file's checksums), primary.xml
+// into PackageRecords, and filelists on demand. Every metadata file is checked against the
+// checksum repomd.xml gives for it, and parsed sources are kept per repository revision (the
+// repomd.xml content) so a second compose from an unchanged source does not parse it again.
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { XMLParser } from 'fast-xml-parser';
-import { readMaybeCompressed } from './decompress.js';
+import { cachedDigest, hashName } from './digest.js';
 import { GenerationError } from './errors.js';
+import { attrs, badMetadata, scanPackages, unescapeXml } from './mdstream.js';
 import type { Dep, DepFlag, PackageRecord } from './types.js';
+
+/** One `<data>` entry of repomd.xml. */
+export interface RepomdEntry {
+  type: string;
+  /** Absolute path of the file. */
+  file: string;
+  href: string;
+  checksumType: string;
+  checksum: string;
+  openChecksumType?: string;
+  openChecksum?: string;
+  size?: number;
+  openSize?: number;
+}
 
 export interface RepoMetadata {
   /** Absolute repo path (the directory containing repodata/). */
   path: string;
   revision: string;
+  /** sha256 of repomd.xml: what the parse cache is keyed by. */
+  repomdDigest: string;
   packages: PackageRecord[];
+  /** repomd.xml's entries by type (primary, filelists, other, group, modules, …). */
+  data: Map<string, RepomdEntry>;
   /** Absolute path of filelists.xml(.gz), if the repo has one. */
   filelists?: string;
+  /** Full file lists have been merged into the records (see mergeFilelists). */
+  fullFiles?: boolean;
 }
 
-const ARRAYS = new Set(['package', 'entry', 'file', 'data']);
-// Values stay strings: "1.10" must not become the number 1.1.
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  removeNSPrefix: true,
-  // Callbacks get a matcher instead of a freshly built path string: ~1.5x faster.
-  jPath: false,
-  isArray: (name) => ARRAYS.has(name),
-});
+const text = (xml: string, tag: string): string | undefined => {
+  const m = new RegExp(`<${tag}(?:\\s[^>]*)?>([^<]*)</${tag}>`).exec(xml);
+  return m ? unescapeXml(m[1]) : undefined;
+};
+const tagAttrs = (xml: string, tag: string): Record<string, string> | undefined => {
+  const m = new RegExp(`<${tag}(\\s[^>]*?)?/?>`).exec(xml);
+  return m ? attrs(m[1] ?? '') : undefined;
+};
 
-// Text-only elements of primary.xml the generator never reads. Dropping them
-// before parsing roughly halves parse time (descriptions dominate real repos);
-// anything the pattern does not match is simply parsed as usual.
-const UNUSED = 'description|summary|packager|url|rpm:license|rpm:vendor|rpm:group|rpm:buildhost';
-const UNUSED_RE = new RegExp(`<(${UNUSED})>[^<]*</\\1>|<(?:${UNUSED})/>|<(?:time|rpm:header-range) [^>]*/>`, 'g');
-
-// Parsed XML is untyped; the accessors below tolerate missing parts.
-type Node = any;
-const text = (n: Node): string => (n === undefined || n === null ? '' : typeof n === 'object' ? String(n['#text'] ?? '') : String(n));
-const attr = (n: Node, name: string): string | undefined => (n && typeof n === 'object' ? n[`@_${name}`] : undefined);
-
-interface Repomd {
-  revision: string;
-  hrefs: Map<string, string>;
+/** Parses repomd.xml; exported for tests and derive.ts. */
+export function parseRepomd(repoPath: string, repomdPath: string, xml: string): { revision: string; data: Map<string, RepomdEntry> } {
+  if (!/<repomd[\s>]/.test(xml) || !/<\/repomd>/.test(xml)) throw badMetadata(repoPath, repomdPath, 'not a complete repomd.xml document');
+  const data = new Map<string, RepomdEntry>();
+  for (const m of xml.matchAll(/<data(\s[^>]*)>([\s\S]*?)<\/data>/g)) {
+    const type = attrs(m[1]).type;
+    const body = m[2];
+    const href = tagAttrs(body, 'location')?.href;
+    const sum = /<checksum\s+type="([^"]+)"\s*>([^<]*)<\/checksum>/.exec(body);
+    if (!type || !href || !sum) throw badMetadata(repoPath, repomdPath, `a <data> entry lacks its type, location or checksum`);
+    const open = /<open-checksum\s+type="([^"]+)"\s*>([^<]*)<\/open-checksum>/.exec(body);
+    const num = (t: string) => {
+      const v = text(body, t);
+      return v === undefined ? undefined : Number(v);
+    };
+    const file = path.resolve(repoPath, href);
+    if (!file.startsWith(repoPath + path.sep)) throw badMetadata(repoPath, repomdPath, `location ${href} leaves the repository`);
+    data.set(type, {
+      type,
+      file,
+      href,
+      checksumType: sum[1],
+      checksum: sum[2].trim(),
+      openChecksumType: open?.[1],
+      openChecksum: open?.[2].trim(),
+      size: num('size'),
+      openSize: num('open-size'),
+    });
+  }
+  return { revision: text(xml, 'revision') ?? '', data };
 }
 
-async function readRepomd(repoPath: string): Promise<Repomd> {
+async function readRepomdText(repoPath: string): Promise<{ xml: string; file: string }> {
   if (!path.isAbsolute(repoPath)) throw new GenerationError(`Repository path ${repoPath} is not absolute.`);
   const st = await stat(repoPath).catch(() => undefined);
   if (!st?.isDirectory()) throw new GenerationError(`Repository ${repoPath} does not exist.`);
-  const repomdPath = path.join(repoPath, 'repodata', 'repomd.xml');
-  let xml: string;
+  const file = path.join(repoPath, 'repodata', 'repomd.xml');
   try {
-    xml = await readMaybeCompressed(repomdPath);
+    return { xml: await readFile(file, 'utf8'), file };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new GenerationError(`Repository ${repoPath} has no repodata (missing ${repomdPath}).`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new GenerationError(`Repository ${repoPath} has no repodata (missing ${file}).`);
     throw e;
-  }
-  const doc = parse(xml, repomdPath);
-  const hrefs = new Map<string, string>();
-  for (const d of doc?.repomd?.data ?? []) {
-    const href = attr(d.location, 'href');
-    if (href) hrefs.set(String(attr(d, 'type')), path.resolve(repoPath, href));
-  }
-  return { revision: text(doc?.repomd?.revision), hrefs };
-}
-
-function parse(xml: string, file: string): Node {
-  try {
-    return parser.parse(xml);
-  } catch (e) {
-    throw new GenerationError(`Cannot parse repository metadata ${file}: ${(e as Error).message}`);
   }
 }
 
 /** The `<revision>` of repodata/repomd.xml (createrepo_c writes the generation time). */
 export async function readRepoRevision(repoPath: string): Promise<string> {
-  return (await readRepomd(repoPath)).revision;
+  const { xml, file } = await readRepomdText(repoPath);
+  return parseRepomd(repoPath, file, xml).revision;
 }
 
-function toDep(e: Node): Dep {
-  const d: Dep = { name: String(attr(e, 'name') ?? '') };
-  const flags = attr(e, 'flags');
-  if (flags) d.flags = flags as DepFlag;
-  const epoch = attr(e, 'epoch');
-  const ver = attr(e, 'ver');
-  const rel = attr(e, 'rel');
-  if (epoch !== undefined) d.epoch = epoch;
-  if (ver !== undefined) d.version = ver;
-  if (rel !== undefined && rel !== '') d.release = rel;
-  if (attr(e, 'pre') === '1') d.pre = true;
+/** Checks a metadata file against repomd.xml's checksum (and size); names the repo and file on failure. */
+export async function verifyMetadataFile(repoPath: string, entry: RepomdEntry): Promise<void> {
+  const rel = entry.href;
+  if (!hashName(entry.checksumType)) throw badMetadata(repoPath, rel, `unknown checksum type ${entry.checksumType}`);
+  let d;
+  try {
+    d = await cachedDigest(entry.file, entry.checksumType);
+  } catch {
+    throw badMetadata(repoPath, rel, 'the file listed in repomd.xml does not exist');
+  }
+  if (entry.size !== undefined && d.size !== entry.size) throw badMetadata(repoPath, rel, `it has ${d.size} bytes, repomd.xml says ${entry.size}`);
+  if (d.digest !== entry.checksum) throw badMetadata(repoPath, rel, `its ${entry.checksumType} is ${d.digest}, repomd.xml says ${entry.checksum}`);
+}
+
+// Strings cut from the metadata text keep the whole text alive (V8 slices share their parent), so
+// what a record keeps is copied out: repeated values once (interned), the rest each.
+const copy = (s: string) => (s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8'));
+let interned = new Map<string, string>();
+function intern(s: string): string {
+  let v = interned.get(s);
+  if (v === undefined) interned.set((v = copy(s)), v);
+  return v;
+}
+
+function toDep(a: Record<string, string>): Dep {
+  const d: Dep = { name: intern(a.name ?? '') };
+  if (a.flags) d.flags = intern(a.flags) as DepFlag;
+  if (a.epoch !== undefined) d.epoch = intern(a.epoch);
+  if (a.ver !== undefined) d.version = intern(a.ver);
+  if (a.rel !== undefined && a.rel !== '') d.release = intern(a.rel);
+  if (a.pre === '1') d.pre = true;
   return d;
 }
 
-function location(repoPath: string, loc: Node): string {
-  const href = String(attr(loc, 'href') ?? '');
-  const base = attr(loc, 'base');
+function deps(xml: string, section: string): Dep[] {
+  const open = xml.indexOf(`<rpm:${section}>`);
+  if (open < 0) return [];
+  const close = xml.indexOf(`</rpm:${section}>`, open);
+  const body = xml.slice(open, close < 0 ? undefined : close);
+  const out: Dep[] = [];
+  for (const m of body.matchAll(/<rpm:entry(\s[^>]*?)\/?>/g)) out.push(toDep(attrs(m[1])));
+  return out;
+}
+
+const FILE_RE = /<file(?:\s[^>]*)?>([^<]*)<\/file>/g;
+export const filesOf = (xml: string) => Array.from(xml.matchAll(FILE_RE), (m) => intern(unescapeXml(m[1])));
+
+function location(repoPath: string, loc: Record<string, string>): string {
+  const href = loc.href ?? '';
+  const base = loc['xml:base'];
   if (!base) return path.resolve(repoPath, href);
   if (base.startsWith('file:')) return path.resolve(fileURLToPath(base), href);
   if (/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new GenerationError(`Repository ${repoPath} points at remote packages (${base}); only local repositories are supported.`);
   return path.resolve(repoPath, base, href);
 }
 
-function toRecord(repoPath: string, p: Node): PackageRecord {
-  const v = p.version;
-  const fmt = p.format ?? {};
-  const href = String(attr(p.location, 'href') ?? '');
-  const size = Number(attr(p.size, 'package'));
+const RE = {
+  head: /^<package(\s[^>]*)?>/,
+  name: /<name>([^<]*)<\/name>/,
+  arch: /<arch>([^<]*)<\/arch>/,
+  version: /<version(\s[^>]*?)\/?>/,
+  checksum: /<checksum(\s[^>]*)?>([^<]*)<\/checksum>/,
+  size: /<size(\s[^>]*?)\/?>/,
+  location: /<location(\s[^>]*?)\/?>/,
+  sourcerpm: /<rpm:sourcerpm>([^<]*)<\/rpm:sourcerpm>/,
+};
+
+/** One primary.xml `<package>` element as a record; undefined for non-rpm entries. */
+export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecord | undefined {
+  const head = RE.head.exec(xml);
+  if (head?.[1] && (attrs(head[1]).type ?? 'rpm') !== 'rpm') return undefined;
+  const v = attrs(RE.version.exec(xml)?.[1] ?? '');
+  const loc = attrs(RE.location.exec(xml)?.[1] ?? '');
+  const sum = RE.checksum.exec(xml);
+  const size = Number(attrs(RE.size.exec(xml)?.[1] ?? '').package);
+  const obsoletes = deps(xml, 'obsoletes');
+  const srpm = RE.sourcerpm.exec(xml)?.[1];
+  const pkgid = sum?.[2].trim();
   return {
-    name: text(p.name),
-    epoch: attr(v, 'epoch') || '0',
-    version: attr(v, 'ver') ?? '',
-    release: attr(v, 'rel') ?? '',
-    arch: text(p.arch),
-    href,
-    location: location(repoPath, p.location),
+    name: intern(unescapeXml(RE.name.exec(xml)?.[1] ?? '')),
+    epoch: intern(v.epoch || '0'),
+    version: intern(v.ver ?? ''),
+    release: intern(v.rel ?? ''),
+    arch: intern(RE.arch.exec(xml)?.[1] ?? ''),
+    href: copy(loc.href ?? ''),
+    location: copy(location(repoPath, loc)),
     repo: repoPath,
-    pkgid: text(p.checksum) || undefined,
+    pkgid: pkgid ? copy(pkgid) : undefined,
+    checksumType: sum ? intern(attrs(sum[1] ?? '').type) : undefined,
     size: Number.isFinite(size) ? size : undefined,
-    sourcerpm: text(fmt.sourcerpm) || undefined,
-    provides: (fmt.provides?.entry ?? []).map(toDep),
+    sourcerpm: srpm ? intern(unescapeXml(srpm)) : undefined,
+    provides: deps(xml, 'provides'),
     // rpmlib() features are checked by rpm itself, never provided by packages.
-    requires: (fmt.requires?.entry ?? []).map(toDep).filter((d: Dep) => !d.name.startsWith('rpmlib(')),
-    files: (fmt.file ?? []).map(text),
+    requires: deps(xml, 'requires').filter((d) => !d.name.startsWith('rpmlib(')),
+    ...(obsoletes.length ? { obsoletes } : {}),
+    files: filesOf(xml),
   };
 }
 
-/** Reads repomd.xml and primary.xml of a local repo. Missing repo/repodata → GenerationError naming the path. */
+const CACHE_LIMIT = 8;
+/** Parsed sources by path, valid while repomd.xml is byte-identical (least recently used first). */
+const parsed = new Map<string, RepoMetadata>();
+
+/** Drops the parse cache (tests and benchmarks that measure a cold start). */
+export function clearRepoCache(): void {
+  parsed.clear();
+}
+
+/**
+ * Reads repomd.xml and primary.xml of a local repo. Missing repo/repodata, a metadata file that is
+ * corrupt, truncated or not what repomd.xml's checksum says → GenerationError naming repo and file.
+ */
 export async function readRepo(repoPath: string): Promise<RepoMetadata> {
-  const repomd = await readRepomd(repoPath);
-  const primary = repomd.hrefs.get('primary');
+  const { xml, file: repomdPath } = await readRepomdText(repoPath);
+  const repomdDigest = createHash('sha256').update(xml).digest('hex');
+  const hit = parsed.get(repoPath);
+  if (hit && hit.repomdDigest === repomdDigest) {
+    parsed.delete(repoPath);
+    parsed.set(repoPath, hit);
+    return hit;
+  }
+  const { revision, data } = parseRepomd(repoPath, repomdPath, xml);
+  const primary = data.get('primary');
   if (!primary) throw new GenerationError(`Repository ${repoPath} has no primary metadata in repomd.xml.`);
-  const doc = parse((await readMaybeCompressed(primary)).replace(UNUSED_RE, ''), primary);
-  const packages = (doc?.metadata?.package ?? [])
-    .filter((p: Node) => (attr(p, 'type') ?? 'rpm') === 'rpm')
-    .map((p: Node) => toRecord(repoPath, p));
-  return { path: repoPath, revision: repomd.revision, packages, filelists: repomd.hrefs.get('filelists') };
+  await verifyMetadataFile(repoPath, primary);
+  const packages: PackageRecord[] = [];
+  try {
+    await scanPackages(repoPath, primary.file, 'metadata', (pkg) => {
+      const r = parsePrimaryPackage(repoPath, pkg);
+      if (r) packages.push(r);
+    });
+  } finally {
+    interned = new Map();
+  }
+  const meta: RepoMetadata = { path: repoPath, revision, repomdDigest, packages, data, filelists: data.get('filelists')?.file };
+  parsed.delete(repoPath);
+  parsed.set(repoPath, meta);
+  while (parsed.size > CACHE_LIMIT) parsed.delete(parsed.keys().next().value!);
+  return meta;
 }
 
 /** Full file lists keyed by pkgid; only needed when a file require is not covered by primary. */
 export async function readFilelists(repo: RepoMetadata): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  if (!repo.filelists) return out;
-  const doc = parse(await readMaybeCompressed(repo.filelists), repo.filelists);
-  for (const p of doc?.filelists?.package ?? []) out.set(String(attr(p, 'pkgid')), (p.file ?? []).map(text));
+  const entry = repo.data.get('filelists');
+  if (!entry) return out;
+  await verifyMetadataFile(repo.path, entry);
+  await scanPackages(repo.path, entry.file, 'filelists', (pkg) => {
+    const head = /^<package(\s[^>]*)>/.exec(pkg);
+    const pkgid = head ? attrs(head[1]).pkgid : undefined;
+    if (pkgid) out.set(pkgid, filesOf(pkg));
+  }).finally(() => (interned = new Map()));
   return out;
 }

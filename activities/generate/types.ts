@@ -28,11 +28,15 @@ export interface PackageRecord {
   /** The repo (absolute path) the record was read from. */
   repo: string;
   pkgid?: string;
+  /** Checksum type of pkgid (sha256 usually). */
+  checksumType?: string;
   /** Size of the .rpm file in bytes, from metadata. */
   size?: number;
   sourcerpm?: string;
   provides: Dep[];
   requires: Dep[];
+  /** Obsoletes, when the package has any. */
+  obsoletes?: Dep[];
   /** Files listed in primary (only /etc, *bin/* ...) unless filelists were merged in. */
   files: string[];
 }

@@ -1,0 +1,236 @@
+// Repodata of a compose's arch trees derived from the source repositories' own metadata: the
+// closure's primary/filelists/other entries are copied from the source XML (only the location
+// rewritten), gzip-compressed and listed in a repomd.xml, as createrepo_c writes them; comps and
+// modules metadata are carried over. Each source file is read once for all arch trees.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
+import { GenerationError } from './errors.js';
+import { attrs, escapeXml, openDecompressed, scanPackages } from './mdstream.js';
+import { packagePath } from './place.js';
+import { hashName } from './digest.js';
+import { verifyMetadataFile, type RepoMetadata, type RepomdEntry } from './repodata.js';
+import type { PackageRecord } from './types.js';
+
+const MD_TYPES = [
+  { type: 'primary', root: 'metadata', open: '<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm"' },
+  { type: 'filelists', root: 'filelists', open: '<filelists xmlns="http://linux.duke.edu/metadata/filelists"' },
+  { type: 'other', root: 'otherdata', open: '<otherdata xmlns="http://linux.duke.edu/metadata/other"' },
+] as const;
+/** Extra metadata carried from the sources when they have it. */
+const isCarried = (type: string) => type === 'modules' || type === 'group' || type === 'group_gz';
+
+/** Why a source's metadata cannot be the basis of derived repodata, or undefined when it can. */
+export function underivable(repo: RepoMetadata): string | undefined {
+  for (const { type } of MD_TYPES) {
+    const e = repo.data.get(type);
+    if (!e) return `repomd.xml has no ${type} metadata`;
+    if (!hashName(e.checksumType)) return `${type} has checksum type ${e.checksumType}`;
+  }
+  const noId = repo.packages.find((p) => !p.pkgid);
+  if (noId) return `package ${noId.href} has no checksum`;
+  return undefined;
+}
+
+export interface Tree {
+  osDir: string;
+  packages: PackageRecord[];
+}
+
+/** One repodata file being written: gzip on the way out, both checksums computed as it goes. */
+class MdWriter {
+  private readonly gzip = createGzip({ level: 6 });
+  private readonly out;
+  private readonly openHash = createHash('sha256');
+  private readonly hash = createHash('sha256');
+  private openSize = 0;
+  private size = 0;
+  readonly tmp: string;
+
+  constructor(
+    private readonly dir: string,
+    readonly type: string,
+    private readonly suffix = '.xml.gz',
+  ) {
+    this.tmp = path.join(dir, `.${type}${suffix}.part`);
+    this.out = createWriteStream(this.tmp);
+    this.gzip.on('data', (b: Buffer) => {
+      this.hash.update(b);
+      this.size += b.length;
+    });
+    this.gzip.pipe(this.out);
+  }
+
+  write(s: string): Promise<void> | undefined {
+    const b = Buffer.from(s, 'utf8');
+    this.openHash.update(b);
+    this.openSize += b.length;
+    if (!this.gzip.write(b)) return once(this.gzip, 'drain').then(() => undefined);
+    return undefined;
+  }
+
+  async finish(now: number): Promise<RepomdEntry & { timestamp: number }> {
+    this.gzip.end();
+    await once(this.out, 'close');
+    const checksum = this.hash.digest('hex');
+    const href = `repodata/${checksum}-${this.type}${this.suffix}`;
+    const file = path.join(path.dirname(this.dir), href);
+    await rename(this.tmp, file);
+    return {
+      type: this.type,
+      file,
+      href,
+      checksumType: 'sha256',
+      checksum,
+      openChecksumType: 'sha256',
+      openChecksum: this.openHash.digest('hex'),
+      size: this.size,
+      openSize: this.openSize,
+      timestamp: now,
+    };
+  }
+
+  abort(): void {
+    this.gzip.destroy();
+    this.out.destroy();
+  }
+}
+
+const pkgidOfPrimary = (xml: string) => /<checksum(?:\s[^>]*)?>([^<]*)<\/checksum>/.exec(xml)?.[1].trim();
+const pkgidOfHeader = (xml: string) => {
+  const head = /^<package(\s[^>]*)>/.exec(xml);
+  return head ? attrs(head[1]).pkgid : undefined;
+};
+
+/** The primary entry with its location pointing into the compose tree (no xml:base). */
+function relocate(xml: string, href: string): string {
+  return xml.replace(/<location\s[^>]*?\/>|<location\s[^>]*>\s*<\/location>/, `<location href="${escapeXml(href)}"/>`);
+}
+
+function repomdXml(revision: number, entries: Array<RepomdEntry & { timestamp: number }>): string {
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">',
+    `  <revision>${revision}</revision>`,
+  ];
+  for (const e of entries) {
+    lines.push(`  <data type="${escapeXml(e.type)}">`, `    <checksum type="${e.checksumType}">${e.checksum}</checksum>`);
+    if (e.openChecksum) lines.push(`    <open-checksum type="${e.openChecksumType}">${e.openChecksum}</open-checksum>`);
+    lines.push(`    <location href="${escapeXml(e.href)}"/>`, `    <timestamp>${e.timestamp}</timestamp>`);
+    if (e.size !== undefined) lines.push(`    <size>${e.size}</size>`);
+    if (e.openSize !== undefined) lines.push(`    <open-size>${e.openSize}</open-size>`);
+    lines.push('  </data>');
+  }
+  lines.push('</repomd>', '');
+  return lines.join('\n');
+}
+
+export interface DeriveHooks {
+  heartbeat?: (detail: string) => void;
+  signal?: AbortSignal;
+  log?: (message: string) => void;
+}
+
+/**
+ * Writes repodata/ into each tree's osDir for its packages, from the metadata of `sources` (the
+ * repositories the packages were read from, all derivable). A source entry missing from filelists
+ * or other, or a source file that does not match repomd.xml, fails naming the repository and file.
+ */
+export async function writeDerivedRepodata(trees: Tree[], sources: RepoMetadata[], hooks: DeriveHooks = {}): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  // Per tree: "<repo>\0<pkgid>" -> compose href, emitted once each.
+  const wanted = trees.map((t) => {
+    const m = new Map<string, string>();
+    for (const p of t.packages) m.set(`${p.repo}\0${p.pkgid}`, packagePath(p));
+    return m;
+  });
+  const used = sources.filter((r) => trees.some((t) => t.packages.some((p) => p.repo === r.path)));
+  await Promise.all(trees.map((t) => mkdir(path.join(t.osDir, 'repodata'), { recursive: true })));
+  const entries: Array<Array<RepomdEntry & { timestamp: number }>> = trees.map(() => []);
+
+  for (const md of MD_TYPES) {
+    const writers = trees.map((t) => new MdWriter(path.join(t.osDir, 'repodata'), md.type));
+    try {
+      const emitted = trees.map(() => new Set<string>());
+      for (const [i, w] of writers.entries()) await w.write(`<?xml version="1.0" encoding="UTF-8"?>\n${md.open} packages="${wanted[i].size}">\n`);
+      for (const repo of used) {
+        const entry = repo.data.get(md.type)!;
+        await verifyMetadataFile(repo.path, entry);
+        hooks.signal?.throwIfAborted();
+        await scanPackages(repo.path, entry.file, md.root, async (xml) => {
+          const pkgid = md.type === 'primary' ? pkgidOfPrimary(xml) : pkgidOfHeader(xml);
+          if (!pkgid) return;
+          const key = `${repo.path}\0${pkgid}`;
+          for (let i = 0; i < trees.length; i++) {
+            const href = wanted[i].get(key);
+            if (href === undefined || emitted[i].has(key)) continue;
+            emitted[i].add(key);
+            const wait = writers[i].write((md.type === 'primary' ? relocate(xml, href) : xml) + '\n');
+            if (wait) await wait;
+          }
+        });
+      }
+      for (let i = 0; i < trees.length; i++) {
+        if (emitted[i].size !== wanted[i].size) {
+          const lost = trees[i].packages.find((p) => !emitted[i].has(`${p.repo}\0${p.pkgid}`))!;
+          const entry = sources.find((r) => r.path === lost.repo)?.data.get(md.type);
+          throw new GenerationError(
+            `Repository ${lost.repo}: metadata file ${entry?.href ?? md.type} has no entry for ${lost.href} (pkgid ${lost.pkgid}) listed in its primary metadata.`,
+          );
+        }
+        await writers[i].write(`</${md.root}>\n`);
+        entries[i].push(await writers[i].finish(now));
+      }
+    } catch (e) {
+      for (const w of writers) w.abort();
+      throw e;
+    }
+    hooks.heartbeat?.(`${md.type} metadata written`);
+  }
+
+  // comps and modules: carried as the first source that has them wrote them (modules of several
+  // sources are concatenated: modules.yaml is a stream of YAML documents).
+  for (const [i, t] of trees.entries()) {
+    const carried = new Map<string, RepomdEntry[]>();
+    for (const repo of used) for (const [type, e] of repo.data) if (isCarried(type)) carried.set(type, [...(carried.get(type) ?? []), e]);
+    for (const [type, list] of carried) {
+      const repoOf = (e: RepomdEntry) => used.find((r) => r.data.get(type) === e)!.path;
+      for (const e of list) await verifyMetadataFile(repoOf(e), e);
+      if (type === 'modules' && list.length > 1) {
+        const w = new MdWriter(path.join(t.osDir, 'repodata'), 'modules', '.yaml.gz');
+        try {
+          for (const e of list) {
+            for await (const chunk of openDecompressed(e.file)) {
+              const wait = w.write((chunk as Buffer).toString('utf8'));
+              if (wait) await wait;
+            }
+            await w.write('\n');
+          }
+          entries[i].push(await w.finish(now));
+        } catch (err) {
+          w.abort();
+          throw err;
+        }
+        continue;
+      }
+      if (list.length > 1) hooks.log?.(`${type} metadata of ${list.slice(1).map(repoOf).join(', ')} not carried: only one ${type} file per repository`);
+      const e = list[0];
+      const base = path.basename(e.href).replace(/^[0-9a-f]{32,128}-/, '');
+      const href = `repodata/${e.checksum}-${base}`;
+      await copyFile(e.file, path.join(t.osDir, href));
+      entries[i].push({ ...e, href, file: path.join(t.osDir, href), timestamp: now });
+    }
+    await writeRepomd(t.osDir, now, entries[i]);
+  }
+}
+
+async function writeRepomd(osDir: string, revision: number, entries: Array<RepomdEntry & { timestamp: number }>): Promise<void> {
+  const tmp = path.join(osDir, 'repodata', '.repomd.xml.part');
+  const out = createWriteStream(tmp);
+  out.end(repomdXml(revision, entries));
+  await once(out, 'close');
+  await rename(tmp, path.join(osDir, 'repodata', 'repomd.xml'));
+}
