@@ -14,12 +14,12 @@
 //   not from a cursor, so a change whose transaction commits after a later id was relayed is still
 //   found (a compose's own changes always commit in id order: they lock its row).
 import os from 'node:os';
-import * as amqp from 'amqplib';
 import pg from 'pg';
 import { listenForEvents, markPublished, tryAdvisoryLock, unpublishedEvents } from '../store/events.js';
 import { buildAmqpMessage, type OutboxEvent } from '../core/amqp-message.js';
 import type { ComposeJsonOptions } from '../core/compose-json.js';
 import type { Logger } from '../core/logger.js';
+import { AmqpPublisher, redactUrl, withTimeout } from './amqp-broker.js';
 
 /** The advisory lock (two-int form, per database): 'odcs' and 'amqp' in ASCII. */
 export const RELAY_LOCK = [0x6f646373, 0x616d7170] as const;
@@ -67,41 +67,8 @@ type Waker = { on: 'notify' | 'stop'; fn: () => void };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
-/** The broker URL with a heartbeat, so a dead broker is noticed even when nothing is sent. */
-function withHeartbeat(url: string, seconds: number): string {
-  try {
-    const u = new URL(url);
-    if (!u.searchParams.has('heartbeat')) u.searchParams.set('heartbeat', String(seconds));
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
 
-/** The broker URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparsable AMQP_URL>';
-  }
-}
 
 export class AmqpRelay {
   readonly stats: AmqpRelayStats = { leader: false, takeovers: 0, published: 0, batches: 0, brokerFailures: 0, lastError: null };
@@ -114,8 +81,7 @@ export class AmqpRelay {
   private notified = false;
   private dbError: Error | null = null;
   private db: pg.Client | null = null;
-  private conn: amqp.ChannelModel | null = null;
-  private channel: amqp.ConfirmChannel | null = null;
+  private readonly broker: AmqpPublisher;
   private brokerDownSince: number | null = null;
 
   constructor(opts: AmqpRelayOptions) {
@@ -130,6 +96,14 @@ export class AmqpRelay {
       ...opts,
     };
     this.log = opts.log.child({ component: 'amqp-relay' });
+    this.broker = new AmqpPublisher({
+      url: this.o.url,
+      exchange: this.o.exchange,
+      connectionName: `odcs-flow relay ${this.name}`,
+      confirmTimeoutMs: this.o.confirmTimeoutMs,
+      heartbeatSeconds: this.o.heartbeatSeconds,
+      log: this.log,
+    });
   }
 
   /** Starts the relay in the background; it never throws and never stops by itself. */
@@ -215,7 +189,7 @@ export class AmqpRelay {
 
   private async closeAll(client: pg.Client | null): Promise<void> {
     this.stats.leader = false;
-    await this.closeBroker();
+    await this.broker.close();
     if (client) {
       if (this.db === client) this.db = null;
       // Ending the connection releases the lock (and the LISTEN) at once.
@@ -264,9 +238,9 @@ export class AmqpRelay {
     let failures = 0;
     while (!this.stopped) {
       if (this.dbError) throw this.dbError;
-      if (!this.channel) {
+      if (!this.broker.connected) {
         try {
-          await this.connectBroker();
+          await this.broker.connect();
         } catch (err) {
           failures++;
           await this.brokerFailed(err, failures);
@@ -280,7 +254,7 @@ export class AmqpRelay {
         continue;
       }
       try {
-        await this.publish(batch);
+        await this.broker.publishAll(batch.map((e) => buildAmqpMessage(e, { topicPrefix: this.o.topicPrefix, compose: this.o.compose })));
       } catch (err) {
         failures++;
         await this.brokerFailed(err, failures);
@@ -303,7 +277,7 @@ export class AmqpRelay {
     this.stats.brokerFailures++;
     this.stats.lastError = message;
     this.brokerDownSince ??= Date.now();
-    await this.closeBroker();
+    await this.broker.close();
     const delay = this.backoff(failures);
     if (failures === 1 || failures % 10 === 0) {
       this.log.warn({ err: message, failures, retryInMs: delay, broker: redactUrl(this.o.url) }, 'amqp relay: broker unavailable; messages wait in the outbox');
@@ -315,69 +289,8 @@ export class AmqpRelay {
     return unpublishedEvents(client, this.o.batchSize);
   }
 
-  private async publish(batch: OutboxEvent[]): Promise<void> {
-    const channel = this.channel;
-    if (!channel) throw new Error('the broker connection closed');
-    for (const e of batch) {
-      const m = buildAmqpMessage(e, { topicPrefix: this.o.topicPrefix, compose: this.o.compose });
-      if (!channel.publish(this.o.exchange, m.routingKey, m.content, m.options)) {
-        await withTimeout(
-          new Promise<void>((resolve, reject) => {
-            channel.once('drain', resolve);
-            channel.once('close', () => reject(new Error('channel closed')));
-          }),
-          this.o.confirmTimeoutMs,
-          'waiting for the channel to drain',
-        );
-      }
-    }
-    await withTimeout(channel.waitForConfirms(), this.o.confirmTimeoutMs, 'waiting for the broker to confirm');
-  }
 
-  private async connectBroker(): Promise<void> {
-    const conn = await amqp.connect(withHeartbeat(this.o.url, this.o.heartbeatSeconds), {
-      timeout: 10_000,
-      clientProperties: { connection_name: `odcs-flow relay ${this.name}` },
-    });
-    conn.on('error', (err: Error) => this.log.debug({ err: err.message }, 'amqp relay: connection error'));
-    conn.on('close', () => {
-      if (this.conn === conn) {
-        this.conn = null;
-        this.channel = null;
-      }
-    });
-    conn.on('blocked', (reason: string) => this.log.warn({ reason }, 'amqp relay: the broker blocks publishing'));
-    conn.on('unblocked', () => this.log.info('amqp relay: the broker accepts publishing again'));
-    try {
-      const channel = await conn.createConfirmChannel();
-      channel.on('error', (err: Error) => this.log.debug({ err: err.message }, 'amqp relay: channel error'));
-      channel.on('close', () => {
-        if (this.channel === channel) this.channel = null;
-      });
-      // amq.* exchanges are predeclared (declaring one is refused); others are declared as
-      // fedora-messaging does by default: a durable topic exchange.
-      if (this.o.exchange.startsWith('amq.')) await channel.checkExchange(this.o.exchange);
-      else await channel.assertExchange(this.o.exchange, 'topic', { durable: true });
-      this.conn = conn;
-      this.channel = channel;
-    } catch (err) {
-      await withTimeout(conn.close(), 2_000, 'closing the broker connection').catch(() => undefined);
-      throw err;
-    }
-  }
 
-  private async closeBroker(): Promise<void> {
-    const conn = this.conn;
-    this.conn = null;
-    this.channel = null;
-    if (!conn) return;
-    try {
-      await withTimeout(conn.close(), 2_000, 'closing the broker connection');
-    } catch {
-      // A hung or half-dead connection: drop the socket.
-      (conn as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
-    }
-  }
 }
 
 /** The relay of a worker process, from its configuration; null when AMQP_URL is unset. */

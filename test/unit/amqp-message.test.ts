@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { amqpTopic, buildAmqpMessage, messageIdFor, sentAt } from '../../core/amqp-message.js';
 import { ConfigError, CONFIG_DOC, loadConfig } from '../../core/config.js';
-import { redactUrl } from '../../worker/amqp-relay.js';
+import { redactUrl } from '../../worker/amqp-broker.js';
 import { composeRecord } from '../fixtures/compose-record.js';
 
 const event = (id: number, createdAt = new Date('2026-01-02T03:04:05.678Z')) => ({ id, composeId: 7, compose: composeRecord({ source: { type: 'tag', source: 'f40' } }, { id: 7 }), createdAt });
