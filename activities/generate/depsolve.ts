@@ -90,22 +90,20 @@ interface Provider {
   dep: Dep;
 }
 
-/** Per-arch solving state: indexes over eligible packages plus the growing selection. */
-class ArchSolver {
-  private readonly byName = new Map<string, PackageRecord>();
-  private readonly lookaside = new Set<PackageRecord>();
-  private readonly provides = new Map<string, Provider[]>();
-  private readonly files = new Map<string, PackageRecord[]>();
-  private readonly richCache = new Map<string, RichDep | Error>();
+/**
+ * Per-arch indexes over a pool's eligible packages. Read-only once built, so they are kept per
+ * pool (composes from an unchanged, cached source share them; see poolFor in index.ts).
+ */
+class ArchIndex {
+  readonly byName = new Map<string, PackageRecord>();
+  readonly lookaside = new Set<PackageRecord>();
+  readonly provides = new Map<string, Provider[]>();
+  readonly files = new Map<string, PackageRecord[]>();
   /** Multilib: one package per name of the compatible arches (best arch, then highest EVR). */
-  private readonly compatByName = new Map<string, PackageRecord>();
-  private readonly compat: Set<string>;
-  readonly selected = new Set<PackageRecord>();
-  private readonly queue: PackageRecord[] = [];
-  /** Whose requires are being installed: a provider of the same kind (native or compat) is preferred. */
-  private preferCompat = false;
+  readonly compatByName = new Map<string, PackageRecord>();
+  readonly compat: Set<string>;
 
-  constructor(private readonly pool: Pool, arch: string, compatArches: string[] = []) {
+  constructor(pool: Pool, arch: string, compatArches: string[]) {
     this.compat = new Set(compatArches);
     const eligible = (p: PackageRecord) => p.arch === arch || p.arch === 'noarch';
     // One package per name per arch tree: highest EVR, arch-specific wins a tie.
@@ -125,10 +123,6 @@ class ArchSolver {
     for (const p of [...this.byName.values(), ...this.compatByName.values(), ...this.lookaside]) this.index(p);
   }
 
-  compatCandidate(name: string) {
-    return this.compatByName.get(name);
-  }
-
   private index(p: PackageRecord) {
     const add = (dep: Dep) => {
       let list = this.provides.get(dep.name);
@@ -143,6 +137,46 @@ class ArchSolver {
       if (!list) this.files.set(f, (list = []));
       list.push(p);
     }
+  }
+}
+
+const indexes = new WeakMap<Pool, Map<string, ArchIndex>>();
+
+function archIndex(pool: Pool, arch: string, compatArches: string[]): ArchIndex {
+  let byKey = indexes.get(pool);
+  if (!byKey) indexes.set(pool, (byKey = new Map()));
+  const key = `${arch}|${compatArches.join(',')}`;
+  let index = byKey.get(key);
+  if (!index) byKey.set(key, (index = new ArchIndex(pool, arch, compatArches)));
+  return index;
+}
+
+/** Per-arch solving state: the arch's indexes plus the growing selection. */
+class ArchSolver {
+  private readonly byName: Map<string, PackageRecord>;
+  private readonly lookaside: Set<PackageRecord>;
+  private readonly provides: Map<string, Provider[]>;
+  private readonly files: Map<string, PackageRecord[]>;
+  private readonly compatByName: Map<string, PackageRecord>;
+  private readonly compat: Set<string>;
+  private readonly richCache = new Map<string, RichDep | Error>();
+  readonly selected = new Set<PackageRecord>();
+  private readonly queue: PackageRecord[] = [];
+  /** Whose requires are being installed: a provider of the same kind (native or compat) is preferred. */
+  private preferCompat = false;
+
+  constructor(private readonly pool: Pool, arch: string, compatArches: string[] = []) {
+    const index = archIndex(pool, arch, compatArches);
+    this.byName = index.byName;
+    this.lookaside = index.lookaside;
+    this.provides = index.provides;
+    this.files = index.files;
+    this.compatByName = index.compatByName;
+    this.compat = index.compat;
+  }
+
+  compatCandidate(name: string) {
+    return this.compatByName.get(name);
   }
 
   candidate(name: string) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { compatArches, multilibMethodFor, needsFileLists, type MultilibMethod } from '../../core/multilib.js';
 import { ComposeLog } from './composelog.js';
 import { createrepo } from './createrepo.js';
-import { buildPool, solve, type ArchSolution, type Unresolved } from './depsolve.js';
+import { buildPool, solve, type ArchSolution, type Pool, type Unresolved } from './depsolve.js';
 import { reasonMissingPackages } from '../../core/lifecycle.js';
 import { underivable, writeDerivedRepodata, type Tree } from './derive.js';
 import { GenerationError } from './errors.js';
@@ -138,6 +138,27 @@ function unresolvedMessage(items: Unresolved[]): string {
   return `Unresolvable dependencies: ${parts.slice(0, MAX_LISTED).join('; ')}${more}`;
 }
 
+const POOLS_PER_SOURCE = 2;
+const pools = new WeakMap<RepoMetadata, Map<string, Pool>>();
+
+/**
+ * The candidate pool of these parsed sources, shared by composes while the sources are unchanged
+ * (and the per-arch indexes the solver keeps per pool with it). Keyed by the first source object,
+ * which the parse cache keeps while its repomd.xml is unchanged.
+ */
+function poolFor(sources: RepoMetadata[], lookaside: RepoMetadata[]): Pool {
+  const key = [...sources, '|', ...lookaside].map((r) => (typeof r === 'string' ? r : `${r.path}@${r.repomdDigest}@${r.fullFiles ? 'files' : ''}`)).join(' ');
+  let byKey = pools.get(sources[0]);
+  if (!byKey) pools.set(sources[0], (byKey = new Map()));
+  let pool = byKey.get(key);
+  if (!pool) {
+    pool = buildPool(sources.map((r) => r.packages), lookaside.map((r) => r.packages));
+    byKey.set(key, pool);
+    while (byKey.size > POOLS_PER_SOURCE) byKey.delete(byKey.keys().next().value!);
+  }
+  return pool;
+}
+
 /**
  * The closure per arch tree (multilib included), from parsed sources; full file lists are read
  * only when a file dependency needs them. Exported for the closure benchmark.
@@ -160,8 +181,11 @@ export async function resolveClosure(
     multilibArches.has(arch) && compatArches(arch).length
       ? { arches: compatArches(arch), select: (p: PackageRecord) => multilibMethodFor(p, methods) !== null }
       : undefined;
-  const pool = buildPool(restrictToBuilds(sources, input.builds, info), lookaside.map((r) => r.packages));
-  const solveAll = () => arches.map((arch) => solve(pool, { arch, packages: input.packages, noDeps: input.noDeps, multilib: multilib(arch) }));
+  const pool = () => (input.builds?.length ? buildPool(restrictToBuilds(sources, input.builds, info), lookaside.map((r) => r.packages)) : poolFor(sources, lookaside));
+  const solveAll = () => {
+    const candidates = pool();
+    return arches.map((arch) => solve(candidates, { arch, packages: input.packages, noDeps: input.noDeps, multilib: multilib(arch) }));
+  };
   let solutions = solveAll();
   if (solutions.some((s) => s.unresolved.some(isFileRequire))) {
     info('Loading full file lists to resolve file dependencies');

@@ -2,7 +2,7 @@
 // pkgid checksum) before derived repodata repeats that metadata. Checksums are remembered per
 // file identity (digest.ts), so hard-linked trees and later composes do not read the bytes again.
 import os from 'node:os';
-import { cachedDigest, type Digest } from './digest.js';
+import { cachedDigest, cachedDigestSync, SMALL_FILE, type Digest } from './digest.js';
 import { GenerationError } from './errors.js';
 import type { PackageRecord } from './types.js';
 
@@ -15,7 +15,7 @@ async function verifyOne(p: PackageRecord): Promise<boolean> {
   const type = p.checksumType ?? 'sha256';
   let d: Digest;
   try {
-    d = await cachedDigest(p.location, type);
+    d = p.size !== undefined && p.size <= SMALL_FILE ? cachedDigestSync(p.location, type) : await cachedDigest(p.location, type);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     throw new GenerationError(`Repository ${p.repo}: package file ${p.href} listed in its metadata does not exist.`);
@@ -38,6 +38,8 @@ export async function verifyPackages(pkgs: PackageRecord[], hooks: VerifyHooks =
     while (next < pkgs.length && !failed) {
       hooks.signal?.throwIfAborted();
       const p = pkgs[next++];
+      // Small files are read synchronously: let timers and heartbeats run now and then.
+      if (next % 64 === 0) await new Promise((r) => setImmediate(r));
       if (await verifyOne(p)) {
         read++;
         if (read % 50 === 0) hooks.heartbeat?.(`verified ${read} package checksums`);
