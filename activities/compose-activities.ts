@@ -14,6 +14,7 @@ import { combineRevisions } from '../core/revision.js';
 import type { OdcsSettings } from '../core/settings.js';
 import * as composes from '../store/composes.js';
 import { inTransaction } from '../store/pool.js';
+import { enqueueFollowers, markStartTaken } from '../store/workflow-commands.js';
 import { GenerationError, generateCompose, readRepoRevision, removeComposeTree, type GenerateInput, type GenerateResult } from './generate/index.js';
 import { resolveSourceRepos, RETRY_REASON_PREFIX } from './sources.js';
 import { tagSourceFor } from './tag-sources/index.js';
@@ -92,6 +93,7 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
   const activities = {
     /** wait -> generating (or reuse, or a failure the request itself caused). */
     async prepareCompose(id: number): Promise<PrepareResult> {
+      await markStartTaken(pool, id); // the workflow runs: its start record is done
       const compose = await mustGet(pool, id);
       if (compose.state === COMPOSE_STATES.done || compose.state === COMPOSE_STATES.failed || compose.state === COMPOSE_STATES.removed) {
         return { kind: 'finished', ...finishedOf(compose) };
@@ -153,11 +155,15 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
     },
 
     async completeCompose(id: number, result: GenerateResult): Promise<Finished> {
-      return finishedOf((await composes.markDone(pool, id, result)) ?? (await mustGet(pool, id)));
+      const row = await composes.markDone(pool, id, result);
+      if (row) await enqueueFollowers(pool, id);
+      return finishedOf(row ?? (await mustGet(pool, id)));
     },
 
     async failCompose(id: number, reason: string): Promise<Finished> {
-      return finishedOf((await composes.markFailed(pool, id, reason)) ?? (await mustGet(pool, id)));
+      const row = await composes.markFailed(pool, id, reason);
+      if (row) await enqueueFollowers(pool, id);
+      return finishedOf(row ?? (await mustGet(pool, id)));
     },
 
     async cancelCompose(id: number, user: string): Promise<Finished> {
@@ -260,7 +266,18 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
       return { expired: verdict.expired, timeToExpire: iso(verdict.compose.time_to_expire) };
     },
   };
-  return activities;
+  // Resolving heartbeats while it works (a Koji mirror may take minutes): a killed worker shows in seconds.
+  return { ...activities, prepareCompose: (id: number) => heartbeating(() => activities.prepareCompose(id)) };
+}
+
+async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), 5_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 async function findReusable(tx: pg.PoolClient, candidate: ComposeRecord): Promise<ComposeRecord | null> {

@@ -21,7 +21,7 @@ const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-t
               BENCH_GEN_SIZES=100,1000  BENCH_GEN_REALISTIC=1000  BENCH_GEN_REPEAT=5
   closure     closure of 500 packages out of a synthetic 70,000-package source vs dnf repoquery --resolve --recursive
               BENCH_CLOSURE_PACKAGES=70000  BENCH_CLOSURE_REQUEST=500  BENCH_CLOSURE_REPEAT=3
-  post        POST /api/1/composes/ throughput vs INSERT + StartWorkflowExecution done directly
+  post        POST /api/1/composes/ throughput vs its transaction (INSERT + start record) done directly
               BENCH_POST_TOTAL=300  BENCH_POST_CONCURRENCY=8  BENCH_POST_WARMUP=20
   expiry      expiry lag of composes vs a bare Temporal timer for the same deadlines
               BENCH_EXPIRY_COMPOSES=500  BENCH_EXPIRY_TTL_MIN=20  BENCH_EXPIRY_TTL_MAX=60

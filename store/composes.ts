@@ -64,6 +64,12 @@ export async function listComposes(db: Queryable, q: ListQuery): Promise<{ items
   return { items: rows, total: count.rows[0].n };
 }
 
+/** The rows of `ids` that exist, by id. */
+export async function getComposes(db: Queryable, ids: number[]): Promise<Map<number, ComposeRecord>> {
+  const { rows } = await db.query<ComposeRecord>('SELECT * FROM composes WHERE id = ANY($1::bigint[])', [ids]);
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 /** The row, locked FOR UPDATE until the transaction ends (races are settled by this lock). */
 export async function lockCompose(tx: pg.PoolClient, id: number): Promise<ComposeRecord | null> {
   const { rows } = await tx.query('SELECT * FROM composes WHERE id = $1 FOR UPDATE', [id]);

@@ -2,6 +2,7 @@
 // cancel), written in the same transaction as the change, and claimed in batches by the starters
 // (FOR UPDATE SKIP LOCKED, so several starters never take the same rows).
 import type pg from 'pg';
+import { COMPOSE_STATES } from '../core/compose.js';
 import type { Queryable } from './composes.js';
 
 export const COMMANDS_CHANNEL = 'workflow_commands';
@@ -11,7 +12,9 @@ export type WorkflowCommand =
   /** The compose's expiry moved (PATCH, DELETE of a done or failed compose, a reuser extended). */
   | { kind: 'expiry'; timeToExpire: string }
   /** DELETE of a waiting compose: the row is already failed `Canceled by <user>`. */
-  | { kind: 'cancel'; user: string };
+  | { kind: 'cancel'; user: string }
+  /** The compose this one reuses has finished: follow it now instead of at the next poll. */
+  | { kind: 'follow' };
 
 export interface PendingCommand {
   id: number;
@@ -34,6 +37,15 @@ export async function enqueueCommands(db: Queryable, commands: Array<{ composeId
   );
 }
 
+/** Tells the composes reusing `originalId` (and still following it) that it has finished. */
+export async function enqueueFollowers(db: Queryable, originalId: number): Promise<void> {
+  await db.query(
+    `INSERT INTO workflow_commands (compose_id, kind)
+     SELECT id, 'follow' FROM composes WHERE reused_id = $1 AND state IN ($2, $3)`,
+    [originalId, COMPOSE_STATES.wait, COMPOSE_STATES.generating],
+  );
+}
+
 /** Up to `limit` pending commands due now, locked for this transaction; rows other starters hold are skipped. */
 export async function claimCommands(tx: pg.PoolClient, limit: number): Promise<PendingCommand[]> {
   const { rows } = await tx.query(
@@ -48,6 +60,20 @@ export async function claimCommands(tx: pg.PoolClient, limit: number): Promise<P
 export async function markCommandsDone(db: Queryable, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
   await db.query('UPDATE workflow_commands SET done_at = now() WHERE id = ANY($1::bigint[])', [ids]);
+}
+
+/** Starts Temporal accepted: delivered again after `retrySeconds` unless their workflow takes them first. */
+export async function markStartsDelivered(db: Queryable, ids: number[], retrySeconds: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(
+    `UPDATE workflow_commands SET delivered_at = now(), not_before = now() + make_interval(secs => $2) WHERE id = ANY($1::bigint[])`,
+    [ids, retrySeconds],
+  );
+}
+
+/** The compose's workflow runs (its first activity): its start records are done. */
+export async function markStartTaken(db: Queryable, composeId: number): Promise<void> {
+  await db.query(`UPDATE workflow_commands SET done_at = now() WHERE compose_id = $1 AND kind = 'start' AND done_at IS NULL`, [composeId]);
 }
 
 /** A delivery failed for another reason than Temporal being away: retry later, saying why. */

@@ -9,7 +9,7 @@ import { stateName } from '../core/lifecycle.js';
 import { ComposeOwner, ComposeSource, ComposeSourceType, ComposeState } from '../core/search-attributes.js';
 import type { OdcsSettings } from '../core/settings.js';
 import { composeWorkflow, type ComposeWorkflowInput } from '../workflows/compose.js';
-import { cancelSignal, composeWorkflowId, expiryChangedSignal } from '../workflows/messages.js';
+import { cancelSignal, composeWorkflowId, expiryChangedSignal, reusedFinishedSignal } from '../workflows/messages.js';
 import type { WorkflowCommand } from '../store/workflow-commands.js';
 
 /**
@@ -74,7 +74,8 @@ export async function deliverCommand(
   const handle = client.workflow.getHandle<typeof composeWorkflow>(composeWorkflowId(row.id));
   try {
     if (command.kind === 'expiry') await handle.signal(expiryChangedSignal, command.timeToExpire);
-    else await handle.signal(cancelSignal, command.user);
+    else if (command.kind === 'cancel') await handle.signal(cancelSignal, command.user);
+    else await handle.signal(reusedFinishedSignal);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }

@@ -3,19 +3,23 @@
 // LISTEN/NOTIFY, polling as a fallback; claims batches with FOR UPDATE SKIP LOCKED, so several
 // starters (worker processes) share the work and never hold the same row. A starter killed mid-batch
 // loses nothing: its transaction rolls back and the rows go to the next claim; delivering a command
-// twice is harmless (fixed workflow ids with USE_EXISTING, idempotent signals).
+// twice is harmless (fixed workflow ids with USE_EXISTING, idempotent signals). The start of a
+// waiting compose stays pending until its workflow's first activity takes it, and is delivered
+// again each minute until then: a start Temporal acknowledged and then lost is started again.
 import type { Client } from '@temporalio/client';
 import pg from 'pg';
+import { COMPOSE_STATES, type ComposeRecord } from '../core/compose.js';
 import type { AppConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { OdcsSettings } from '../core/settings.js';
-import { getCompose } from '../store/composes.js';
-import { inTransaction, isDatabaseUnavailable } from '../store/pool.js';
+import { getComposes } from '../store/composes.js';
+import { inTransaction } from '../store/pool.js';
 import {
   claimCommands,
   deferCommand,
   listenForCommands,
   markCommandsDone,
+  markStartsDelivered,
   pendingCommands,
   pruneDoneCommands,
   type PendingCommand,
@@ -46,6 +50,8 @@ export interface StarterStats {
 }
 
 const PRUNE_EVERY_MS = 5 * 60_000;
+/** A start Temporal accepted but whose workflow has not run yet is delivered again after this. */
+const START_RETRY_SECONDS = 60;
 const KEEP_DONE_SECONDS = 3600;
 
 class TemporalAway extends Error {}
@@ -160,7 +166,10 @@ export class WorkflowStarter {
       if (batch.length === 0) return 0;
       const byCompose = new Map<number, PendingCommand[]>();
       for (const c of batch) byCompose.set(c.composeId, [...(byCompose.get(c.composeId) ?? []), c]);
+      const rows = await getComposes(tx, [...byCompose.keys()]);
       const done: number[] = [];
+      const delivered: number[] = []; // starts of waiting composes: done when their workflow takes them
+      const deferred: Array<{ cmd: PendingCommand; error: string }> = [];
       let away: unknown = null;
       const groups = [...byCompose.values()];
       let next = 0;
@@ -169,33 +178,34 @@ export class WorkflowStarter {
           const group = groups[next++];
           for (const cmd of group) {
             try {
-              await this.deliver(tx, cmd);
-              done.push(cmd.id);
+              const row = rows.get(cmd.composeId) ?? null;
+              await this.deliver(row, cmd);
+              (cmd.command.kind === 'start' && row?.state === COMPOSE_STATES.wait ? delivered : done).push(cmd.id);
             } catch (err) {
               if (isTemporalUnavailable(err) || isDeadline(err)) {
                 away = err;
                 return;
               }
-              if (isDatabaseUnavailable(err)) throw err;
               this.o.log.error({ err, composeId: cmd.composeId, command: cmd.command.kind }, 'starter: delivery failed; retrying later');
-              await deferCommand(tx, cmd.id, (err as Error).message ?? String(err), Math.min(300, 5 * 2 ** Math.min(cmd.attempts, 6)));
+              deferred.push({ cmd, error: (err as Error).message ?? String(err) });
               break; // the compose's later commands wait for this one
             }
           }
         }
       };
       await Promise.all(Array.from({ length: Math.min(this.o.concurrency, groups.length) }, worker));
+      for (const { cmd, error } of deferred) await deferCommand(tx, cmd.id, error, Math.min(300, 5 * 2 ** Math.min(cmd.attempts, 6)));
       // What reached Temporal is marked done even when the rest must wait for it to come back.
       await markCommandsDone(tx, done);
-      this.stats.delivered += done.length;
+      await markStartsDelivered(tx, delivered, START_RETRY_SECONDS);
+      this.stats.delivered += done.length + delivered.length;
       this.stats.batches++;
-      if (away && done.length === 0) throw new TemporalAway((away as Error).message ?? String(away));
+      if (away && done.length + delivered.length === 0) throw new TemporalAway((away as Error).message ?? String(away));
       return batch.length;
     });
   }
 
-  private async deliver(tx: pg.PoolClient, cmd: PendingCommand): Promise<void> {
-    const row = await getCompose(tx, cmd.composeId);
+  private async deliver(row: ComposeRecord | null, cmd: PendingCommand): Promise<void> {
     const conn = this.o.client.connection;
     await conn.withDeadline(Date.now() + this.o.deliveryTimeoutMs, () =>
       deliverCommand(this.o.client, row, cmd.command, this.o.config, this.o.settings),

@@ -9,9 +9,10 @@ import {
   continueAsNew,
   isCancellation,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
-  sleep,
   TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
@@ -24,6 +25,7 @@ import type { ComposeActivities, GenerateActivities } from '../activities/compos
 import {
   cancelSignal,
   composeWorkflowId,
+  reusedFinishedSignal,
   deleteUpdate,
   expiryChangedSignal,
   extendUpdate,
@@ -46,18 +48,29 @@ export interface ComposeWorkflowInput {
 const FOLLOW_POLL_MIN_MS = 1_000;
 const FOLLOW_POLL_MAX_MS = 30_000;
 
-const db = proxyActivities<ComposeActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
-/** Resolving a source may mirror a Koji tag (downloads, createrepo_c): more time, and cancelable. */
+const RETRY = { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 };
+/** Activities on the default task queue: file removal (expiry), pulp .repo files; before LOCAL_DB_STEPS, every step. */
+const db = proxyActivities<ComposeActivities>({ startToCloseTimeout: '1 minute', retry: RETRY });
+/**
+ * Short database steps (one statement or transaction each) run as local activities: one marker in
+ * the history instead of three events and a workflow task each.
+ */
+const dbLocal = proxyLocalActivities<ComposeActivities>({ startToCloseTimeout: '30 seconds', retry: RETRY });
+/**
+ * Resolving a source may mirror a Koji tag (downloads, createrepo_c): more time, cancelable, and it
+ * heartbeats, so a killed worker is noticed in seconds rather than at the start-to-close timeout.
+ */
 const sources = proxyActivities<Pick<ComposeActivities, 'prepareCompose'>>({
   startToCloseTimeout: '30 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+  heartbeatTimeout: '30 seconds',
+  retry: RETRY,
 });
+/** Histories recorded before local activities keep replaying with remote ones. */
+const LOCAL_DB_STEPS = 'local-db-steps';
 
 export async function composeWorkflow(input: ComposeWorkflowInput): Promise<string> {
   const id = input.composeId;
+  const steps = patched(LOCAL_DB_STEPS) ? dbLocal : db;
   let state: number = input.resume?.state ?? COMPOSE_STATES.wait;
   let expiresAt: number | null = input.resume ? Date.parse(input.resume.timeToExpire) : null;
   let reusedId: number | null = null;
@@ -93,6 +106,11 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     }
   });
 
+  let reusedFinished = false;
+  setHandler(reusedFinishedSignal, () => {
+    reusedFinished = true;
+  });
+
   setHandler(cancelSignal, (user: string) => {
     // The row is already failed `Canceled by <user>`: stop resolving, or waiting for a slot.
     if (state !== COMPOSE_STATES.wait && state !== COMPOSE_STATES.generating) return;
@@ -109,7 +127,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
       await condition(() => !expiring);
       // Expired while this update waited: the caller renews it as a new compose instead.
       if (state === COMPOSE_STATES.removed) throw ApplicationFailure.nonRetryable(`Compose (id=${id}) has expired`, 'Gone');
-      const result = await db.extendCompose(id, secondsToLive);
+      const result = await steps.extendCompose(id, secondsToLive);
       expiresAt = Date.parse(result.timeToExpire);
       wake = true;
       // Composes sharing these files must not expire before them: tell their workflows.
@@ -141,7 +159,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
           await condition(() => state !== COMPOSE_STATES.wait);
           if (canceled) return outcome(deleteAcceptedMessage(id, true));
         } else {
-          const result = await db.cancelIfWaiting(id, user);
+          const result = await steps.cancelIfWaiting(id, user);
           if (result.canceled) {
             cancelRequestedBy = user;
             canceled = true;
@@ -152,7 +170,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
         }
         refuse(deleteRefusal({ id, state: COMPOSE_STATES.generating, owner: user }, user, isAdmin));
       }
-      const result = await db.requestRemoval(id, user);
+      const result = await steps.requestRemoval(id, user);
       expiresAt = Date.parse(result.timeToExpire);
       wake = true;
       return outcome(deleteAcceptedMessage(id, false));
@@ -205,7 +223,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
   async function waitForSpace(): Promise<{ state: number; timeToExpire: string } | null> {
     const deadline = Date.now() + input.pungiTimeout * 1000;
     for (;;) {
-      const space = await db.reserveSpace();
+      const space = await steps.reserveSpace();
       if (space.ok) return null;
       for (const e of space.evicted) {
         await getExternalWorkflowHandle(composeWorkflowId(e.id))
@@ -214,10 +232,10 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
       }
       if (cancelRequestedBy) {
         canceled = true;
-        return db.cancelCompose(id, cancelRequestedBy);
+        return steps.cancelCompose(id, cancelRequestedBy);
       }
       if (Date.now() >= deadline) {
-        return db.failCompose(id, reasonNoSpace(space.usage, space.limit, input.pungiTimeout));
+        return steps.failCompose(id, reasonNoSpace(space.usage, space.limit, input.pungiTimeout));
       }
       await condition(() => cancelRequestedBy !== null, SPACE_POLL);
     }
@@ -227,7 +245,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
   async function produce(): Promise<{ state: number; timeToExpire: string }> {
     const cancel = () => {
       canceled = true;
-      return db.cancelCompose(id, cancelRequestedBy!);
+      return steps.cancelCompose(id, cancelRequestedBy!);
     };
     if (cancelRequestedBy) return cancel();
     preparing = new CancellationScope();
@@ -245,19 +263,22 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
       case 'finished':
         return { state: plan.state, timeToExpire: plan.timeToExpire };
       case 'fail':
-        return db.failCompose(id, plan.reason);
+        return steps.failCompose(id, plan.reason);
       case 'reuse':
         reusedId = plan.reusedId;
         setState(COMPOSE_STATES.generating);
-        // Poll with backoff: a long generation must not grow this history without bound.
+        // Woken by a signal when the reused compose finishes; the poll with backoff is the safety net
+        // (a long generation must not grow this history without bound).
         for (let delay = FOLLOW_POLL_MIN_MS; ; delay = Math.min(delay * 2, FOLLOW_POLL_MAX_MS)) {
-          const followed = await db.followReused(id, plan.reusedId);
+          const followed = await steps.followReused(id, plan.reusedId);
           if (followed) return followed;
-          await sleep(delay);
+          const signaled = reusedFinished; // arrived before the reused compose's row said so: look once more
+          reusedFinished = false;
+          if (!signaled) await condition(() => reusedFinished, delay);
         }
       case 'pulp': {
         setState(COMPOSE_STATES.generating);
-        return db.completeCompose(id, await db.writePulpCompose(plan.plan));
+        return steps.completeCompose(id, await db.writePulpCompose(plan.plan));
       }
       case 'generate': {
         const roomless = await waitForSpace();
@@ -280,12 +301,12 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
         try {
           generation = new CancellationScope();
           const result = await generation.run(() => gen.generateCompose(plan.plan));
-          return db.completeCompose(id, result);
+          return steps.completeCompose(id, result);
         } catch (err) {
-          if (cancelRequestedBy) return db.getFinished(id); // canceled while waiting for a slot
+          if (cancelRequestedBy) return steps.getFinished(id); // canceled while waiting for a slot
           const reason = failureReason(err, input.pungiTimeout);
           log.warn('generation failed', { composeId: id, reason });
-          return db.failCompose(id, reason);
+          return steps.failCompose(id, reason);
         } finally {
           generation = null;
         }

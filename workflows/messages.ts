@@ -31,6 +31,8 @@ export const deleteUpdate = defineUpdate<UpdateOutcome, [DeleteRequest]>('delete
 export const expiryChangedSignal = defineSignal<[string]>('expiryChanged');
 /** DELETE canceled the waiting compose in PostgreSQL (`Canceled by <user>`): stop working on it. */
 export const cancelSignal = defineSignal<[string]>('cancel');
+/** The compose this one reuses has finished (done or failed): follow it now. */
+export const reusedFinishedSignal = defineSignal('reusedFinished');
 export const statusQuery = defineQuery<ComposeStatus>('status');
 
 export const composeWorkflowId = (id: number) => `compose-${id}`;

@@ -114,7 +114,7 @@ test('Temporal frozen (SIGSTOP) then killed (SIGKILL) during 200 POSTs: all answ
   const metrics = (await http(stack, 'GET', '/api/1/metrics/')).text;
   assert.match(metrics, /^odcs_workflow_starts_pending [1-9]\d*$/m);
   await startTemporal();
-  await until('200 composes done', () => allDone(ids));
+  await until("200 composes done", () => allDone(ids), 600_000);
   await assertGeneratedOnce([first, ...ids]);
   await stopWorker(worker);
 });
@@ -136,7 +136,7 @@ test('a starter SIGKILLed in the middle of a batch: another worker delivers the 
     await stopWorker(doomed, 'SIGKILL');
     process.kill(temporal.pid, 'SIGCONT');
     const survivor = stack.spawnWorker();
-    await until('50 composes done', () => allDone(ids));
+    await until('50 composes done', () => allDone(ids), 600_000);
     await assertGeneratedOnce([first, ...ids]);
     await stopWorker(survivor);
   } finally {
@@ -153,7 +153,7 @@ test('two workers starting the same records: each compose started and generated 
   const ids = await postMany(60, 4);
   const distinct = await post({ source: { type: 'tag', source: 't', packages: ['c'] }, flags: ['no_reuse'] });
   const workers = [stack.spawnWorker(), stack.spawnWorker()];
-  await until('61 composes done', () => allDone([...ids, distinct]));
+  await until('61 composes done', () => allDone([...ids, distinct]), 600_000);
   await assertGeneratedOnce([...ids, distinct]);
   const runs = new Map<string, number>();
   for await (const w of stack.temporal.client.workflow.list({ query: `TaskQueue = '${stack.config.taskQueue}' AND WorkflowType = 'composeWorkflow'` })) {
