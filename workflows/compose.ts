@@ -48,9 +48,13 @@ const db = proxyActivities<ComposeActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
-/** Resolving a source may mirror a Koji tag (downloads, createrepo_c): more time, and cancelable. */
+/**
+ * Resolving a source may mirror a Koji tag (downloads, createrepo_c): more time, and cancelable.
+ * Not 30 minutes: an attempt lost with a killed worker or a frozen server would stall the compose
+ * that long (the activity does not heartbeat yet; with heartbeats this can grow again).
+ */
 const sources = proxyActivities<Pick<ComposeActivities, 'prepareCompose'>>({
-  startToCloseTimeout: '30 minutes',
+  startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
