@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { prettyFactory } from 'pino-pretty';
 import { ConfigError, loadConfig, type AppConfig } from '../core/config.js';
 import { migrate } from '../store/migrate.js';
-import { startLocalPostgres, type LocalPostgres } from './services/postgres.js';
-import { startLocalTemporal, type LocalTemporal } from './services/temporal.js';
+import { startLocalPostgres } from './services/postgres.js';
+import { startLocalTemporal } from './services/temporal.js';
 import { assertPortFree, commandLine, isAlive, reapStale, stopPid, writePidFile } from './services/process-utils.js';
 import { nodeProgram, Supervisor } from './supervisor.js';
 import { ensureDemoRepo } from './demo-repo.js';
@@ -58,11 +58,11 @@ class Stack {
     } else {
       say('starting PostgreSQL (embedded)');
       const dataDir = path.join(this.config.dataDir, 'postgres');
-      const pg = await this.supervisor.start({
+      const postgres = await this.supervisor.start({
         name: 'postgres',
         start: () => startLocalPostgres({ dataDir, port: POSTGRES_PORT, database: 'odcs_flow' }),
       });
-      env.DATABASE_URL = (pg as LocalPostgres).url;
+      env.DATABASE_URL = postgres.url;
     }
     say('applying migrations');
     const applied = await migrate(env.DATABASE_URL!);
@@ -73,7 +73,7 @@ class Stack {
       say(`Temporal: using TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS}`);
     } else {
       say('starting the Temporal dev server');
-      const temporal = (await this.supervisor.start({
+      const temporal = await this.supervisor.start({
         name: 'temporal',
         start: () =>
           startLocalTemporal({
@@ -84,7 +84,7 @@ class Stack {
             logFile: path.join(this.config.dataDir, 'temporal', 'server.log'),
             namespace: this.config.temporalNamespace,
           }),
-      })) as LocalTemporal;
+      });
       env.TEMPORAL_ADDRESS = temporal.address;
       temporalUi = temporal.uiUrl;
     }

@@ -14,10 +14,10 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export interface Component {
+export interface Component<R extends Running = Running> {
   name: string;
   /** Starts the component; resolves once it is healthy, rejects when it cannot start. */
-  start(): Promise<Running>;
+  start(): Promise<R>;
 }
 
 export interface SupervisorOptions {
@@ -57,7 +57,7 @@ export class Supervisor {
   }
 
   /** Starts a component and supervises it from then on. A failure here is thrown (nothing is retried). */
-  async start(component: Component): Promise<Running> {
+  async start<R extends Running>(component: Component<R>): Promise<R> {
     if (this.stopping) throw new Error('stopped while starting');
     const slot: Slot = { component, running: null, restarts: 0, failures: 0, everHealthy: false };
     this.slots.push(slot);

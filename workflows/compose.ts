@@ -292,9 +292,11 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
           // Waiting for a generation slot counts too: ODCS fails composes stuck this long.
           scheduleToCloseTimeout: `${input.pungiTimeout * 2} seconds`,
           heartbeatTimeout: `${input.heartbeatTimeout ?? 30} seconds`,
+          // No attempt limit: scheduleToCloseTimeout bounds the whole, and a database or Temporal
+          // outage longer than a few attempts must not fail the compose; retries stay prompt.
           retry: {
-            maximumAttempts: 5,
             initialInterval: '2 seconds',
+            maximumInterval: '10 seconds',
             nonRetryableErrorTypes: ['GenerationError', 'ComposeNotWaiting'],
           },
         });

@@ -199,20 +199,24 @@ test('SIGKILL and SIGSTOP of each component under 50 submissions: the stack heal
   await freezeAndThaw('PostgreSQL', () => stack.postgresPids());
   await submitting;
 
-  // Everything settles: the long-lived composes done, the short-lived ones removed after their time.
+  // Everything settles: the accepted long-lived composes done, the short-lived ones removed after
+  // their time. A request the API refused with a 503 may have left a row: the API marks it failed
+  // when Temporal could not start its workflow, and a row whose INSERT timed out in a frozen
+  // PostgreSQL but committed later is given its workflow by the reconciler. Those end too.
   type Row = { id: number; state: number; reused_id: number | null; time_to_expire: Date; time_removed: Date | null; state_reason: string | null };
   let rows: Row[] = [];
   const shortIds = new Set([...accepted].filter(([, a]) => a.short).map(([id]) => id));
-  await eventually('every compose ends done (or removed, when short-lived)', 180_000, async () => {
+  const settled = (r: Row) =>
+    accepted.has(r.id)
+      ? r.state === (shortIds.has(r.id) ? COMPOSE_STATES.removed : COMPOSE_STATES.done)
+      : r.state === COMPOSE_STATES.done || r.state === COMPOSE_STATES.removed || (r.state === COMPOSE_STATES.failed && /^Can not schedule compose/.test(r.state_reason ?? ''));
+  await eventually('every accepted compose ends done (or removed, when short-lived), every other one ends', 180_000, async () => {
     rows = await query<Row>('SELECT id, state, reused_id, time_to_expire, time_removed, state_reason FROM composes ORDER BY id');
-    return rows.every((r) => r.state === (shortIds.has(r.id) ? COMPOSE_STATES.removed : COMPOSE_STATES.done));
+    return rows.every(settled);
   }).catch((err) => {
-    throw new Error(`${err.message}: ${JSON.stringify(rows.filter((r) => r.state !== COMPOSE_STATES.done && r.state !== COMPOSE_STATES.removed))}`);
+    throw new Error(`${err.message}: ${JSON.stringify(rows.filter((r) => !settled(r)))}`);
   });
   for (const id of accepted.keys()) assert.ok(rows.some((r) => r.id === id), `accepted compose ${id} exists`);
-  // A request cut off by a kill may still have been taken: it exists and ended well like the others,
-  // but it was one of ours (same requests), so the total stays near SUBMISSIONS.
-  assert.ok(rows.length >= SUBMISSIONS);
 
   // Short-lived composes were removed on time: not early, and at most a minute late once the stack
   // was whole again (an expiry that fell during an outage is due when the outage ends).
@@ -221,7 +225,7 @@ test('SIGKILL and SIGSTOP of each component under 50 submissions: the stack heal
     for (const o of outages) if (due >= o.from && due <= o.to) due = o.to;
     assert.ok(r.time_removed, `compose ${r.id} has time_removed`);
     assert.ok(r.time_removed.getTime() >= r.time_to_expire.getTime() - 1_000, `compose ${r.id} was not removed early`);
-    assert.ok(r.time_removed.getTime() <= due + RECOVERY_MS, `compose ${r.id} removed ${(r.time_removed.getTime() - due) / 1000} s after it was due`);
+    assert.ok(r.time_removed.getTime() <= due + RECOVERY_MS, `compose ${r.id} removed ${(r.time_removed.getTime() - due) / 1000} s after it was due (${r.time_to_expire.toISOString()}); outages: ${JSON.stringify(outages.map((o) => ({ ...o, from: new Date(o.from).toISOString(), to: new Date(o.to).toISOString() })))}`);
   }
 
   // One tree per generated compose (none for a reuse, none left after removal), no temporary leftovers.
@@ -241,7 +245,8 @@ test('SIGKILL and SIGSTOP of each component under 50 submissions: the stack heal
   const finals = new Map(rows.map((r) => [r.id, STATE_NAMES[r.state]]));
   const events = await allEvents(finals);
   for (const r of rows) {
-    const want = ['wait', 'generating', 'done', ...(r.state === COMPOSE_STATES.removed ? ['removed'] : [])];
+    const want =
+      r.state === COMPOSE_STATES.failed ? ['wait', 'failed'] : ['wait', 'generating', 'done', ...(r.state === COMPOSE_STATES.removed ? ['removed'] : [])];
     assert.deepEqual(events.get(r.id), want, `events of compose ${r.id}`);
   }
 
