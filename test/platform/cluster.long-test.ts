@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { CLUSTER_PORT_COUNT, clusterPorts, type ClusterPorts } from '../../scripts/cluster/topology.js';
+import { CLUSTER_PORT_COUNT, MAX_TEMPORAL_PORT, clusterPorts, type ClusterPorts } from '../../scripts/cluster/topology.js';
 import { portIsFree } from '../../scripts/services/process-utils.js';
 import { reconcileScheduleId, providerSchedules } from '../../worker/schedules.js';
 import { loadConfig } from '../../core/config.js';
@@ -36,7 +36,7 @@ const env: NodeJS.ProcessEnv = {};
 
 async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 20_000 + Math.floor(Math.random() * (MAX_TEMPORAL_PORT - CLUSTER_PORT_COUNT - 20_000));
     let free = true;
     for (let i = 0; i < CLUSTER_PORT_COUNT && free; i++) free = await portIsFree(base + i);
     if (free) return base;
@@ -84,12 +84,11 @@ before(async () => {
   delete childEnv.TEMPORAL_ADDRESS;
   cluster = spawn(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'cluster.js')], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [cluster.stdout!, cluster.stderr!]) s.on('data', (d: Buffer) => (clusterOut += d.toString()));
-  let exited = false;
-  cluster.once('exit', () => (exited = true));
-  await until('the cluster to start', () => {
-    if (exited) throw new Error('exited');
-    return clusterOut.includes('odcs-flow cluster is running');
-  }, 900_000);
+  const exited = new Promise<never>((_, reject) =>
+    cluster.once('exit', (code, signal) => reject(new Error(`the cluster exited (${signal ?? code}):\n${clusterOut.slice(-3000)}`))),
+  );
+  exited.catch(() => undefined);
+  await Promise.race([exited, until('the cluster to start', () => clusterOut.includes('odcs-flow cluster is running'), 900_000)]);
   db = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${ports.postgres}/odcs_flow`, max: 4 });
   connection = await Connection.connect({ address: `127.0.0.1:${ports.grpc.frontend}` });
   temporal = new Client({ connection, namespace: 'default' });
