@@ -71,8 +71,7 @@ before(async () => {
   Object.assign(env, {
     DATA_DIR: dataDir,
     ODCS_CLUSTER_PORT_BASE: String(base),
-    // debug: the workers log each completed activity, counted below.
-    LOG_LEVEL: 'debug',
+    LOG_LEVEL: 'info',
     // A generation on a killed worker moves to the other one within seconds.
     GENERATE_HEARTBEAT_TIMEOUT: '5',
     PROVIDER_INTERVALS: JSON.stringify(Object.fromEntries(INTERVAL_KEYS.map((k) => [k, `${PROVIDER_INTERVAL_S}s`]))),
@@ -131,7 +130,6 @@ async function killAndAwaitRestart(name: string): Promise<void> {
 
 const accepted: number[] = [];
 let faultsDoneAt = 0;
-let workerKilledAt = 0;
 
 test(`${COMPOSES} composes across both APIs while a history, a matching, a worker and an API are SIGKILLed`, async () => {
   const faults = ['temporal-history', 'temporal-matching', 'worker-1', 'api-1'];
@@ -154,7 +152,6 @@ test(`${COMPOSES} composes across both APIs while a history, a matching, a worke
   const faulting = (async () => {
     for (const [i, name] of faults.entries()) {
       await until(`${Math.round(((i + 1) * COMPOSES) / (faults.length + 2))} composes accepted`, () => accepted.length >= ((i + 1) * COMPOSES) / (faults.length + 2), 600_000, 100);
-      if (name === 'worker-1') workerKilledAt = Date.now();
       await killAndAwaitRestart(name);
     }
     faultsDoneAt = Date.now();
@@ -182,31 +179,14 @@ test(`${COMPOSES} composes across both APIs while a history, a matching, a worke
   }
 });
 
-test('exactly one directory per compose, each generated once (history and worker logs)', async () => {
+test('exactly one directory per compose, each generated once (its workflow history)', async () => {
   const rows = (await db.query(`SELECT id FROM composes WHERE state = 2 ORDER BY id`)).rows.map((r) => ({ id: Number(r.id) }));
   const composeRoot = path.join(dataDir, 'composes');
   const dirs = fs.readdirSync(composeRoot).filter((n) => n.startsWith('odcs-') || n.startsWith('.tmp-'));
   assert.deepEqual(dirs.filter((n) => n.startsWith('.tmp-')), [], 'no half-written generation left');
   for (const { id } of rows) assert.ok(dirs.includes(`odcs-${id}`), `odcs-${id} exists`);
 
-  // The workers' logs (debug level: the SDK's "Activity completed" lines): one completed generation
-  // per compose across both workers and all their runs. The one exception: a generation that
-  // completed in the worker run SIGKILLed a moment later, whose report died with it, runs again.
-  const completions = new Map<number, Array<{ file: string; time: number }>>();
-  for (const file of fs.readdirSync(path.join(dataDir, 'logs')).filter((f) => /^worker-\d+\.log$/.test(f))) {
-    for (const line of fs.readFileSync(path.join(dataDir, 'logs', file), 'utf8').split('\n')) {
-      if (!line.includes('"Activity completed"') || !line.includes('"generateCompose"')) continue;
-      const entry = JSON.parse(line);
-      const id = Number(String(entry.workflowId).replace('compose-', ''));
-      completions.set(id, [...(completions.get(id) ?? []), { file, time: entry.time }]);
-    }
-  }
   const all = (await db.query('SELECT id FROM composes WHERE state <> 4 ORDER BY id')).rows.map((r) => Number(r.id));
-  for (const id of all) {
-    const seen = completions.get(id) ?? [];
-    const lostWithKill = seen.filter((c) => c.file === 'worker-1.log' && c.time <= workerKilledAt && c.time > workerKilledAt - 10_000);
-    assert.ok(seen.length >= 1 && seen.length - lostWithKill.length <= 1, `compose ${id}: generations completed ${JSON.stringify(seen)}`);
-  }
   // Temporal's history: one completed generateCompose per compose workflow.
   for (const id of all) {
     const history = await temporal.workflow.getHandle(`compose-${id}`).fetchHistory();
