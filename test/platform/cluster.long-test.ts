@@ -22,6 +22,7 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const COMPOSES = Number(process.env.CLUSTER_TEST_COMPOSES ?? 300);
 const SECONDS_TO_LIVE = Number(process.env.CLUSTER_TEST_TTL ?? 150);
 const PROVIDER_INTERVAL_S = 40;
+const PREPARE_TIMEOUT_MS = 30 * 60_000;
 
 let tmp: string;
 let dataDir: string;
@@ -162,10 +163,12 @@ test(`${COMPOSES} composes across both APIs while a history, a matching, a worke
 
   // Every compose that exists ends done, also one whose POST died with its API. The only failures
   // allowed are POSTs answered 503 while Temporal could not start the workflow (not accepted).
+  // A prepareCompose running on the SIGKILLed worker is retried only when its start-to-close
+  // timeout (30 minutes, workflows/compose.ts; it sends no heartbeats) runs out: wait that long.
   await until(
     'every compose to be done',
     async () => (await db.query(`SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1)`)).rows[0].n === 0,
-    1_200_000,
+    PREPARE_TIMEOUT_MS + 600_000,
     1000,
   );
   const rows = (await db.query('SELECT id, state, state_reason FROM composes ORDER BY id')).rows as Array<{ id: number; state: number; state_reason: string }>;
