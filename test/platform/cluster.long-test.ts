@@ -163,8 +163,9 @@ test(`${COMPOSES} composes across both APIs while a history, a matching, a worke
 
   // Every compose that exists ends done, also one whose POST died with its API. The only failures
   // allowed are POSTs answered 503 while Temporal could not start the workflow (not accepted).
-  // A prepareCompose running on the SIGKILLed worker is retried only when its start-to-close
-  // timeout (30 minutes, workflows/compose.ts; it sends no heartbeats) runs out: wait that long.
+  // A prepareCompose that ran on the SIGKILLed worker (or hangs: seen under load, also on the dev
+  // server) is retried only when its start-to-close timeout runs out (30 minutes,
+  // workflows/compose.ts; it sends no heartbeats): wait that long.
   await until(
     'every compose to be done',
     async () => (await db.query(`SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1)`)).rows[0].n === 0,
