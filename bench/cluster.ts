@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { CLUSTER_PORT_COUNT, TEMPORAL_SERVICES, clusterPorts, type ClusterPorts } from '../scripts/cluster/topology.js';
+import { CLUSTER_PORT_COUNT, MAX_TEMPORAL_PORT, TEMPORAL_SERVICES, clusterPorts, type ClusterPorts } from '../scripts/cluster/topology.js';
 import { startLocalTemporal } from '../scripts/services/temporal.js';
 import { freePort, portIsFree, stopPid } from '../scripts/services/process-utils.js';
 import { envInt, heading, pool, progress, ratio, sleep, table } from './lib.js';
@@ -28,7 +28,7 @@ function rss(pid: number): Rss {
 
 async function freeBase(): Promise<number> {
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 20_000 + Math.floor(Math.random() * (MAX_TEMPORAL_PORT - CLUSTER_PORT_COUNT - 20_000));
     let free = true;
     for (let i = 0; i < CLUSTER_PORT_COUNT && free; i++) free = await portIsFree(base + i);
     if (free) return base;

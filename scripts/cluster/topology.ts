@@ -33,6 +33,9 @@ export interface ClusterPorts {
   apis: number[];
 }
 
+/** Temporal keeps each service's ports in a SMALLINT column (cluster_membership): none may exceed this. */
+export const MAX_TEMPORAL_PORT = 32767;
+
 /** The usual ports, or with a base (ODCS_CLUSTER_PORT_BASE) 17 consecutive ones from it, for tests. */
 export function clusterPorts(base?: number): ClusterPorts {
   if (base === undefined) {
@@ -45,6 +48,9 @@ export function clusterPorts(base?: number): ClusterPorts {
       ui: 8233,
       apis: [8080, 8081],
     };
+  }
+  if (!Number.isInteger(base) || base < 1024 || base + CLUSTER_PORT_COUNT - 1 > MAX_TEMPORAL_PORT) {
+    throw new Error(`ODCS_CLUSTER_PORT_BASE=${base}: expected 1024..${MAX_TEMPORAL_PORT - CLUSTER_PORT_COUNT + 1} (Temporal stores its ports as SMALLINT)`);
   }
   const at = (i: number) => base + i;
   return {
