@@ -17,7 +17,6 @@ export const API_COUNT = 2;
 export const TEMPORAL_CONFIG_DIR = 'deploy/temporal';
 export const TEMPORAL_CONFIG_FILE = `${TEMPORAL_CONFIG_DIR}/config/production.yaml`;
 export const TEMPORAL_DYNAMIC_CONFIG_FILE = `${TEMPORAL_CONFIG_DIR}/dynamicconfig/production.yaml`;
-export const TEMPORAL_UI_CONFIG_FILE = `${TEMPORAL_CONFIG_DIR}/ui/production.yaml`;
 /** `temporal-server` arguments before `start --service <name>`: the config above, env "production". */
 export const TEMPORAL_SERVER_ARGS = ['--root', '.', '--config', 'config', '--env', 'production', '--allow-no-auth'];
 
