@@ -22,6 +22,7 @@ import {
   PROVIDERS,
   resolveProviderName,
   type ProviderName,
+  unconfiguredProviders,
 } from '../core/providers/registry.js';
 import type { ReleasesData } from '../core/providers/releases.js';
 import { cacheStats, clearCache, readKeysLite, readRow, readRowsLite, touchAndQueue, type LiteRow } from '../activities/cache.js';
@@ -117,7 +118,12 @@ export function providerRoutes(deps: ApiDeps) {
     add(await readKeysLite(pool, resolutionKeys(q)));
     const resolved = resolvePackages(q, lookup);
     add(await readRowsLite(pool, [...DASHBOARD_GLOBALS, ...DASHBOARD_PACKAGE_PROVIDERS], resolved.packages));
-    const { body, demand: wanted } = assembleDashboard(q, resolved, lookup, { intervals, now: Date.now(), touchEverySeconds: TOUCH_EVERY_SECONDS });
+    const { body, demand: wanted } = assembleDashboard(q, resolved, lookup, {
+      intervals,
+      now: Date.now(),
+      touchEverySeconds: TOUCH_EVERY_SECONDS,
+      disabled: unconfiguredProviders(config.providers.urls),
+    });
     await demand(wanted);
     return c.json(body, body.status === 200 ? 200 : 202);
   });

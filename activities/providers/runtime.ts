@@ -13,6 +13,7 @@ import {
   type PackageProvider,
   type ProviderName,
   type RefreshSummary,
+  unconfiguredProviders,
 } from '../../core/providers/registry.js';
 import { ReleaseLabels, type ReleasesData } from '../../core/providers/releases.js';
 import {
@@ -107,6 +108,7 @@ export class ProviderRuntime {
     const pool = this.deps.pool;
     const row = await readRow(pool, provider);
     if (skip(row?.time_created ?? null, opts)) return { provider, outcome: 'skipped', count: 0 };
+    if (unconfiguredProviders(this.deps.providers.urls).has(provider)) return { provider, outcome: 'skipped', count: 0 };
     try {
       const env = await this.env();
       const mod = GLOBAL_MODULES[provider];
@@ -128,6 +130,7 @@ export class ProviderRuntime {
     const pool = this.deps.pool;
     const row = batch ? (batch.rows.get(pkg) ?? null) : await readRow(pool, provider, pkg);
     if (skip(row?.time_created ?? null, opts)) return { provider, arg: pkg, outcome: 'skipped', count: 0 };
+    if (unconfiguredProviders(this.deps.providers.urls).has(provider)) return { provider, arg: pkg, outcome: 'skipped', count: 0 };
     try {
       env ??= await this.env();
       const mod = PACKAGE_MODULES[provider];
