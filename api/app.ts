@@ -17,6 +17,8 @@ import type { EventNotifier } from './event-notifier.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { providerRoutes } from './providers.js';
+import { dashboardRoutes } from './dashboard.js';
+import { oidcLoginRoutes } from './oidc-login.js';
 import { createMetrics } from './metrics.js';
 import { openapiRoutes } from './openapi.js';
 import type { TemporalGateway } from './temporal-client.js';
@@ -80,6 +82,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/1/metrics', metrics.routes);
   app.route('/', composeFileRoutes(deps.config.composeRoot));
   app.route('/', providerRoutes(deps));
+  app.route('/', dashboardRoutes(deps)); // after providerRoutes: /api/v1/packager_dashboard/<user> is a catch-all
+  app.route('/', oidcLoginRoutes({ ...deps, auth }));
 
   app.notFound((c) => jsonError(c, 404, `The requested URL ${c.req.path} was not found on the server.`));
   app.onError((err, c) => {

@@ -3,6 +3,7 @@
 import { z } from '@hono/zod-openapi';
 import { ErrorSchema } from '../core/api-schemas.js';
 import { PROVIDER_NAMES } from '../core/providers/registry.js';
+import { DASHBOARD_OPENAPI_ROUTES } from './dashboard-openapi.js';
 import type { OpenApiRoute } from './openapi.js';
 
 const json = (schema: z.ZodType, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined ? { example } : {}) } });
@@ -173,4 +174,5 @@ export const PROVIDER_OPENAPI_ROUTES: OpenApiRoute[] = [
       403: error('Not an admin.'),
     },
   },
+  ...DASHBOARD_OPENAPI_ROUTES,
 ];

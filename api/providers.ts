@@ -3,16 +3,7 @@
 // queue refreshes of what is missing or stale (deterministic workflow ids, at most one start per
 // key per QUEUE_THROTTLE_SECONDS). Admin endpoints start refreshes and clear the cache.
 import { Hono, type Context } from 'hono';
-import {
-  assembleDashboard,
-  DASHBOARD_GLOBALS,
-  DASHBOARD_PACKAGE_PROVIDERS,
-  resolutionKeys,
-  resolvePackages,
-  type DashboardQuery,
-  type KeyDemand,
-  type RowLike,
-} from '../core/providers/dashboard.js';
+import type { DashboardQuery } from '../core/providers/dashboard.js';
 import {
   isStale,
   isValidAccountName,
@@ -22,19 +13,15 @@ import {
   PROVIDERS,
   resolveProviderName,
   type ProviderName,
-  unconfiguredProviders,
 } from '../core/providers/registry.js';
 import type { ReleasesData } from '../core/providers/releases.js';
-import { cacheStats, clearCache, readKeysLite, readRow, readRowsLite, touchAndQueue, type LiteRow } from '../activities/cache.js';
-import { startRefresh, startRefreshAll, startRefreshes } from '../activities/providers/start.js';
+import { cacheStats, clearCache, readRow } from '../activities/cache.js';
+import { startRefresh, startRefreshAll } from '../activities/providers/start.js';
 import type { ApiDeps } from './app.js';
 import { adminOnly } from './auth.js';
 import { jsonError } from './errors.js';
+import { createDemand, TOUCH_EVERY_SECONDS } from './provider-demand.js';
 
-/** A key whose refresh was queued is not queued again for this long (clients re-poll every 30 s). */
-export const QUEUE_THROTTLE_SECONDS = 300;
-/** A package row's "asked for" mark is rewritten at most this often. */
-export const TOUCH_EVERY_SECONDS = 3600;
 const MAX_NAMES = { users: 100, groups: 100, packages: 2000 };
 
 class BadRequest extends Error {
@@ -56,26 +43,7 @@ export function providerRoutes(deps: ApiDeps) {
   const app = new Hono();
   const intervals = config.providers.intervals;
 
-  /** Marks and claims in one statement, then starts the claimed refreshes in the background. */
-  async function demand(keys: KeyDemand[]): Promise<void> {
-    if (keys.length === 0) return;
-    const granted = await touchAndQueue(pool, keys, QUEUE_THROTTLE_SECONDS);
-    if (granted.length === 0) return;
-    void startRefreshes(deps.temporal.client, config, granted as Array<{ provider: ProviderName; arg: string }>)
-      .then(({ errors }) => {
-        if (errors.length) log.warn({ failed: errors.length, err: errors[0] }, 'could not queue provider refreshes');
-      })
-      .catch((err) => log.warn({ err }, 'could not queue provider refreshes'));
-  }
-
-  /** A global provider's meta row, queueing a refresh when it is missing or stale. */
-  async function globalData<T>(provider: ProviderName): Promise<{ data: T | null; time_created: Date | null }> {
-    const row = await readRow<T>(pool, provider);
-    if (row?.data == null || isStale(row.time_created, provider, intervals, Date.now())) {
-      await demand([{ provider, arg: '', queue: true, touch: false }]);
-    }
-    return { data: row?.data ?? null, time_created: row?.time_created ?? null };
-  }
+  const { demand, globalData, readDashboard, visitAndDemand } = createDemand(deps);
 
   app.get('/api/v1/releases', async (c) => {
     const { data } = await globalData<ReleasesData>('fedora_releases');
@@ -110,21 +78,9 @@ export function providerRoutes(deps: ApiDeps) {
     if (acl !== 'commit' && acl !== 'admin') throw new BadRequest('required_acl must be "commit" or "admin".');
     const q: DashboardQuery = { users: names(c, 'users'), groups: names(c, 'groups'), packages: names(c, 'packages'), requiredAcl: acl };
     if (!q.users.length && !q.groups.length && !q.packages.length) throw new BadRequest('Ask for at least one of users, groups or packages.');
-    const rows = new Map<string, RowLike>();
-    const add = (list: LiteRow[]) => {
-      for (const r of list) rows.set(`${r.provider}\u0000${r.arg}`, r);
-    };
-    const lookup = (provider: string, arg: string) => rows.get(`${provider}\u0000${arg}`);
-    add(await readKeysLite(pool, resolutionKeys(q)));
-    const resolved = resolvePackages(q, lookup);
-    add(await readRowsLite(pool, [...DASHBOARD_GLOBALS, ...DASHBOARD_PACKAGE_PROVIDERS], resolved.packages));
-    const { body, demand: wanted } = assembleDashboard(q, resolved, lookup, {
-      intervals,
-      now: Date.now(),
-      touchEverySeconds: TOUCH_EVERY_SECONDS,
-      disabled: unconfiguredProviders(config.providers.urls),
-    });
-    await demand(wanted);
+    const { body, demand: wanted } = await readDashboard(q);
+    // A newcomer's first read: 202 with what is there, its refreshes before scheduled work.
+    if ((await visitAndDemand(q, wanted)) && body.status === 200) body.status = 202;
     return c.json(body, body.status === 200 ? 200 : 202);
   });
 
