@@ -19,6 +19,7 @@ import { healthRoutes } from './health.js';
 import { providerRoutes } from './providers.js';
 import { dashboardRoutes } from './dashboard.js';
 import { oidcLoginRoutes } from './oidc-login.js';
+import { packagerPageRoutes } from './packager-page.js';
 import { createMetrics } from './metrics.js';
 import { openapiRoutes } from './openapi.js';
 import type { TemporalGateway } from './temporal-client.js';
@@ -84,6 +85,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', providerRoutes(deps));
   app.route('/', dashboardRoutes(deps)); // after providerRoutes: /api/v1/packager_dashboard/<user> is a catch-all
   app.route('/', oidcLoginRoutes({ ...deps, auth }));
+  app.route('/', packagerPageRoutes({ ...deps, auth }));
 
   app.notFound((c) => jsonError(c, 404, `The requested URL ${c.req.path} was not found on the server.`));
   app.onError((err, c) => {

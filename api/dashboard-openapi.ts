@@ -151,4 +151,18 @@ export const DASHBOARD_OPENAPI_ROUTES: OpenApiRoute[] = [
     request: { params: z.object({ pkg: z.string() }) },
     responses: v1Responses,
   },
+  {
+    method: 'get',
+    path: '/packager/{user}',
+    tags,
+    operationId: 'packagerPage',
+    summary: 'HTML view of a packager for people (who is logged in, packages and their state)',
+    request: { params: z.object({ user: z.string() }), query: z.object({ oidc_token: z.string().optional().openapi({ description: 'From the login round trip: kept as the `token` cookie, then dropped from the address.' }) }) },
+    responses: {
+      200: { description: 'Complete.', content: { 'text/html': { schema: z.string() } } },
+      202: { description: 'Still loading.', content: { 'text/html': { schema: z.string() } } },
+      302: { description: 'Back from the login: the same page without the token.' },
+      400: error('Not a user name.'),
+    },
+  },
 ];

@@ -47,23 +47,36 @@ export function withToken(target: string, token: string): string {
   return `${base}${base.includes('?') ? '&' : '?'}oidc_token=${encodeURIComponent(token)}${hash}`;
 }
 
+/** The verifier of tokens: the API's own when it is openidc, otherwise one built from the same oidc_* settings. */
+export function tokenVerifier(deps: Pick<ApiDeps, 'settings'> & { auth?: Authenticator }): { verifier: Authenticator | null; problem: string | null } {
+  if (deps.auth?.verify) return { verifier: deps.auth, problem: null };
+  if (!deps.settings.oidc_issuer) return { verifier: null, problem: 'oidc_issuer is not set' };
+  try {
+    return { verifier: createOidcAuthenticator(deps.settings, { cwd: process.cwd() }), problem: null };
+  } catch (err) {
+    return { verifier: null, problem: (err as Error).message };
+  }
+}
+
+/** Who the request's token (Bearer, or the dashboard's `token` cookie) names; null when nobody or not valid. */
+export async function currentUser(c: Context, verifier: Authenticator | null): Promise<Identity | null> {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header('Authorization') ?? '');
+  const token = m?.[1] ?? getCookie(c, 'token');
+  if (!token || !verifier?.verify) return null;
+  try {
+    return await verifier.verify(token);
+  } catch (err) {
+    if (err instanceof ServiceUnavailableError) throw err;
+    return null;
+  }
+}
+
 export function oidcLoginRoutes(deps: ApiDeps & { auth?: Authenticator }) {
   const { config, settings } = deps;
   const d = config.dashboard;
   const app = new Hono();
 
-  // The verifier of tokens: the API's own when it is openidc, otherwise one built from the same settings.
-  let verifier: Authenticator | null = null;
-  let verifierProblem: string | null = null;
-  if (deps.auth?.verify) verifier = deps.auth;
-  else {
-    try {
-      verifier = settings.oidc_issuer ? createOidcAuthenticator(settings, { cwd: process.cwd() }) : null;
-      if (!verifier) verifierProblem = 'oidc_issuer is not set';
-    } catch (err) {
-      verifierProblem = (err as Error).message;
-    }
-  }
+  const { verifier, problem: verifierProblem } = tokenVerifier(deps);
   const audience = settings.oidc_audience;
   const clientId = d.oidcClientId ?? (typeof audience === 'string' ? audience : (audience?.[0] ?? null));
   const allowed = [new URL(d.oidcRedirectUri).origin, ...d.oidcAllowedRedirects.map((o) => new URL(o).origin)];
@@ -171,17 +184,8 @@ export function oidcLoginRoutes(deps: ApiDeps & { auth?: Authenticator }) {
   });
 
   app.get('/api/v1/current_user', async (c) => {
-    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header('Authorization') ?? '');
-    const token = m?.[1] ?? getCookie(c, 'token');
-    if (!token || !verifier?.verify) return c.json(UNAUTHENTICATED);
-    let who: Identity;
-    try {
-      who = await verifier.verify(token);
-    } catch (err) {
-      if (err instanceof ServiceUnavailableError) throw err;
-      return c.json(UNAUTHENTICATED);
-    }
-    return c.json({ is_authenticated: true, user: who.name, fas_groups: [...who.groups].sort() });
+    const who = await currentUser(c, verifier);
+    return c.json(who ? { is_authenticated: true, user: who.name, fas_groups: [...who.groups].sort() } : UNAUTHENTICATED);
   });
 
   return app;
