@@ -23,7 +23,12 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
     const v = await fn();
     if (v) return v;
     last = v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline) {
+      // Say which keys are missing or failing: that is what a hung poll means.
+      const providers = (await http(stack, 'GET', '/api/v1/providers')).body.filter((p: any) => p.failing_rows || p.stale);
+      const rows = await stack.pool.query(`SELECT provider, arg, time_created IS NOT NULL AS fetched, last_error FROM cached_data WHERE time_created IS NULL OR last_error IS NOT NULL`);
+      throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)}; providers: ${JSON.stringify(providers)}; rows: ${JSON.stringify(rows.rows)})`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -153,10 +158,15 @@ describe('OpenID Connect login', () => {
 
 describe('dashboard data', () => {
   test('v1 user view: static_info and sections, complete after polling', async () => {
-    const res = await until('alice complete', async () => {
-      const r = await http(stack, 'GET', '/api/v1/packager_dashboard/alice');
-      return r.status === 200 ? r : null;
-    });
+    // The first read of a cold cache: every provider runs; generous for a loaded machine.
+    const res = await until(
+      'alice complete',
+      async () => {
+        const r = await http(stack, 'GET', '/api/v1/packager_dashboard/alice');
+        return r.status === 200 ? r : null;
+      },
+      180_000,
+    );
     const b = res.body;
     assert.deepEqual(Object.keys(b), ['static_info', 'bzs', 'prs', 'abrt_reports']);
     assert.equal(b.static_info.status, 200);
