@@ -93,7 +93,7 @@ const ENV = z.object({
   FTI_URL: doc(url.optional(), 'provider caches: the fails-to-install JSON file (full URL)', 'unset (provider off)'),
   SCHEDULE_URL: doc(url.optional(), 'provider caches: the Fedora release schedule ICS file (full URL; the landing page)', 'unset (provider off)'),
   CALENDARS_URL: doc(url.optional(), 'provider caches: base of the per-package calendars, <base>/<pkg>.ics', 'unset (provider off)'),
-  // Packager Dashboard endpoints (api/dashboard-*.ts).
+  // Packager Dashboard endpoints (api/dashboard.ts, api/oidc-login.ts).
   OPENSHIFT_PROD: doc(flag.default('0'), '/api/v1/deployment_env: 1 prod, 0 stg'),
   MOTD_PASSWORD: doc(z.string().min(8, 'must be at least 8 characters').optional(), 'secret that POST/DELETE /api/v1/motd/service_messages need (Authorization: Bearer)', 'unset (posting off)'),
   OIDC_CLIENT_ID: doc(z.string().min(1).optional(), 'OpenID Connect login: client id (issuer and keys are the oidc_* ODCS settings)', 'oidc_audience'),
