@@ -15,6 +15,9 @@ import { classifyError, jsonError } from './errors.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { providerRoutes } from './providers.js';
+import { dashboardRoutes } from './dashboard.js';
+import { oidcLoginRoutes } from './oidc-login.js';
+import { packagerPageRoutes } from './packager-page.js';
 import { createMetrics } from './metrics.js';
 
 export type { ApiDeps } from './deps.js';
@@ -67,6 +70,9 @@ export function createApp(deps: ApiDeps) {
     healthRoutes(deps),
     composeFileRoutes(deps.config.composeRoot),
     providerRoutes(deps),
+    dashboardRoutes(deps), // after providerRoutes: /api/v1/packager_dashboard/<user> is a catch-all
+    oidcLoginRoutes({ ...deps, auth }),
+    packagerPageRoutes({ ...deps, auth }),
     docsRoutes(() => app, { version: deps.settings.version }),
   ]) {
     app.route('/', router);

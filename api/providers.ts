@@ -4,38 +4,26 @@
 // queue refreshes of what is missing or stale (deterministic workflow ids, at most one start per
 // key per QUEUE_THROTTLE_SECONDS). Admin endpoints start refreshes and clear the cache.
 import type { Context } from 'hono';
-import {
-  assembleDashboard,
-  DASHBOARD_GLOBALS,
-    resolutionKeys,
-  resolvePackages,
-  type DashboardQuery,
-  type KeyDemand,
-  type RowLike,
-} from '../core/providers/dashboard.js';
+import type { DashboardQuery } from '../core/providers/dashboard.js';
 import {
   isStale,
   isValidAccountName,
   isValidPackageName,
   maxAgeSeconds,
-  PACKAGE_PROVIDERS,
   PROVIDER_NAMES,
   PROVIDERS,
   resolveProviderName,
   type ProviderName,
 } from '../core/providers/registry.js';
 import type { ReleasesData } from '../core/providers/releases.js';
-import { cacheStats, clearCache, readKeysLite, readRow, readRowsLite, touchAndQueue, type LiteRow } from '../store/cache.js';
-import { startRefresh, startRefreshAll, startRefreshes } from '../temporal/providers.js';
+import { cacheStats, clearCache, readRow } from '../store/cache.js';
+import { startRefresh, startRefreshAll } from '../temporal/providers.js';
 import type { ApiDeps } from './deps.js';
 import { BadRequestError, errorBody } from '../core/errors.js';
 import * as routes from './providers.routes.js';
 import { createRouter, register } from './routing.js';
+import { createDemand, TOUCH_EVERY_SECONDS } from './provider-demand.js';
 
-/** A key whose refresh was queued is not queued again for this long (clients re-poll every 30 s). */
-export const QUEUE_THROTTLE_SECONDS = 300;
-/** A package row's "asked for" mark is rewritten at most this often. */
-export const TOUCH_EVERY_SECONDS = 3600;
 const MAX_NAMES = { users: 100, groups: 100, packages: 2000 };
 
 function names(c: Context, param: 'users' | 'groups' | 'packages'): string[] {
@@ -54,26 +42,7 @@ export function providerRoutes(deps: ApiDeps) {
   const parsedBy = { query: 'the handler', params: 'the handler' };
   const intervals = config.providers.intervals;
 
-  /** Marks and claims in one statement, then starts the claimed refreshes in the background. */
-  async function demand(keys: KeyDemand[]): Promise<void> {
-    if (keys.length === 0) return;
-    const granted = await touchAndQueue(pool, keys, QUEUE_THROTTLE_SECONDS);
-    if (granted.length === 0) return;
-    void startRefreshes(deps.temporal.client, config, granted as Array<{ provider: ProviderName; arg: string }>)
-      .then(({ errors }) => {
-        if (errors.length) log.warn({ failed: errors.length, err: errors[0] }, 'could not queue provider refreshes');
-      })
-      .catch((err) => log.warn({ err }, 'could not queue provider refreshes'));
-  }
-
-  /** A global provider's meta row, queueing a refresh when it is missing or stale. */
-  async function globalData<T>(provider: ProviderName): Promise<{ data: T | null; time_created: Date | null }> {
-    const row = await readRow<T>(pool, provider);
-    if (row?.data == null || isStale(row.time_created, provider, intervals, Date.now())) {
-      await demand([{ provider, arg: '', queue: true, touch: false }]);
-    }
-    return { data: row?.data ?? null, time_created: row?.time_created ?? null };
-  }
+  const { demand, globalData, readDashboard, visitAndDemand } = createDemand(deps);
 
   register(app, routes.releases, async (c) => {
     const { data } = await globalData<ReleasesData>('fedora_releases');
@@ -106,16 +75,9 @@ export function providerRoutes(deps: ApiDeps) {
     if (acl !== 'commit' && acl !== 'admin') throw new BadRequestError('required_acl must be "commit" or "admin".');
     const q: DashboardQuery = { users: names(c, 'users'), groups: names(c, 'groups'), packages: names(c, 'packages'), requiredAcl: acl };
     if (!q.users.length && !q.groups.length && !q.packages.length) throw new BadRequestError('Ask for at least one of users, groups or packages.');
-    const rows = new Map<string, RowLike>();
-    const add = (list: LiteRow[]) => {
-      for (const r of list) rows.set(`${r.provider}\u0000${r.arg}`, r);
-    };
-    const lookup = (provider: string, arg: string) => rows.get(`${provider}\u0000${arg}`);
-    add(await readKeysLite(pool, resolutionKeys(q)));
-    const resolved = resolvePackages(q, lookup);
-    add(await readRowsLite(pool, [...DASHBOARD_GLOBALS, ...PACKAGE_PROVIDERS], resolved.packages));
-    const { body, demand: wanted } = assembleDashboard(q, resolved, lookup, { intervals, now: Date.now(), touchEverySeconds: TOUCH_EVERY_SECONDS });
-    await demand(wanted);
+    const { body, demand: wanted } = await readDashboard(q);
+    // A newcomer's first read: 202 with what is there, its refreshes before scheduled work.
+    if ((await visitAndDemand(q, wanted)) && body.status === 200) body.status = 202;
     return body.status === 200 ? c.json(body, 200) : c.json(body, 202);
   }, { parsedBy });
 

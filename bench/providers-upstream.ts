@@ -114,7 +114,26 @@ export function largeFedora(o: LargeFedoraOptions): FixtureData {
     }
     if (r() < 0.1) faf[p] = Array.from({ length: 1 + pick(12) }, (_, i) => ({ id: 1000 + i, count: 1 + pick(i === 0 ? 5000 : 20), crash_function: 'f' }));
   });
-  return { releases, updates, overrides, owners, groups, koschei, mdapi, bugs, prs, faf };
+  // About 2% orphaned, each needed by a few others; fails-to-install for 3%; a calendar for 1%.
+  const orphans: NonNullable<FixtureData['orphans']> = { status_change: {}, affected_packages: {} };
+  const fti: NonNullable<FixtureData['fti']> = { rawhide: { rawhide: {} }, f41: { stable: {}, testing: {} } };
+  const calendars: NonNullable<FixtureData['calendars']> = {};
+  pkgs.forEach((p, i) => {
+    if (r() < 0.02) {
+      orphans.status_change[p] = '2024-04-01T08:00:00';
+      orphans.affected_packages[p] = Array.from({ length: pick(4) }, () => pkgs[pick(pkgs.length)]);
+    }
+    if (r() < 0.03) {
+      const repo = [fti.rawhide.rawhide, fti.f41.stable, fti.f41.testing][pick(3)];
+      repo[p] = { x86_64: { reason: [`nothing provides lib${i}.so needed by ${p}`], since: '2024-05-01T10:00:00.123456789Z' } };
+    }
+    if (r() < 0.01) calendars[p] = { name: `${p} upstream`, events: [{ summary: `${p} 2.0`, start: '20250301' }, { summary: `${p} 1.x EOL`, start: '20250901' }] };
+  });
+  const schedule = {
+    name: 'Fedora 43 Key',
+    events: ['Branch', 'Beta Freeze', 'Beta Target', 'Final Freeze', 'Final Target', 'EOL'].map((summary, i) => ({ summary, start: `2025${String(8 + Math.floor(i / 2)).padStart(2, '0')}1${i}` })),
+  };
+  return { releases, updates, overrides, owners, groups, koschei, mdapi, bugs, prs, faf, orphans, fti, schedule, calendars };
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

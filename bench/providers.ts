@@ -155,6 +155,7 @@ export async function runProvidersBench(): Promise<void> {
     const row = (label: string, m: typeof full, counts: Record<string, number>) => [
       label,
       `${(m.ms / 1000).toFixed(1)} s`,
+      String(Object.values(counts).reduce((a, v) => a + v, 0)),
       Object.entries(counts).map(([k, v]) => `${k}:${v}`).join(' '),
       MB(m.baseRss),
       MB(m.peakRss),
@@ -162,7 +163,7 @@ export async function runProvidersBench(): Promise<void> {
       `+${MB(Math.max(0, m.peakHeap - m.baseHeap))}`,
     ];
     table([
-      ['refresh', 'time', 'upstream answers', 'rss before', 'rss peak', 'rss delta', 'heap delta'],
+      ['refresh', 'time', 'upstream requests', 'by status', 'rss before', 'rss peak', 'rss delta', 'heap delta'],
       row('full (empty cache)', full, fullCounts),
       row('no change (304s)', again, againCounts),
     ]);

@@ -88,6 +88,19 @@ const ENV = z.object({
   BUGZILLA_URL: doc(url.default('https://bugzilla.redhat.com'), 'provider caches: Bugzilla REST'),
   FAF_URL: doc(url.default('https://retrace.fedoraproject.org/faf'), 'provider caches: FAF / retrace (ABRT reports)'),
   BZ_API_KEY: doc(z.string().optional(), 'provider caches: Bugzilla API key (sent to BUGZILLA_URL only)', 'unset'),
+  // The four file-shaped providers; unset: that provider is off (its fields keep their defaults).
+  ORPHANS_URL: doc(url.default('https://churchyard.fedorapeople.org/orphans.json'), 'provider caches: the orphans JSON file (full URL)'),
+  FTI_URL: doc(url.optional(), 'provider caches: the fails-to-install JSON file (full URL)', 'unset (provider off)'),
+  SCHEDULE_URL: doc(url.optional(), 'provider caches: the Fedora release schedule ICS file (full URL; the landing page)', 'unset (provider off)'),
+  CALENDARS_URL: doc(url.optional(), 'provider caches: base of the per-package calendars, <base>/<pkg>.ics', 'unset (provider off)'),
+  // Packager Dashboard endpoints (api/dashboard.ts, api/oidc-login.ts).
+  OPENSHIFT_PROD: doc(flag.default('0'), '/api/v1/deployment_env: 1 prod, 0 stg'),
+  MOTD_PASSWORD: doc(z.string().min(8, 'must be at least 8 characters').optional(), 'secret that POST/DELETE /api/v1/motd/service_messages need (Authorization: Bearer)', 'unset (posting off)'),
+  OIDC_CLIENT_ID: doc(z.string().min(1).optional(), 'OpenID Connect login: client id (issuer and keys are the oidc_* ODCS settings)', 'oidc_audience'),
+  OIDC_CLIENT_SECRET: doc(z.string().min(1).optional(), 'OpenID Connect login: client secret', 'unset (login off)'),
+  OIDC_REDIRECT_URI: doc(url.optional(), 'OpenID Connect login: our callback URL as registered with the provider', 'http://$HOST:$PORT/oidc_callback'),
+  OIDC_ALLOWED_REDIRECTS: doc(z.string().optional(), 'comma-separated origins a login/logout may return the browser to (besides relative paths)', 'empty'),
+  SECRET_KEY: doc(z.string().min(16, 'must be at least 16 characters').optional(), 'signs the login state cookie (16+ characters)', 'unset (login off)'),
   PROVIDER_TASK_QUEUE: doc(z.string().min(1).optional(), 'task queue of the upstream-fetching activities', '$TASK_QUEUE-providers'),
   PROVIDER_INTERVALS: doc(providerIntervals.optional(), 'JSON {provider|package_caches|garbage_collection: seconds or "30m"/"2h"/"1d"}: Schedule intervals; data older than 1.25 intervals is stale', '{} (every provider 2h, garbage_collection 6h)'),
   PROVIDER_SCHEDULES: doc(flag.default('true'), 'create the provider Schedules at worker start (false: refreshes only on demand)'),
@@ -141,6 +154,10 @@ function schema(cwd: string) {
             mdapi: env.MDAPI_URL.replace(/\/+$/, ''),
             bugzilla: env.BUGZILLA_URL.replace(/\/+$/, ''),
             faf: env.FAF_URL.replace(/\/+$/, ''),
+            orphans: env.ORPHANS_URL,
+            fti: env.FTI_URL ?? null,
+            schedule: env.SCHEDULE_URL ?? null,
+            calendars: env.CALENDARS_URL ? env.CALENDARS_URL.replace(/\/+$/, '') : null,
           },
           bzApiKey: env.BZ_API_KEY,
           taskQueue: env.PROVIDER_TASK_QUEUE ?? `${env.TASK_QUEUE}-providers`,
@@ -157,6 +174,16 @@ function schema(cwd: string) {
           },
           refreshAttempts: env.REFRESH_ATTEMPTS,
           refreshRetrySeconds: env.REFRESH_RETRY_SECONDS,
+        },
+        dashboard: {
+          deploymentEnv: env.OPENSHIFT_PROD === '1' || env.OPENSHIFT_PROD === 'true' ? ('prod' as const) : ('stg' as const),
+          motdPassword: env.MOTD_PASSWORD ?? null,
+          oidcClientId: env.OIDC_CLIENT_ID ?? null,
+          oidcClientSecret: env.OIDC_CLIENT_SECRET ?? null,
+          oidcRedirectUri: env.OIDC_REDIRECT_URI ?? `http://${publicHost}:${env.PORT}/oidc_callback`,
+          /** Origins a login or logout may send the browser back to (besides our own). */
+          oidcAllowedRedirects: (env.OIDC_ALLOWED_REDIRECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+          secretKey: env.SECRET_KEY ?? null,
         },
       };
     });

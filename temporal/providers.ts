@@ -2,7 +2,7 @@
 // missing read, an admin), the CLI and the worker. Ids are deterministic per provider and argument
 // and a running refresh is reused (USE_EXISTING), so concurrent requests for one key run once.
 import type { Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { WorkflowIdConflictPolicy, type Priority } from '@temporalio/common';
 import type { AppConfig } from '../core/config.js';
 import {
   refreshAllWorkflowId,
@@ -19,7 +19,8 @@ export interface Started {
   runId: string;
 }
 
-export async function startRefresh(client: Client, config: AppConfig, provider: ProviderName, arg?: string): Promise<Started> {
+/** `priority.priorityKey`: 1 goes first; unset is 3 (Schedules). A running refresh keeps its own. */
+export async function startRefresh(client: Client, config: AppConfig, provider: ProviderName, arg?: string, opts: { priority?: number } = {}): Promise<Started> {
   const input: RefreshInput = { provider, options: refreshOptions(config.providers), ...(arg ? { arg } : {}) };
   const workflowId = refreshWorkflowId(config.taskQueue, provider, arg);
   const handle = await client.workflow.start(refreshProvider, {
@@ -28,6 +29,7 @@ export async function startRefresh(client: Client, config: AppConfig, provider: 
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     memo: { summary: `refresh ${provider}${arg ? ` ${arg}` : ''}` },
+    ...(opts.priority ? { priority: { priorityKey: opts.priority } satisfies Priority } : {}),
   });
   return { workflowId, runId: handle.firstExecutionRunId };
 }
@@ -50,11 +52,12 @@ export async function startRefreshes(
   config: AppConfig,
   keys: Array<{ provider: ProviderName; arg: string }>,
   concurrency = 8,
+  opts: { priority?: number } = {},
 ): Promise<{ started: number; errors: Error[] }> {
   const errors: Error[] = [];
   await mapLimit(keys, concurrency, async (k) => {
     try {
-      await startRefresh(client, config, k.provider, k.arg || undefined);
+      await startRefresh(client, config, k.provider, k.arg || undefined, opts);
     } catch (err) {
       errors.push(err as Error);
     }

@@ -1,6 +1,7 @@
 // The upstream HTTP client of every provider: JSON GETs with a timeout, retries with exponential
 // backoff on network errors, timeouts, 429 and 5xx, conditional requests, and a clear error for
-// malformed answers. Paging lives in the providers (each upstream pages its own way); the
+// malformed answers. Bodies are kept as text and read as JSON (or handed over as text, for ICS)
+// only when a provider asks for them. Paging lives in the providers (each upstream pages its own way); the
 // two-phase conditional run (probe every URL of the last fetch, refetch only when one changed)
 // lives here, so every provider gets it.
 import type { z } from 'zod';
@@ -43,7 +44,7 @@ export class MalformedUpstreamError extends Error {
 }
 
 export type Outcome =
-  | { status: 200; body: unknown; validator: Validator }
+  | { status: 200; text: string; validator: Validator }
   | { status: 304 }
   | { status: 404; validator: Validator };
 
@@ -156,13 +157,16 @@ export class UpstreamClient {
       throw new UpstreamError(`GET ${url}: HTTP ${res.status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`, url, res.status);
     }
     this.stats.ok++;
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
-      throw new MalformedUpstreamError(`GET ${url}: the answer is not JSON (${(err as Error).message}): ${JSON.stringify(text.slice(0, 80))}`, url);
-    }
-    return { status: 200, body, validator: validator(200) };
+    return { status: 200, text, validator: validator(200) };
+  }
+}
+
+/** An answer's text as JSON; MalformedUpstreamError when it is not. */
+export function parseJson(text: string, url: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new MalformedUpstreamError(`GET ${url}: the answer is not JSON (${(err as Error).message}): ${JSON.stringify(text.slice(0, 80))}`, url);
   }
 }
 
@@ -181,6 +185,8 @@ export function parseUpstream<S extends z.ZodType>(schema: S, body: unknown, url
 export interface FetchContext {
   /** The JSON body; null when the URL answered 404 and allow404 is set. */
   get(url: string, opts?: { allow404?: boolean }): Promise<unknown | null>;
+  /** The body as text (ICS files); null when the URL answered 404 and allow404 is set. */
+  getText(url: string, opts?: { allow404?: boolean }): Promise<string | null>;
   /** Maps with the upstream concurrency limit. */
   map<T, R>(items: readonly T[], fn: (item: T, i: number) => Promise<R>): Promise<R[]>;
   readonly today: Date;
@@ -220,21 +226,26 @@ export async function runConditional<T>(
     if (!changed) return { unchanged: true };
   }
   const urls: Record<string, Validator> = {};
+  const getText = async (url: string, opts: { allow404?: boolean } = {}): Promise<string | null> => {
+    let out = memo.get(url);
+    memo.delete(url);
+    if (!out || out.status === 304) out = await client.request(url, { allow404: opts.allow404 });
+    if (out.status === 404) {
+      if (!opts.allow404) throw new UpstreamError(`GET ${url}: HTTP 404`, url, 404);
+      urls[url] = out.validator;
+      return null;
+    }
+    if (out.status !== 200) throw new UpstreamError(`GET ${url}: unexpected HTTP ${out.status}`, url, out.status);
+    urls[url] = out.validator;
+    return out.text;
+  };
   const ctx: FetchContext = {
     today,
     map,
+    getText,
     async get(url, opts = {}) {
-      let out = memo.get(url);
-      memo.delete(url);
-      if (!out || out.status === 304) out = await client.request(url, { allow404: opts.allow404 });
-      if (out.status === 404) {
-        if (!opts.allow404) throw new UpstreamError(`GET ${url}: HTTP 404`, url, 404);
-        urls[url] = out.validator;
-        return null;
-      }
-      if (out.status !== 200) throw new UpstreamError(`GET ${url}: unexpected HTTP ${out.status}`, url, out.status);
-      urls[url] = out.validator;
-      return out.body;
+      const text = await getText(url, opts);
+      return text === null ? null : parseJson(text, url);
     },
   };
   const value = await produce(ctx);

@@ -13,20 +13,20 @@ import {
   type PackageProvider,
   type ProviderName,
   type RefreshSummary,
+  unconfiguredProviders,
 } from '../../core/providers/registry.js';
 import { ReleaseLabels, type ReleasesData } from '../../core/providers/releases.js';
 import {
   confirmUnchanged,
-  deleteUnrequested,
   readData,
   readRow,
   readRows,
   recordFailure,
-  requestedPackages,
   writeGlobal,
   writePackage,
   type CacheRow,
 } from '../../store/cache.js';
+import { deleteCold, warmPackages } from '../../store/visits.js';
 import { MalformedUpstreamError, mapLimit, runConditional, UpstreamClient, UpstreamError } from './http.js';
 import { GLOBAL_MODULES, PACKAGE_MODULES } from './index.js';
 import type { ProviderEnv } from './types.js';
@@ -107,6 +107,7 @@ export class ProviderRuntime {
     const pool = this.deps.pool;
     const row = await readRow(pool, provider);
     if (skip(row?.time_created ?? null, opts)) return { provider, outcome: 'skipped', count: 0 };
+    if (unconfiguredProviders(this.deps.providers.urls).has(provider)) return { provider, outcome: 'skipped', count: 0 };
     try {
       const env = await this.env();
       const mod = GLOBAL_MODULES[provider];
@@ -128,6 +129,7 @@ export class ProviderRuntime {
     const pool = this.deps.pool;
     const row = batch ? (batch.rows.get(pkg) ?? null) : await readRow(pool, provider, pkg);
     if (skip(row?.time_created ?? null, opts)) return { provider, arg: pkg, outcome: 'skipped', count: 0 };
+    if (unconfiguredProviders(this.deps.providers.urls).has(provider)) return { provider, arg: pkg, outcome: 'skipped', count: 0 };
     try {
       env ??= await this.env();
       const mod = PACKAGE_MODULES[provider];
@@ -149,12 +151,12 @@ export class ProviderRuntime {
 
   /**
    * Refreshes the next `limit` packages (in name order after `after`) that somebody asked for
-   * within CACHE_VISIT_DAYS. A package whose upstream fails keeps its data and records the error;
+   * within CACHE_VISIT_DAYS, directly or through a user or group they looked at (store/visits.ts). A package whose upstream fails keeps its data and records the error;
    * the batch goes on.
    */
   async refreshRequestedBatch(provider: PackageProvider, after: string, limit: number): Promise<BatchResult> {
     const pool = this.deps.pool;
-    const pkgs = await requestedPackages(pool, provider, this.deps.providers.visitDays, after, limit);
+    const pkgs = await warmPackages(pool, provider, this.deps.providers.visitDays, after, limit);
     const env = await this.env();
     // One read of the batch's rows and one write for all the unchanged ones.
     const batch: BatchContext = { rows: new Map((await readRows(pool, [provider], pkgs)).map((r) => [r.arg, r])), unchanged: [] };
@@ -174,9 +176,9 @@ export class ProviderRuntime {
     return { next: pkgs.length < limit ? null : pkgs[pkgs.length - 1], refreshed: pkgs.length, changed, failed };
   }
 
-  /** Deletes package rows nobody asked for within CACHE_GC_DAYS. */
+  /** Deletes package rows nobody asked for within CACHE_GC_DAYS, unless a user or group seen since owns them. */
   async collectGarbage(): Promise<{ deleted: number }> {
-    return { deleted: await deleteUnrequested(this.deps.pool, PACKAGE_PROVIDERS, this.deps.providers.gcDays) };
+    return { deleted: await deleteCold(this.deps.pool, PACKAGE_PROVIDERS, this.deps.providers.gcDays) };
   }
 
   /** Any provider, for the CLI: a global one, one package, or every requested package. */

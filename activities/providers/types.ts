@@ -13,6 +13,14 @@ export interface UpstreamUrls {
   mdapi: string;
   bugzilla: string;
   faf: string;
+  /** Full URL of the orphans JSON. */
+  orphans: string;
+  /** Full URL of the fails-to-install JSON; null: provider off. */
+  fti: string | null;
+  /** Full URL of the release schedule ICS; null: provider off. */
+  schedule: string | null;
+  /** Base of the per-package calendars (<base>/<pkg>.ics); null: provider off. */
+  calendars: string | null;
 }
 
 export interface ProviderEnv {

@@ -134,23 +134,26 @@ export function createOidcAuthenticator(settings: OdcsSettings, opts: { cwd: str
     requiredClaims: ['exp'],
   };
 
+  /** Who a token names, once verified (the login round trip's current_user uses it too). */
+  async function verify(token: string): Promise<Identity> {
+    let payload: JWTPayload;
+    try {
+      // Two calls only for the overloads: a key and a key-lookup function are typed apart.
+      ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions));
+    } catch (err) {
+      throw verificationError(err, settings);
+    }
+    const scopes = tokenScopes(payload);
+    for (const required of settings.auth_openidc_required_scopes) {
+      if (!scopes.includes(required)) throw new UnauthorizedError(`Required OIDC scope ${required} not present.`);
+    }
+    return { name: userName(payload, settings.oidc_username_claim), groups: stringList(payload.groups), scopes };
+  }
+
   return {
     backend: 'openidc',
     settings,
-    async authenticate(c: Context): Promise<Identity> {
-      const token = bearerToken(c);
-      let payload: JWTPayload;
-      try {
-        // Two calls only for the overloads: a key and a key-lookup function are typed apart.
-        ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions));
-      } catch (err) {
-        throw verificationError(err, settings);
-      }
-      const scopes = tokenScopes(payload);
-      for (const required of settings.auth_openidc_required_scopes) {
-        if (!scopes.includes(required)) throw new UnauthorizedError(`Required OIDC scope ${required} not present.`);
-      }
-      return { name: userName(payload, settings.oidc_username_claim), groups: stringList(payload.groups), scopes };
-    },
+    verify,
+    authenticate: (c: Context) => verify(bearerToken(c)),
   };
 }

@@ -13,4 +13,6 @@ export interface Authenticator {
   readonly settings: OdcsSettings;
   /** Who sent this request. Throws UnauthorizedError (401) when it cannot tell. */
   authenticate(c: Context): Promise<Identity>;
+  /** openidc: verifies a token however it came (header, cookie). */
+  verify?(token: string): Promise<Identity>;
 }

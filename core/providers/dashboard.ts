@@ -2,10 +2,10 @@
 // API reads the rows, this decides the packages, the body, its completeness status, and which keys
 // must be refreshed (missing or stale) or marked as asked for.
 import type { AbrtReports, PackageVersions } from './items.js';
+import { isStale, PACKAGE_PROVIDERS, type IntervalKey, type ProviderName } from './registry.js';
 
 /** One bug, pull request, update, override or Koschei entry, as its provider stored it. */
 type Item = Record<string, unknown>;
-import { isStale, PACKAGE_PROVIDERS, type IntervalKey, type ProviderName } from './registry.js';
 
 export interface DashboardQuery {
   users: string[];
@@ -23,7 +23,7 @@ export interface RowLike {
 export type RowLookup = (provider: string, arg: string) => RowLike | undefined;
 
 /** Global providers whose per-package rows go into each package's data. */
-export const DASHBOARD_GLOBALS = ['bodhi_updates', 'bodhi_overrides', 'koschei_data'] as const;
+export const DASHBOARD_GLOBALS = ['bodhi_updates', 'bodhi_overrides', 'koschei_data', 'orphans', 'fails_to_install'] as const;
 
 export const DEFAULT_ORPHANS = { orphaned: false, depends_on_orphaned: false, orphaned_since: null };
 export const DEFAULT_ABRT: AbrtReports = { outstanding_problems: [], problems_present: false, retrace_link: '' };
@@ -36,7 +36,7 @@ export interface PackageEntry {
     updates: Item[];
     overrides: Item[];
     koschei: Item[];
-    orphans: { orphaned: boolean; depends_on_orphaned: boolean; orphaned_since: string | null };
+    orphans: { orphaned: boolean; depends_on_orphaned: boolean; orphaned_since: string | null } & Record<string, unknown>;
     fails_to_install: unknown[];
     abrt_reports: AbrtReports;
     calendars: unknown[];
@@ -114,12 +114,15 @@ export interface AssembleOptions {
   now: number;
   /** Mark a package row as asked for when its last mark is older than this. */
   touchEverySeconds: number;
+  /** Providers that are off (no upstream URL): neither needed nor queued. */
+  disabled?: ReadonlySet<ProviderName>;
 }
 
 /** The body, and what to refresh or mark. */
 export function assembleDashboard(q: DashboardQuery, resolved: Resolved, row: RowLookup, o: AssembleOptions): { body: DashboardBody; demand: KeyDemand[] } {
   const demand: KeyDemand[] = [];
-  const globalKeys: ProviderName[] = [...DASHBOARD_GLOBALS];
+  const off = o.disabled ?? new Set<ProviderName>();
+  const globalKeys: ProviderName[] = DASHBOARD_GLOBALS.filter((p) => !off.has(p));
   if (q.users.length) globalKeys.push('packages_owners_json');
   if (q.groups.length) globalKeys.push('pagure_groups');
   for (const p of globalKeys) {
@@ -131,16 +134,20 @@ export function assembleDashboard(q: DashboardQuery, resolved: Resolved, row: Ro
   let present = 0;
   const packages: Record<string, PackageEntry> = {};
   for (const pkg of resolved.packages) {
+    // A global provider's entity row; absent means "nothing for this package" once the provider was fetched.
     const perGlobal = DASHBOARD_GLOBALS.map((p) => {
+      if (off.has(p)) return null;
       needed++;
       if (row(p, '')?.data == null) return null;
       present++;
-      return (row(p, pkg)?.data as Item[] | null | undefined) ?? [];
+      return row(p, pkg)?.data ?? (p === 'orphans' ? null : []);
     });
     const perPackage = PACKAGE_PROVIDERS.map((p) => {
+      if (off.has(p)) return null;
       needed++;
       const r = row(p, pkg);
-      const missing = r?.data == null;
+      // Fetched once = has time_created (a package without a calendar is fetched, and null).
+      const missing = r?.time_created == null;
       const stale = missing || isStale(r!.time_created, p, o.intervals, o.now);
       const touch = !r?.time_requested || o.now - new Date(r.time_requested).getTime() > o.touchEverySeconds * 1000;
       if (stale || touch) demand.push({ provider: p, arg: pkg, queue: stale, touch });
@@ -148,8 +155,8 @@ export function assembleDashboard(q: DashboardQuery, resolved: Resolved, row: Ro
       present++;
       return r!.data;
     });
-    const [updates, overrides, koschei] = perGlobal;
-    const [versions, bzs, prs, abrt] = perPackage;
+    const [updates, overrides, koschei, orphanItem, fti] = perGlobal as [Item[] | null, Item[] | null, Item[] | null, PackageEntry['data']['orphans'] | null, Item[] | null];
+    const [versions, calendars, bzs, prs, abrt] = perPackage;
     const m = resolved.maintainers.get(pkg)!;
     packages[pkg] = {
       maintainers: { users: [...m.users].sort(), groups: [...m.groups].sort() },
@@ -159,10 +166,10 @@ export function assembleDashboard(q: DashboardQuery, resolved: Resolved, row: Ro
         updates: updates ?? [],
         overrides: overrides ?? [],
         koschei: koschei ?? [],
-        orphans: { ...DEFAULT_ORPHANS, orphaned: orphaned.has(pkg) },
-        fails_to_install: [],
+        orphans: orphanItem ?? { ...DEFAULT_ORPHANS, orphaned: orphaned.has(pkg) },
+        fails_to_install: fti ?? [],
         abrt_reports: (abrt as AbrtReports | null) ?? { ...DEFAULT_ABRT },
-        calendars: [],
+        calendars: (calendars as Item[] | null) ?? [],
         package_versions: (versions as PackageVersions | null) ?? {},
       },
     };

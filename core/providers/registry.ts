@@ -16,10 +16,14 @@ export const GLOBAL_PROVIDERS = [
   'bodhi_updates',
   'bodhi_overrides',
   'koschei_data',
+  'orphans',
+  'fails_to_install',
+  'release_schedule',
 ] as const;
 
 export const PACKAGE_PROVIDERS = [
   'package_versions_generic',
+  'package_calendars',
   'packager-dashboard__all_package_bugs',
   'packager_dashboard_package_prs',
   'packager-dashboard_abrt_issues',
@@ -40,6 +44,9 @@ export const PROVIDER_ALIASES: Record<string, ProviderName> = {
   overrides: 'bodhi_overrides',
   koschei: 'koschei_data',
   versions: 'package_versions_generic',
+  fti: 'fails_to_install',
+  schedule: 'release_schedule',
+  calendars: 'package_calendars',
   bugs: 'packager-dashboard__all_package_bugs',
   prs: 'packager_dashboard_package_prs',
   abrt: 'packager-dashboard_abrt_issues',
@@ -63,6 +70,10 @@ export const PROVIDERS: Record<ProviderName, ProviderSpec> = {
   bodhi_updates: { name: 'bodhi_updates', scope: 'global', dependsOn: ['fedora_releases'], scheduled: true, entityRows: true },
   bodhi_overrides: { name: 'bodhi_overrides', scope: 'global', dependsOn: ['fedora_releases'], scheduled: true, entityRows: true },
   koschei_data: { name: 'koschei_data', scope: 'global', dependsOn: ['fedora_releases'], scheduled: true, entityRows: true },
+  orphans: { name: 'orphans', scope: 'global', dependsOn: [], scheduled: true, entityRows: true },
+  fails_to_install: { name: 'fails_to_install', scope: 'global', dependsOn: ['fedora_releases'], scheduled: true, entityRows: true },
+  release_schedule: { name: 'release_schedule', scope: 'global', dependsOn: [], scheduled: true, entityRows: false },
+  package_calendars: { name: 'package_calendars', scope: 'package', dependsOn: [], scheduled: true, entityRows: false },
   package_versions_generic: {
     name: 'package_versions_generic',
     scope: 'package',
@@ -95,14 +106,14 @@ export const PROVIDERS: Record<ProviderName, ProviderSpec> = {
 
 /**
  * The runbook of the seed SOP as phases: everything in a phase may run at once; a phase starts when
- * the previous one is over. Releases, then owners and groups, then updates, overrides and Koschei,
- * then versions (they read the cached updates), then the per-package data. Package providers cover
+ * the previous one is over. Releases, then owners and groups, then updates, overrides, Koschei,
+ * orphans, fails-to-install, the release schedule and the package calendars, then versions (they read the cached updates), then the per-package data. Package providers cover
  * the packages asked for within CACHE_VISIT_DAYS.
  */
 export const REFRESH_PHASES: ProviderName[][] = [
   ['fedora_releases'],
   ['packages_owners_json', 'pagure_groups'],
-  ['bodhi_updates', 'bodhi_overrides', 'koschei_data'],
+  ['bodhi_updates', 'bodhi_overrides', 'koschei_data', 'orphans', 'fails_to_install', 'release_schedule', 'package_calendars'],
   ['package_versions_generic'],
   ['packager-dashboard__all_package_bugs', 'packager_dashboard_package_prs', 'packager-dashboard_abrt_issues'],
 ];
@@ -123,6 +134,15 @@ export function isProviderName(s: string): s is ProviderName {
 export function resolveProviderName(s: string): ProviderName | null {
   if (isProviderName(s)) return s;
   return Object.hasOwn(PROVIDER_ALIASES, s) ? PROVIDER_ALIASES[s] : null;
+}
+
+/** Providers whose upstream URL is not configured: never refreshed, their dashboard fields keep defaults. */
+export function unconfiguredProviders(urls: { fti: string | null; schedule: string | null; calendars: string | null }): Set<ProviderName> {
+  const off = new Set<ProviderName>();
+  if (urls.fti === null) off.add('fails_to_install');
+  if (urls.schedule === null) off.add('release_schedule');
+  if (urls.calendars === null) off.add('package_calendars');
+  return off;
 }
 
 export function isGlobal(p: ProviderName): p is GlobalProvider {

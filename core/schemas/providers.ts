@@ -22,7 +22,9 @@ export const PackageEntrySchema = z
       updates: z.array(z.record(z.string(), z.unknown())),
       overrides: z.array(z.record(z.string(), z.unknown())),
       koschei: z.array(z.record(z.string(), z.unknown())),
-      orphans: z.object({ orphaned: z.boolean(), depends_on_orphaned: z.boolean(), orphaned_since: z.string().nullable() }),
+      orphans: z
+        .looseObject({ orphaned: z.boolean(), depends_on_orphaned: z.boolean(), orphaned_since: z.string().nullable() })
+        .openapi({ description: 'With the orphans provider on, also problematic_since, direct_dependencies, remote_dependencies, dot_graph and vis_js.' }),
       fails_to_install: z.array(z.unknown()),
       abrt_reports: z.object({ outstanding_problems: z.array(z.record(z.string(), z.unknown())), problems_present: z.boolean(), retrace_link: z.string() }),
       calendars: z.array(z.unknown()),

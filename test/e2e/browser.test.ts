@@ -2,7 +2,8 @@
 // with JavaScript off) and the Temporal Web UI filtering composes by their ComposeState search
 // attribute. Drives Debian's chromium (`npm test` installs it through scripts/bootstrap.mjs) with
 // playwright-core. The harness's Temporal runs headless, so this file starts its own dev server
-// with the UI and runs its stack against it. Screenshots land in /tmp/odcs-flow-*.png.
+// with the UI and runs its stack against it. It also logs in through a fake OpenID Connect
+// provider and opens a packager view (fake upstreams). Screenshots land in /tmp/odcs-flow-*.png.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,8 @@ import { buildRepo } from '../../scripts/rpm-fixtures.js';
 import { freePort } from '../../scripts/services/process-utils.js';
 import { startLocalTemporal, type LocalTemporal } from '../../scripts/services/temporal.js';
 import { http, startStack, testTmpDir, waitForState, type Stack } from '../harness/stack.js';
+import { startFakeOidc, type FakeOidc } from '../fixtures/fake-oidc.js';
+import { smallFedora, startFakeUpstreams, type FakeUpstreams } from '../fixtures/upstreams.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -30,6 +33,8 @@ const TEST_TIMEOUT = 300_000;
 
 let temporal: LocalTemporal | undefined;
 let stack: Stack | undefined;
+let up: FakeUpstreams | undefined;
+let oidc: FakeOidc | undefined;
 let tmp: string;
 const contexts = new Set<BrowserContext>();
 
@@ -78,9 +83,23 @@ before(async () => {
   await buildRepo(path.join(repos, 'r'), [{ name: 'base' }, { name: 'app', requires: ['base'] }, { name: 'tool' }]);
   const [port, uiPort] = [await freePort(), await freePort()];
   temporal = await startLocalTemporal({ port, uiPort, logFile: path.join(tmp, 'temporal.log') });
+  up = await startFakeUpstreams(smallFedora());
+  oidc = await startFakeOidc({ clientId: 'dashboard', clientSecret: 'client-secret', audience: 'dashboard' });
   stack = await startStack({
-    env: { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_UI_URL: temporal.uiUrl!, REPO_ROOTS: repos },
-    settings: { tags: { fixtures: { repos: [path.join(repos, 'r')] } } },
+    env: {
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_UI_URL: temporal.uiUrl!,
+      REPO_ROOTS: repos,
+      ...up.env,
+      OIDC_CLIENT_SECRET: 'client-secret',
+      SECRET_KEY: 'a-secret-key-for-the-browser-test',
+    },
+    settings: {
+      tags: { fixtures: { repos: [path.join(repos, 'r')] } },
+      oidc_issuer: oidc.issuer,
+      oidc_audience: 'dashboard',
+      oidc_jwks_url: oidc.jwksUrl,
+    },
   });
 });
 
@@ -88,6 +107,8 @@ after(async () => {
   for (const context of [...contexts]) await closeBrowser(context);
   await stack?.stop();
   await temporal?.stop();
+  await up?.close();
+  await oidc?.close();
 });
 
 test('the compose page lists composes and follows them live; it reads without JavaScript', { timeout: TEST_TIMEOUT }, async () => {
@@ -247,5 +268,41 @@ test('the API docs page shows every operation of the OpenAPI document, loading n
   await page.screenshot({ path: '/tmp/odcs-flow-api-docs.png', fullPage: false });
   assert.deepEqual(foreign, [], 'requests to other hosts');
   assert.deepEqual(consoleErrors, []);
+  await closeBrowser(context);
+});
+
+test('a packager view as a logged-in user', { timeout: TEST_TIMEOUT }, async () => {
+  oidc!.user = { name: 'alice', groups: ['packager'] };
+  const { context, page } = await openBrowser();
+  const view = `${stack!.baseUrl}/packager/alice`;
+  await page.goto(view);
+  // The login round trip: our login, the provider, our callback, the view with ?oidc_token=, the view.
+  await page.locator('#login').click();
+  await page.waitForURL(view);
+  assert.equal(await page.locator('#who').innerText(), 'Logged in as alice');
+  const cookies = await context.cookies(stack!.baseUrl);
+  const token = cookies.find((k) => k.name === 'token')?.value;
+  assert.ok(token, 'the token cookie is set');
+  assert.deepEqual((await http(stack!, 'GET', '/api/v1/current_user', undefined, { Cookie: `token=${token}` })).body, {
+    is_authenticated: true,
+    user: 'alice',
+    fas_groups: ['packager'],
+  });
+  // The first visit queued the refreshes; the page says when everything is there.
+  const deadline = Date.now() + UI_TIMEOUT;
+  while ((await page.locator('#status').getAttribute('data-status')) !== '200') {
+    assert.ok(Date.now() < deadline, `the view never completed: ${await page.locator('#status').innerText()}`);
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  assert.equal(await page.locator('#pkg-foo td.p-bugs').innerText(), '3');
+  assert.equal(await page.locator('#pkg-foo td.p-prs').innerText(), '2');
+  assert.equal(await page.locator('#pkg-foo td.p-fti').innerText(), '2');
+  assert.equal(await page.locator('#pkg-bar td.p-orphans').innerText(), 'depends on orphans');
+  assert.equal(await page.locator('#who').innerText(), 'Logged in as alice');
+  await page.screenshot({ path: '/tmp/odcs-flow-packager-view.png', fullPage: true });
+  await page.locator('#logout').click();
+  await page.waitForURL(view);
+  assert.equal(await page.locator('#login').innerText(), 'Log in');
   await closeBrowser(context);
 });

@@ -104,9 +104,11 @@ describe('dashboard', () => {
     assert.equal(foo.data.overrides[0].pretty_name, 'foo-1.2-1.fc41');
     assert.deepEqual(foo.data.koschei.map((k: any) => [k.release, k.status]), [['Fedora 41', 'ok'], ['Fedora Rawhide', 'failing']]);
     assert.deepEqual(foo.data.orphans, { orphaned: false, depends_on_orphaned: false, orphaned_since: null });
-    assert.deepEqual(foo.data.fails_to_install, []);
+    assert.deepEqual(foo.data.fails_to_install.map((f: any) => [f.release, f.repo]), [['Fedora 41', 'stable'], ['Fedora Rawhide', 'rawhide']]);
     assert.equal(foo.data.abrt_reports.outstanding_problems[0].id, 11);
-    assert.deepEqual(foo.data.calendars, []);
+    assert.deepEqual(foo.data.calendars.map((e: any) => e.date), ['2025-03-01', '2025-06-01']);
+    assert.equal(bar.data.orphans.depends_on_orphaned, true);
+    assert.deepEqual(bar.data.calendars, []);
     assert.deepEqual(foo.data.package_versions['Fedora 41'], { stable: 'foo-1.1-2.fc41', testing: 'foo-1.2-1.fc41' });
     assert.deepEqual(baz.data.koschei, []);
   });

@@ -66,7 +66,7 @@ test('refresh --all runs the runbook; refresh --package one package', async () =
   assert.equal(res.code, 0, res.stderr);
   const out = JSON.parse(res.stdout);
   assert.deepEqual(out.failures, []);
-  assert.equal(out.results.length, 10);
+  assert.equal(out.results.length, 14);
   assert.ok(await readData(stack.pool, 'bodhi_updates', 'foo'));
   const one = await cli(['refresh', 'prs', '--package', 'foo']);
   assert.equal(one.code, 0, one.stderr);

@@ -17,7 +17,7 @@ import { smallFedora, startFakeUpstreams, type FakeUpstreams } from '../fixtures
 let stack: Stack;
 let up: FakeUpstreams;
 
-const PACKAGE_PROVIDERS = ['package_versions_generic', 'packager-dashboard__all_package_bugs', 'packager_dashboard_package_prs', 'packager-dashboard_abrt_issues'];
+const PACKAGE_PROVIDERS = ['package_versions_generic', 'package_calendars', 'packager-dashboard__all_package_bugs', 'packager_dashboard_package_prs', 'packager-dashboard_abrt_issues'];
 
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -49,6 +49,10 @@ function providerOf(path: string): string | null {
   if (path.startsWith('/bugzilla/')) return 'packager-dashboard__all_package_bugs';
   if (/^\/pagure\/api\/0\/rpms\//.test(path)) return 'packager_dashboard_package_prs';
   if (path.startsWith('/faf/')) return 'packager-dashboard_abrt_issues';
+  if (path.startsWith('/files/orphans.json')) return 'orphans';
+  if (path.startsWith('/files/fti.json')) return 'fails_to_install';
+  if (path.startsWith('/files/schedule.ics')) return 'release_schedule';
+  if (path.startsWith('/calendars/')) return 'package_calendars';
   return null;
 }
 
@@ -194,7 +198,7 @@ describe('refresh workflows', () => {
       (e) => e,
     );
     assert.ok(err instanceof WorkflowFailedError);
-    assert.match((err.cause as Error).message, /refresh-all: 1 of 10 providers failed: bodhi_overrides: GET .*\/overrides\/.*unexpected data/);
+    assert.match((err.cause as Error).message, /refresh-all: 1 of 14 providers failed: bodhi_overrides: GET .*\/overrides\/.*unexpected data/);
     assert.ok(await readData(stack.pool, 'koschei_data'), 'the others ran');
     assert.ok(await readData(stack.pool, 'bodhi_updates'));
   });

@@ -297,7 +297,7 @@ describe('request schemas', () => {
       allowed_clients: { users: { alice: { source_types: ['tag'] } }, groups: { packagers: {} } },
       raw_config_urls: { pungi: { url: 'https://git/pungi.git', config_filename: 'pungi.conf' } },
     });
-    const res = await aboutRoutes(s).request('/');
+    const res = await aboutRoutes(s).request('/api/1/about/');
     assert.equal(res.status, 200);
     const body = await res.json();
     assertValid(AboutSchema, body, 'about');

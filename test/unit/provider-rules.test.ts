@@ -102,7 +102,8 @@ test('registry: phases cover every provider once, after their dependencies', () 
   assert.equal(resolveProviderName('prs'), 'packager_dashboard_package_prs');
   assert.equal(resolveProviderName('nope'), null);
   assert.equal(refreshWorkflowId('q', 'packager_dashboard_package_prs', 'foo'), 'oraculum-refresh-q-packager_dashboard_package_prs-foo');
-  assert.equal(GLOBAL_PROVIDERS.length, 6);
+  assert.equal(GLOBAL_PROVIDERS.length, 9);
+  assert.equal(resolveProviderName('calendars'), 'package_calendars');
 });
 
 test('staleness: a quarter interval of grace for scheduled data', () => {
