@@ -1,4 +1,4 @@
-// SQL of visit tracking (table dashboard_visits, migrations/1764300000000_dashboard_visits.sql):
+// SQL of visit tracking (table dashboard_visits, migrations/1764400000000_dashboard_visits.sql):
 // who asked the dashboard about which users, groups and packages, and the "warm" package set
 // derived from it that the package sweep refreshes and the garbage collector keeps.
 import type pg from 'pg';
