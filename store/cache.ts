@@ -221,28 +221,6 @@ export async function touchAndQueue(db: Db, requests: TouchRequest[], throttleSe
   return rows.filter((r) => r.queued).map((r) => ({ provider: r.provider, arg: r.arg }));
 }
 
-/** Packages of a package provider asked for within `days`, after `after` in name order. */
-export async function requestedPackages(db: Db, provider: ProviderName, days: number, after: string, limit: number): Promise<string[]> {
-  const { rows } = await db.query(
-    `SELECT arg FROM cached_data
-      WHERE provider = $1 AND arg > $2 AND time_requested > now() - make_interval(days => $3)
-      ORDER BY arg LIMIT $4`,
-    [provider, after, days, limit],
-  );
-  return rows.map((r) => r.arg);
-}
-
-/** Deletes package rows nobody asked for within `days` (a row only queued so far counts from its queueing). */
-export async function deleteUnrequested(db: Db, providers: readonly string[], days: number): Promise<number> {
-  const res = await db.query(
-    `DELETE FROM cached_data
-      WHERE provider = ANY($1::text[])
-        AND COALESCE(time_requested, time_created, time_queued, '-infinity'::timestamptz) < now() - make_interval(days => $2)`,
-    [providers, days],
-  );
-  return res.rowCount ?? 0;
-}
-
 /** Clears the cache: everything, or the providers whose name starts with `prefix`. */
 export async function clearCache(db: Db, prefix?: string): Promise<number> {
   const res = prefix

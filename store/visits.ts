@@ -64,15 +64,15 @@ export async function warmPackages(db: Db, provider: string, days: number, after
 }
 
 /**
- * Garbage collection: deletes package rows nobody asked for within `days` unless they belong to
- * somebody seen within `days`, then forgets visits older than that. Returns the rows deleted.
+ * Garbage collection: deletes package rows nobody asked for within `days` (a row only queued so far
+ * counts from its queueing) unless they belong to somebody seen within `days`, then forgets visits older than that. Returns the rows deleted.
  */
 export async function deleteCold(db: Db, providers: readonly string[], days: number): Promise<number> {
   const res = await db.query(
     `WITH ${WARM}
      DELETE FROM cached_data c
       WHERE c.provider = ANY($2::text[])
-        AND COALESCE(c.time_requested, c.time_created, '-infinity'::timestamptz) < now() - make_interval(days => $1)
+        AND COALESCE(c.time_requested, c.time_created, c.time_queued, '-infinity'::timestamptz) < now() - make_interval(days => $1)
         AND NOT EXISTS (SELECT 1 FROM warm WHERE warm.pkg = c.arg)`,
     [days, providers],
   );

@@ -7,7 +7,8 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import pg from 'pg';
 import { loadConfig } from '../../core/config.js';
 import type { ProviderName } from '../../core/providers/registry.js';
-import { readData, readRow, touchAndQueue, deleteUnrequested, clearCache, cacheStats } from '../../store/cache.js';
+import { readData, readRow, touchAndQueue, clearCache, cacheStats } from '../../store/cache.js';
+import { deleteCold } from '../../store/visits.js';
 import { createPool } from '../../store/pool.js';
 import { MalformedUpstreamError, UpstreamError } from '../../activities/providers/http.js';
 import { ProviderRuntime } from '../../activities/providers/runtime.js';
@@ -436,7 +437,7 @@ describe('cache bookkeeping', () => {
     assert.equal(await clearCache(pool), 1);
   });
 
-  test('deleteUnrequested deletes old package rows and keeps rows asked for, fetched or only queued recently', async () => {
+  test('garbage collection (deleteCold) deletes old package rows and keeps rows asked for, fetched or only queued recently', async () => {
     const prs = 'packager_dashboard_package_prs';
     await touchAndQueue(pool, [
       { provider: prs, arg: 'queued-only', touch: false, queue: true },
@@ -446,7 +447,7 @@ describe('cache bookkeeping', () => {
     ], 60);
     await pool.query(`INSERT INTO cached_data (provider, arg, data, time_created) VALUES ($1, 'fetched', '[]', now()), ($1, 'fetched-long-ago', '[]', now() - interval '3 days')`, [prs]);
     await pool.query(`UPDATE cached_data SET time_requested = now() - interval '3 days' WHERE arg IN ('requested-long-ago', 'other-provider')`);
-    assert.equal(await deleteUnrequested(pool, [prs], 1), 2);
+    assert.equal(await deleteCold(pool, [prs], 1), 2);
     const { rows } = await pool.query(`SELECT provider || '/' || arg AS k FROM cached_data ORDER BY 1`);
     assert.deepEqual(rows.map((r) => r.k), ['bodhi_updates/other-provider', `${prs}/fetched`, `${prs}/queued-only`, `${prs}/requested`]);
   });
