@@ -22,7 +22,6 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const COMPOSES = Number(process.env.CLUSTER_TEST_COMPOSES ?? 300);
 const SECONDS_TO_LIVE = Number(process.env.CLUSTER_TEST_TTL ?? 150);
 const PROVIDER_INTERVAL_S = 40;
-const PREPARE_TIMEOUT_MS = 30 * 60_000;
 
 let tmp: string;
 let dataDir: string;
@@ -161,15 +160,13 @@ test(`${COMPOSES} composes across both APIs while a history, a matching, a worke
   assert.ok(accepted.length >= COMPOSES * 0.95, `accepted ${accepted.length} of ${COMPOSES}`);
   assert.equal(new Set(accepted).size, accepted.length, 'every accepted compose has its own id');
 
-  // Every compose that exists ends done, also one whose POST died with its API. The only failures
-  // allowed are POSTs answered 503 while Temporal could not start the workflow (not accepted).
-  // A prepareCompose that ran on the SIGKILLed worker (or hangs: seen under load, also on the dev
-  // server) is retried only when its start-to-close timeout runs out (30 minutes,
-  // workflows/compose.ts; it sends no heartbeats): wait that long.
+  // Every compose that exists ends done, also one whose POST died with its API (its row and start
+  // record were committed). An activity that ran on the SIGKILLed worker stops heartbeating and is
+  // retried elsewhere within its heartbeat timeout (seconds, workflows/compose.ts).
   await until(
     'every compose to be done',
     async () => (await db.query(`SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1)`)).rows[0].n === 0,
-    PREPARE_TIMEOUT_MS + 600_000,
+    600_000,
     1000,
   );
   const rows = (await db.query('SELECT id, state, state_reason FROM composes ORDER BY id')).rows as Array<{ id: number; state: number; state_reason: string }>;
@@ -177,10 +174,8 @@ test(`${COMPOSES} composes across both APIs while a history, a matching, a worke
     const row = rows.find((r) => Number(r.id) === id);
     assert.ok(row && (row.state === 2 || row.state === 3), `accepted compose ${id} is done: ${JSON.stringify(row)}`);
   }
-  for (const r of rows.filter((r) => r.state === 4)) {
-    assert.ok(!accepted.includes(Number(r.id)), `compose ${r.id} was accepted, then failed: ${r.state_reason}`);
-    assert.match(r.state_reason, /^Can not schedule compose \d+: /, `compose ${r.id}`);
-  }
+  // Writes need only PostgreSQL: no compose fails for want of Temporal.
+  assert.deepEqual(rows.filter((r) => r.state === 4), [], 'no compose failed');
 });
 
 test('exactly one directory per compose, each generated once (its workflow history)', async () => {
