@@ -2,6 +2,18 @@
 // Benchmarks print ratios against a baseline measured in the same run; nothing here asserts a time.
 import os from 'node:os';
 
+/** mulberry32: a small deterministic PRNG, so generated fixtures are the same in every run. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** A positive integer from the environment, or the default. A bad value stops the run with a clear message. */
 export function envInt(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];

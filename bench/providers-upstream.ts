@@ -3,6 +3,7 @@
 // Prints one JSON line {"env": {...}} once listening; GET /__stats gives answers by status,
 // GET /__log?after=<seq> the requests served.
 import { bodhiOverride, bodhiRelease, bodhiUpdate, startFakeUpstreams, type FixtureData } from '../test/fixtures/upstreams.js';
+import { mulberry32 } from './lib.js';
 
 export interface LargeFedoraOptions {
   packages: number;
@@ -12,23 +13,12 @@ export interface LargeFedoraOptions {
   heavyUserPackages: number;
 }
 
-/** A deterministic PRNG (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const userName = (i: number) => `user${String(i).padStart(4, '0')}`;
 export const packageName = (i: number) => `pkg-${String(i).padStart(5, '0')}`;
 
 export function largeFedora(o: LargeFedoraOptions): FixtureData {
-  const r = rng(42);
+  const r = mulberry32(42);
   const pick = (n: number) => Math.floor(r() * n);
   const f40 = bodhiRelease('F40', 'current');
   const f41 = bodhiRelease('F41', 'current');

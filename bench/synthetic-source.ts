@@ -11,18 +11,8 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
+import { mulberry32 } from './lib.js';
 
-/** mulberry32: small deterministic PRNG. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Pkg {
   name: string;
@@ -48,7 +38,7 @@ function entry(dep: string): string {
 
 /** The package set: `n` packages in total. */
 export function syntheticPackages(n: number, seed = 42): Pkg[] {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
   // Preferential attachment: low indices are required much more often (libc-like hubs).
   const skewed = (max: number) => Math.floor(max * rnd() ** 3);
