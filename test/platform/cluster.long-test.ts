@@ -237,8 +237,14 @@ test('every compose expires on time after the faults', async () => {
   assert.ok(lags.length > 0);
   for (const { id, lag } of lags) {
     assert.ok(lag >= 0, `compose ${id} removed ${-lag} s before its time`);
-    // A durable timer fires within seconds; a minute is the reconciler's period, far beyond that.
-    assert.ok(lag < 60, `compose ${id} removed ${lag} s after its time`);
+    // Seconds on a quiet machine; the bound only catches a compose nobody removed for minutes.
+    assert.ok(lag < 300, `compose ${id} removed ${lag} s after its time`);
+  }
+  // On time means by its own workflow's durable timer, not by the reconciler restarting a lost
+  // workflow: each compose had exactly one workflow run (timings are no proof on a busy machine).
+  for (const { id } of lags) {
+    const { count } = await temporal.workflow.count(`WorkflowId = 'compose-${id}'`);
+    assert.equal(count, 1, `compose-${id}: ${count} workflow runs`);
   }
   const left = fs.readdirSync(path.join(dataDir, 'composes')).filter((n) => n.startsWith('odcs-'));
   assert.deepEqual(left, [], 'every compose directory is gone');
