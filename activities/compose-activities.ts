@@ -145,6 +145,7 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
           multilibArches: c.multilib_arches.split(/\s+/).filter(Boolean),
           multilibMethods: multilibMethodToNames(c.multilib_method),
           resultRepoUrl: `${config.targetDirUrl}/odcs-${id}/compose/Temporary`,
+          ...(resolved.fetch ? { fetch: resolved.fetch } : {}),
         };
         return { kind: 'generate', plan } as const;
       });

@@ -6,6 +6,7 @@ import { hasFlag } from '../core/flags.js';
 import { combineRevisions } from '../core/revision.js';
 import { resolveTagRepos, type OdcsSettings } from '../core/settings.js';
 import { localPath, repoOutsideRoots } from './repo-paths.js';
+import type { KojiFetchPlan } from './koji/fetch.js';
 import { SourceError, type TagSource } from './tag-sources/tag-source.js';
 
 /** state_reason of a compose waiting for an unreachable source. */
@@ -18,6 +19,8 @@ export interface ResolvedSource {
   revision?: string;
   /** The Koji event the tags were read at (Koji tag source only). */
   kojiEvent?: number;
+  /** Koji repositories among `repos` whose closure the generator fetches. */
+  fetch?: KojiFetchPlan;
 }
 
 export async function resolveSourceRepos(
@@ -38,14 +41,16 @@ export async function resolveSourceRepos(
       const arches = input.arches.split(/\s+/).filter(Boolean);
       // Every tag of the compose is read at one event: the requested one, else the first tag's.
       let event = input.koji_event ?? undefined;
+      let fetch: KojiFetchPlan | undefined;
       for (const tag of names) {
         const resolved = await tagSource.resolve(tag, { noInheritance, event, arches });
         event ??= resolved.kojiEvent;
+        if (resolved.fetch) fetch = { ...resolved.fetch, repos: [...(fetch?.repos ?? []), ...resolved.fetch.repos] };
         revisions.push(resolved.revision);
         for (const r of resolved.repos) if (!repos.includes(r)) repos.push(r);
       }
       if (repos.length === 0) throw new SourceError(`Tag "${names.join(' ')}" has no repositories configured.`);
-      return { repos, lookaside, revision: combineRevisions(revisions), ...(event !== undefined ? { kojiEvent: event } : {}) };
+      return { repos, lookaside, revision: combineRevisions(revisions), ...(event !== undefined ? { kojiEvent: event } : {}), ...(fetch ? { fetch } : {}) };
     }
     case SOURCE_TYPES.repo: {
       const bad = repoOutsideRoots(names, repoRoots);

@@ -75,6 +75,7 @@ const ENV = z.object({
   DB_POOL_SIZE: doc(positiveInt.default(10), 'PostgreSQL connections per process'),
   GENERATE_HEARTBEAT_TIMEOUT: doc(positiveInt.default(30), 'seconds without a heartbeat before a generation is retried on another worker'),
   GENERATE_TEST_PAUSE_MS: doc(z.coerce.number().int().min(0).default(0), 'tests only: pause each generation mid-way, to kill a worker during it'),
+  KOJI_CACHE_MAX_BYTES: doc(z.string().regex(/^\s*\d+(\.\d+)?\s*([KMGT]i?B?)?\s*$/i, 'must be a size such as 20G or 1048576 (0: no limit)').default('20G'), 'Koji tag sources: size bound of the RPM download cache ($DATA_DIR/koji-cache/packages) shared by composes; least recently used files go first, never one a running compose uses'),
   NOAUTH_ALLOW_PUBLIC: doc(z.enum(['true', 'false', '1', '0']).default('false'), 'let auth_backend "noauth" listen on a non-loopback HOST (containers)'),
   // Message relay to an AMQP 0-9-1 broker (worker process); none when AMQP_URL is unset.
   AMQP_URL: doc(z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL').optional(), 'AMQP 0-9-1 broker the worker relays the outbox to (fedora-messaging conventions), e.g. amqp://user:pass@rabbitmq:5672/%2F', 'unset (no relay)'),
@@ -136,6 +137,7 @@ function schema(cwd: string) {
         dataDir,
         composeRoot,
         composeRootLimit: parseSize(env.COMPOSE_ROOT_LIMIT),
+        kojiCacheMaxBytes: parseSize(env.KOJI_CACHE_MAX_BYTES),
         targetDirUrl: (env.TARGET_DIR_URL ?? `http://${publicHost}:${env.PORT}/composes`).replace(/\/+$/, ''),
         repoRoots,
         odcsConfigFile: env.ODCS_CONFIG ? path.resolve(cwd, env.ODCS_CONFIG) : undefined,

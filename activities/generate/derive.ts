@@ -110,6 +110,19 @@ function relocate(xml: string, href: string): string {
   return xml.replace(/<location\s[^>]*?\/>|<location\s[^>]*>\s*<\/location>/, `<location href="${escapeXml(href)}"/>`);
 }
 
+/**
+ * The entry of a package whose placed file differs from the one the source describes (a signed
+ * copy): pkgid, checksum, file size and header range are the placed file's.
+ */
+function placedFile(type: string, xml: string, p: PackageRecord): string {
+  if (type !== 'primary') return xml.replace(/^(<package\s[^>]*?pkgid=")[^"]*"/, `$1${p.pkgid}"`);
+  let out = xml
+    .replace(/<checksum(\s[^>]*)?>[^<]*<\/checksum>/, `<checksum type="${p.checksumType ?? 'sha256'}" pkgid="YES">${p.pkgid}</checksum>`)
+    .replace(/(<size\s[^>]*?package=")\d+"/, `$1${p.size}"`);
+  if (p.headerRange) out = out.replace(/<rpm:header-range\s[^>]*?\/>/, `<rpm:header-range start="${p.headerRange.start}" end="${p.headerRange.end}"/>`);
+  return out;
+}
+
 function repomdXml(revision: number, entries: Array<RepomdEntry & { timestamp: number }>): string {
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -141,10 +154,10 @@ export interface DeriveHooks {
  */
 export async function writeDerivedRepodata(trees: Tree[], sources: RepoMetadata[], hooks: DeriveHooks = {}): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
-  // Per tree: "<repo>\0<pkgid>" -> compose href, emitted once each.
+  // Per tree: "<repo>\0<source pkgid>" -> the package (placed at packagePath), emitted once each.
   const wanted = trees.map((t) => {
-    const m = new Map<string, string>();
-    for (const p of t.packages) m.set(`${p.repo}\0${p.pkgid}`, packagePath(p));
+    const m = new Map<string, PackageRecord>();
+    for (const p of t.packages) m.set(`${p.repo}\0${p.sourcePkgid ?? p.pkgid}`, p);
     return m;
   });
   const used = sources.filter((r) => trees.some((t) => t.packages.some((p) => p.repo === r.path)));
@@ -165,17 +178,18 @@ export async function writeDerivedRepodata(trees: Tree[], sources: RepoMetadata[
           if (!pkgid) return;
           const key = `${repo.path}\0${pkgid}`;
           for (let i = 0; i < trees.length; i++) {
-            const href = wanted[i].get(key);
-            if (href === undefined || emitted[i].has(key)) continue;
+            const p = wanted[i].get(key);
+            if (p === undefined || emitted[i].has(key)) continue;
             emitted[i].add(key);
-            const wait = writers[i].write((md.type === 'primary' ? relocate(xml, href) : xml) + '\n');
+            const entry = p.sourcePkgid === undefined ? xml : placedFile(md.type, xml, p);
+            const wait = writers[i].write((md.type === 'primary' ? relocate(entry, packagePath(p)) : entry) + '\n');
             if (wait) await wait;
           }
         });
       }
       for (let i = 0; i < trees.length; i++) {
         if (emitted[i].size !== wanted[i].size) {
-          const lost = trees[i].packages.find((p) => !emitted[i].has(`${p.repo}\0${p.pkgid}`))!;
+          const lost = trees[i].packages.find((p) => !emitted[i].has(`${p.repo}\0${p.sourcePkgid ?? p.pkgid}`))!;
           const entry = sources.find((r) => r.path === lost.repo)?.data.get(md.type);
           throw new GenerationError(
             `Repository ${lost.repo}: metadata file ${entry?.href ?? md.type} has no entry for ${lost.href} (pkgid ${lost.pkgid}) listed in its primary metadata.`,

@@ -78,3 +78,9 @@ export function cachedDigestSync(file: string, type: string): Digest {
 export function clearDigestCache(): void {
   known.clear();
 }
+
+/** Records a checksum computed elsewhere (while a file was downloaded), so it is not read again. */
+export async function rememberDigest(file: string, type: string, digest: string): Promise<void> {
+  const st = await stat(file, { bigint: true });
+  remember(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`, type, st.size, digest);
+}

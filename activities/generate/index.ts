@@ -20,6 +20,7 @@ import { unacceptablySigned } from './signatures.js';
 import { readFilelists, readRepo, type RepoMetadata } from './repodata.js';
 import type { PackageRecord } from './types.js';
 import { verifyPackages } from './verify.js';
+import { fetchClosure, type KojiFetchPlan } from '../koji/fetch.js';
 
 export { GenerationError } from './errors.js';
 export { readRepoRevision } from './repodata.js';
@@ -47,6 +48,8 @@ export interface GenerateInput {
   /** ODCS multilib_method names (runtime, devel, all; none or empty: no multilib). */
   multilibMethods?: string[];
   resultRepoUrl: string;
+  /** Koji tag sources: these source repositories are metadata only; the closure's RPMs are fetched. */
+  fetch?: KojiFetchPlan;
 }
 
 export interface GenerateResult {
@@ -224,6 +227,32 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   for (const s of solutions) {
     for (const u of s.unresolved.slice(0, 1000)) log.warning(`Unresolvable dependency on ${s.arch}: ${u.package.name} requires ${u.requirement}`);
   }
+
+  if (!input.fetch) return gather(input, arches, root, log, hooks, now, id, solutions, sources);
+  // Only the closure's RPMs are fetched, and held in the download cache until they are linked.
+  const fetched = await fetchClosure(solutions.flatMap((s) => s.selected), input.fetch, input.sigkeys ?? [], { ...hooks, log: (m) => log.info(m) });
+  try {
+    const placed = solutions.map((s) => ({ ...s, selected: s.selected.map((p) => fetched.records.get(p) ?? p) }));
+    return await gather(input, arches, root, log, hooks, now, id, placed, sources);
+  } finally {
+    fetched.release();
+  }
+}
+
+/** Signature check, package placement, repodata and compose metadata of a resolved closure. */
+async function gather(
+  input: GenerateInput,
+  arches: string[],
+  root: string,
+  log: ComposeLog,
+  hooks: GenerateHooks,
+  now: Date,
+  id: string,
+  solutions: ArchSolution[],
+  sources: RepoMetadata[],
+): Promise<GenerateResult> {
+  const { signal } = hooks;
+  const beat = (d: string) => hooks.heartbeat?.(d);
 
   if (input.sigkeys?.length) {
     const selected = [...new Map(solutions.flatMap((s) => s.selected).map((p) => [p.location, p])).values()];

@@ -37,6 +37,12 @@ export interface PackageRecord {
   requires: Dep[];
   /** Obsoletes, when the package has any. */
   obsoletes?: Dep[];
+  /**
+   * Set when the placed file is not the one the source metadata describes (a Koji signed copy):
+   * the source's pkgid, while pkgid/size and headerRange are the placed file's.
+   */
+  sourcePkgid?: string;
+  headerRange?: { start: number; end: number };
   /** Files listed in primary (only /etc, *bin/* ...) unless filelists were merged in. */
   files: string[];
 }

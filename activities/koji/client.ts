@@ -1,6 +1,6 @@
 // The few Koji hub calls a tag compose needs, typed and checked, over our XML-RPC client. Names,
 // arguments and answers are Koji's own (kojihub.py): getTag, getLastEvent, getFullInheritance,
-// listTaggedRPMS, tagChangedSinceEvent. Keyword arguments go as Koji's `__starstar` struct.
+// listTaggedRPMS, tagChangedSinceEvent, getRepo. Keyword arguments go as Koji's `__starstar` struct.
 import { z } from 'zod';
 import { kwargs, XmlRpcClient, XmlRpcFault, XmlRpcProtocolError, XmlRpcTransportError, type XmlRpcValue } from './xmlrpc.js';
 
@@ -79,6 +79,12 @@ export const kojiBuildSchema = z.looseObject({
 });
 export type KojiBuild = z.infer<typeof kojiBuildSchema>;
 
+/** A tag's repository as Koji made it (repo_info): its files are under <topurl>/repos/<tag>/<id>/<arch>/. */
+export const kojiRepoSchema = z.looseObject({ id: int, create_event: int, state: int.optional(), dist: z.boolean().optional() });
+export type KojiRepo = z.infer<typeof kojiRepoSchema>;
+/** koji.REPO_STATES['READY'] */
+export const KOJI_REPO_READY = 1;
+
 const taggedRpmsSchema = z.tuple([z.array(kojiRpmSchema), z.array(kojiBuildSchema)]);
 
 export interface KojiSessionOptions {
@@ -143,6 +149,11 @@ export class KojiSession {
       tag,
       kwargs({ event: opts.event ?? undefined, inherit: opts.inherit ?? false, latest: opts.latest ?? false, arch: opts.arch }),
     ) as Promise<[KojiRpm[], KojiBuild[]]>;
+  }
+
+  /** The tag's newest READY repository created at or before `event` (Koji's getRepo), or null. */
+  getRepo(tag: string | number, opts: { event?: number | null } = {}): Promise<KojiRepo | null> {
+    return this.call(kojiRepoSchema.nullable(), 'getRepo', tag, kwargs({ state: KOJI_REPO_READY, event: opts.event ?? undefined }));
   }
 
   /**

@@ -4,28 +4,15 @@
 // mirrors appear by rename only, so whatever is present is complete, and concurrent or killed
 // attempts never leave a half-written file where a complete one is expected.
 import { randomBytes } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { createrepo } from '../generate/createrepo.js';
 import type { KojiBuild, KojiRpm } from './client.js';
-import { KojiUnavailableError } from './client.js';
+import { downloadVerified, KojiDownloadError, type DownloadOptions } from './download.js';
 import { rpmPayloadHash } from './rpm-header.js';
 
-/** A download that cannot succeed by retrying (HTTP 404, a file that is not what Koji says). */
-export class KojiDownloadError extends Error {
-  constructor(
-    message: string,
-    /** A file that does not verify may be a broken transfer: worth another download. */
-    readonly retryable = false,
-  ) {
-    super(message);
-    this.name = 'KojiDownloadError';
-  }
-}
+export { KojiDownloadError } from './download.js';
 
 export const MIRROR_MARKER = '.odcs-koji-mirror.json';
 const STALE_TEMP_MS = 3600_000;
@@ -59,15 +46,6 @@ export function rpmRelPath(build: Pick<KojiBuild, 'package_name' | 'version' | '
 export function rpmUrl(topurl: string, segments: string[]): string {
   return `${topurl.replace(/\/+$/, '')}/${segments.map(encodeURIComponent).join('/')}`;
 }
-
-export interface DownloadOptions {
-  timeoutMs: number;
-  retries: number;
-  retryDelayMs: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const temp = (p: string) => `${p}.part-${randomBytes(4).toString('hex')}`;
 
 async function linkOrCopy(src: string, dest: string): Promise<void> {
   try {
@@ -105,65 +83,15 @@ async function verify(file: string, rpm: KojiRpm, url: string): Promise<void> {
   }
 }
 
-/** One try: the file at `url` into `tmp`. Transient failures are KojiUnavailableError. */
-async function downloadOnce(url: string, tmp: string, timeoutMs: number): Promise<void> {
-  if (url.startsWith('file:')) {
-    try {
-      await copyFile(fileURLToPath(url), tmp, constants.COPYFILE_FICLONE);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new KojiDownloadError(`Cannot download ${url}: no such file.`);
-      throw err;
-    }
-    return;
-  }
-  let res: Response;
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    res = await fetch(url, { signal });
-  } catch (err) {
-    const e = err as { name?: string; message?: string; cause?: { code?: string } };
-    throw new KojiUnavailableError(`Cannot download ${url}: ${e.name === 'TimeoutError' ? 'timed out' : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`}`);
-  }
-  if (res.status !== 200 || !res.body) {
-    await res.body?.cancel();
-    const why = `Cannot download ${url}: HTTP ${res.status} ${res.statusText}`.trim();
-    if (res.status >= 500 || res.status === 429 || res.status === 408) throw new KojiUnavailableError(why);
-    throw new KojiDownloadError(`${why}.`);
-  }
-  try {
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(tmp));
-  } catch (err) {
-    const e = err as { name?: string; message?: string };
-    throw new KojiUnavailableError(`Cannot download ${url}: ${e.name === 'TimeoutError' ? 'timed out' : e.message}`);
-  }
-}
-
 /**
- * The RPM in the cache at `dest`, downloading it unless it is already there. Network errors, 5xx
- * and files that do not verify are retried with backoff; a 4xx is final. 'hit' when nothing was fetched.
+ * The RPM in the cache at `dest`, downloading it unless it is already there, checked against
+ * Koji's size and payloadhash. 'hit' when nothing was fetched.
  */
 export async function cacheRpm(url: string, dest: string, rpm: KojiRpm, opts: DownloadOptions): Promise<'hit' | 'downloaded'> {
   const have = await sizeOf(dest);
   if (have !== null && (typeof rpm.size !== 'number' || have === rpm.size)) return 'hit';
-  await mkdir(path.dirname(dest), { recursive: true });
-  for (let attempt = 1; ; attempt++) {
-    const tmp = temp(dest);
-    try {
-      await downloadOnce(url, tmp, opts.timeoutMs);
-      await verify(tmp, rpm, url);
-      await rename(tmp, dest);
-      return 'downloaded';
-    } catch (err) {
-      await unlink(tmp).catch(() => {});
-      const transient = err instanceof KojiUnavailableError || (err instanceof KojiDownloadError && err.retryable);
-      if (!transient) throw err;
-      if (attempt > opts.retries) {
-        if (err instanceof KojiUnavailableError) throw new KojiUnavailableError(`${err.message} (${attempt} attempts)`);
-        throw err;
-      }
-      await sleep(opts.retryDelayMs * 2 ** (attempt - 1));
-    }
-  }
+  await downloadVerified(url, dest, (tmp) => verify(tmp, rpm, url), opts);
+  return 'downloaded';
 }
 
 /** Runs `fn` over `items` with at most `n` at a time; the first error stops new work and is thrown. */

@@ -32,3 +32,45 @@ export async function rpmPayloadHash(file: string): Promise<string> {
   for await (const chunk of createReadStream(file, { start })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
+
+/** Where the main header lies in the file, as createrepo_c writes it in `<rpm:header-range>`. */
+export async function rpmHeaderRange(file: string): Promise<{ start: number; end: number }> {
+  const start = await rpmMainHeaderOffset(file);
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(16);
+    const { bytesRead } = await fh.read(buf, 0, 16, start);
+    if (bytesRead < 16 || !buf.subarray(0, 4).equals(HEADER_MAGIC)) throw new Error(`${file} has no RPM main header`);
+    return { start, end: start + 16 + buf.readUInt32BE(8) * 16 + buf.readUInt32BE(12) };
+  } finally {
+    await fh.close();
+  }
+}
+
+const RPMSIGTAG_MD5 = 1004;
+
+/** The SIGMD5 the file's signature header records (lower-case hex), or null when it has none. */
+export async function rpmStoredSigMd5(file: string): Promise<string | null> {
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    await fh.read(head, 0, 16, LEAD_SIZE);
+    if (!head.subarray(0, 4).equals(HEADER_MAGIC)) throw new Error(`${file} has no RPM signature header`);
+    const count = head.readUInt32BE(8);
+    const dataSize = head.readUInt32BE(12);
+    if (count > 1000 || dataSize > 64 << 20) throw new Error(`${file} has an implausible signature header`);
+    const body = Buffer.alloc(count * 16 + dataSize);
+    const { bytesRead } = await fh.read(body, 0, body.length, LEAD_SIZE + 16);
+    if (bytesRead < body.length) throw new Error(`${file} is truncated in its signature header`);
+    for (let i = 0; i < count; i++) {
+      if (body.readUInt32BE(i * 16) !== RPMSIGTAG_MD5) continue;
+      const offset = body.readUInt32BE(i * 16 + 8);
+      const at = count * 16 + offset;
+      if (at + 16 > body.length) throw new Error(`${file} has a bad SIGMD5 entry`);
+      return body.subarray(at, at + 16).toString('hex');
+    }
+    return null;
+  } finally {
+    await fh.close();
+  }
+}

@@ -16,7 +16,7 @@ function activityLog(message: string, attrs: Record<string, unknown>): void {
   }
 }
 
-export function createTagSource(settings: OdcsSettings, config: Pick<AppConfig, 'dataDir'>): TagSource {
+export function createTagSource(settings: OdcsSettings, config: Pick<AppConfig, 'dataDir'> & Partial<Pick<AppConfig, 'kojiCacheMaxBytes'>>): TagSource {
   if (settings.tag_source === 'koji') {
     // The settings schema makes both URLs required with tag_source "koji".
     const d = KOJI_DEFAULTS;
@@ -24,6 +24,7 @@ export function createTagSource(settings: OdcsSettings, config: Pick<AppConfig, 
       hubUrl: settings.koji_hub_url!,
       topurl: settings.koji_topurl!,
       cacheRoot: path.join(config.dataDir, 'koji-cache'),
+      cacheMaxBytes: config.kojiCacheMaxBytes ?? 0,
       timeoutMs: (settings.koji_timeout ?? d.koji_timeout) * 1000,
       downloadTimeoutMs: (settings.koji_download_timeout ?? d.koji_download_timeout) * 1000,
       retries: settings.koji_retries ?? d.koji_retries,
@@ -39,7 +40,7 @@ export function createTagSource(settings: OdcsSettings, config: Pick<AppConfig, 
 const bySettings = new WeakMap<OdcsSettings, TagSource>();
 
 /** One tag source per settings object (a worker's), so its sessions and caches are shared. */
-export function tagSourceFor(settings: OdcsSettings, config: Pick<AppConfig, 'dataDir'>): TagSource {
+export function tagSourceFor(settings: OdcsSettings, config: Pick<AppConfig, 'dataDir'> & Partial<Pick<AppConfig, 'kojiCacheMaxBytes'>>): TagSource {
   let source = bySettings.get(settings);
   if (!source) bySettings.set(settings, (source = createTagSource(settings, config)));
   return source;

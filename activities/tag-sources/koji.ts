@@ -12,6 +12,8 @@
 import path from 'node:path';
 import { KojiFaultError, KojiProtocolError, KojiSession, KojiUnavailableError, type KojiBuild, type KojiRpm } from '../koji/client.js';
 import { assembleMirror, cacheRpm, completeMirrors, KojiDownloadError, mapLimit, readMirrorMarker, rpmFileName, rpmRelPath, rpmUrl } from '../koji/mirror.js';
+import type { KojiFetchPlan } from '../koji/fetch.js';
+import { fetchRepoMetadata } from '../koji/repo.js';
 import { SourceError, SourceUnavailableError, type TagResolution, type TagResolveOptions, type TagSource } from './tag-source.js';
 
 export interface KojiTagSourceOptions {
@@ -19,8 +21,10 @@ export interface KojiTagSourceOptions {
   hubUrl: string;
   /** Where packages are served, e.g. https://kojipkgs.fedoraproject.org (file:// works too). */
   topurl: string;
-  /** ${DATA_DIR}/koji-cache: packages/ (content) and mirrors/ (repositories). */
+  /** ${DATA_DIR}/koji-cache: packages/ (downloads), repos/ (Koji repo metadata), mirrors/ (mirrored tags). */
   cacheRoot: string;
+  /** KOJI_CACHE_MAX_BYTES: bound of packages/ (0: none). */
+  cacheMaxBytes?: number;
   timeoutMs: number;
   downloadTimeoutMs: number;
   retries: number;
@@ -95,6 +99,8 @@ export class KojiTagSource implements TagSource {
       contentEvent = same ? earlier.event : event;
     }
     const result = { revision: `koji:${tag}@${contentEvent}`, kojiEvent: event };
+    const fromRepo = await this.fromKojiRepo(tag, tagInfo.id, event, contentEvent, inherit, arches);
+    if (fromRepo) return { ...fromRepo, ...result };
     const dir = path.join(mirrors, `${prefix}@${contentEvent}`);
     if (await readMirrorMarker(dir)) {
       this.opts.log?.('Koji tag mirror reused', { tag, event, contentEvent, dir });
@@ -138,6 +144,57 @@ export class KojiTagSource implements TagSource {
     );
     this.opts.log?.('Koji tag mirrored', { tag, event, contentEvent, rpms: wanted.length, downloaded, dir });
     return { repos: [dir], ...result };
+  }
+
+  private downloadOptions() {
+    return { timeoutMs: this.opts.downloadTimeoutMs, retries: this.opts.retries, retryDelayMs: this.opts.retryDelayMs };
+  }
+
+  /**
+   * The tag's own Koji repository, when one has the content at the compose's event: the newest
+   * READY repo at or before `event` made after the tag's last change (`contentEvent`). Its
+   * metadata is fetched for the compose's arch and the generator fetches only the closure's RPMs.
+   * null when there is none (or it has no metadata for the arch), or the compose needs what Koji
+   * repos do not give: no_inheritance (a repo always follows inheritance) or several arches (one
+   * repo per arch; the generator takes one source for all its arch trees). Those composes mirror
+   * the tag as before.
+   */
+  private async fromKojiRepo(
+    tag: string,
+    tagId: number,
+    event: number,
+    contentEvent: number,
+    inherit: boolean,
+    arches: string[] | null,
+  ): Promise<{ repos: string[]; fetch: KojiFetchPlan } | null> {
+    if (!inherit || arches?.length !== 1) return null;
+    const repo = await this.session.getRepo(tagId, { event });
+    if (!repo || repo.create_event < contentEvent) {
+      this.opts.log?.('No Koji repo has the tag as of the event; mirroring it', { tag, event, contentEvent, repo: repo?.id ?? null, repoEvent: repo?.create_event ?? null });
+      return null;
+    }
+    let dir: string;
+    try {
+      ({ dir } = await fetchRepoMetadata(this.opts.topurl, this.opts.cacheRoot, tag, repo.id, arches[0], this.downloadOptions()));
+    } catch (err) {
+      if (!(err instanceof KojiDownloadError && err.notFound)) throw err;
+      this.opts.log?.('Koji repo has no metadata for the arch; mirroring the tag', { tag, repo: repo.id, arch: arches[0], error: err.message });
+      return null;
+    }
+    this.opts.log?.('Koji repo metadata ready', { tag, repo: repo.id, repoEvent: repo.create_event, arch: arches[0], dir });
+    return {
+      repos: [dir],
+      fetch: {
+        topurl: this.opts.topurl,
+        cacheRoot: this.opts.cacheRoot,
+        cacheMaxBytes: this.opts.cacheMaxBytes ?? 0,
+        repos: [dir],
+        downloadTimeoutMs: this.opts.downloadTimeoutMs,
+        retries: this.opts.retries,
+        retryDelayMs: this.opts.retryDelayMs,
+        concurrency: this.opts.downloadConcurrency,
+      },
+    };
   }
 
   private lastChangeSupported = true;

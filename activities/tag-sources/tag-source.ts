@@ -1,6 +1,7 @@
 // Where a `tag` compose's packages come from, behind one interface: the configured yum repositories
 // (the default) or a Koji hub (`tag_source: "koji"`). Either way the generator gets local yum
 // repositories, and reuse gets a revision that stands in for ODCS's koji_event.
+import type { KojiFetchPlan } from '../koji/fetch.js';
 
 export interface TagResolveOptions {
   /** ODCS's no_inheritance flag: the tag's own content only. */
@@ -18,6 +19,8 @@ export interface TagResolution {
   revision: string;
   /** The Koji event the content was taken at, to record as the compose's koji_event. */
   kojiEvent?: number;
+  /** Set when some of `repos` are metadata only (a Koji repo's): the generator fetches their closure. */
+  fetch?: KojiFetchPlan;
 }
 
 /**
