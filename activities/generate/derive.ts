@@ -15,7 +15,7 @@ import { hashName } from './digest.js';
 import { verifyMetadataFile, type RepoMetadata, type RepomdEntry } from './repodata.js';
 import type { PackageRecord } from './types.js';
 
-const MD_TYPES = [
+export const MD_TYPES = [
   { type: 'primary', root: 'metadata', open: '<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm"' },
   { type: 'filelists', root: 'filelists', open: '<filelists xmlns="http://linux.duke.edu/metadata/filelists"' },
   { type: 'other', root: 'otherdata', open: '<otherdata xmlns="http://linux.duke.edu/metadata/other"' },
@@ -41,7 +41,7 @@ export interface Tree {
 }
 
 /** One repodata file being written: gzip on the way out, both checksums computed as it goes. */
-class MdWriter {
+export class MdWriter {
   private readonly gzip = createGzip({ level: 6 });
   private readonly out;
   private readonly openHash = createHash('sha256');
@@ -241,7 +241,7 @@ export async function writeDerivedRepodata(trees: Tree[], sources: RepoMetadata[
   }
 }
 
-async function writeRepomd(osDir: string, revision: number, entries: Array<RepomdEntry & { timestamp: number }>): Promise<void> {
+export async function writeRepomd(osDir: string, revision: number, entries: Array<RepomdEntry & { timestamp: number }>): Promise<void> {
   const tmp = path.join(osDir, 'repodata', '.repomd.xml.part');
   const out = createWriteStream(tmp);
   out.end(repomdXml(revision, entries));

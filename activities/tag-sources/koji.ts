@@ -13,7 +13,7 @@ import path from 'node:path';
 import { KojiFaultError, KojiProtocolError, KojiSession, KojiUnavailableError, type KojiBuild, type KojiRpm } from '../koji/client.js';
 import { assembleMirror, cacheRpm, completeMirrors, KojiDownloadError, mapLimit, readMirrorMarker, rpmFileName, rpmRelPath, rpmUrl } from '../koji/mirror.js';
 import type { KojiFetchPlan } from '../koji/fetch.js';
-import { fetchRepoMetadata } from '../koji/repo.js';
+import { fetchRepoMetadataForArches } from '../koji/repo.js';
 import { SourceError, SourceUnavailableError, type TagResolution, type TagResolveOptions, type TagSource } from './tag-source.js';
 
 export interface KojiTagSourceOptions {
@@ -153,11 +153,10 @@ export class KojiTagSource implements TagSource {
   /**
    * The tag's own Koji repository, when one has the content at the compose's event: the newest
    * READY repo at or before `event` made after the tag's last change (`contentEvent`). Its
-   * metadata is fetched for the compose's arch and the generator fetches only the closure's RPMs.
-   * null when there is none (or it has no metadata for the arch), or the compose needs what Koji
-   * repos do not give: no_inheritance (a repo always follows inheritance) or several arches (one
-   * repo per arch; the generator takes one source for all its arch trees). Those composes mirror
-   * the tag as before.
+   * metadata is fetched for the compose's arches (merged into one source for several) and the
+   * generator fetches only the closure's RPMs. null when there is none, it has no metadata for an
+   * arch, or the compose needs what Koji repos do not give: no_inheritance (a repo always follows
+   * inheritance) or no arches. Those composes mirror the tag as before.
    */
   private async fromKojiRepo(
     tag: string,
@@ -167,7 +166,7 @@ export class KojiTagSource implements TagSource {
     inherit: boolean,
     arches: string[] | null,
   ): Promise<{ repos: string[]; fetch: KojiFetchPlan } | null> {
-    if (!inherit || arches?.length !== 1) return null;
+    if (!inherit || !arches?.length) return null;
     const repo = await this.session.getRepo(tagId, { event });
     if (!repo || repo.create_event < contentEvent) {
       this.opts.log?.('No Koji repo has the tag as of the event; mirroring it', { tag, event, contentEvent, repo: repo?.id ?? null, repoEvent: repo?.create_event ?? null });
@@ -175,13 +174,13 @@ export class KojiTagSource implements TagSource {
     }
     let dir: string;
     try {
-      ({ dir } = await fetchRepoMetadata(this.opts.topurl, this.opts.cacheRoot, tag, repo.id, arches[0], this.downloadOptions()));
+      dir = await fetchRepoMetadataForArches(this.opts.topurl, this.opts.cacheRoot, tag, repo.id, arches, this.downloadOptions());
     } catch (err) {
       if (!(err instanceof KojiDownloadError && err.notFound)) throw err;
-      this.opts.log?.('Koji repo has no metadata for the arch; mirroring the tag', { tag, repo: repo.id, arch: arches[0], error: err.message });
+      this.opts.log?.('Koji repo has no metadata for an arch; mirroring the tag', { tag, repo: repo.id, arches, error: err.message });
       return null;
     }
-    this.opts.log?.('Koji repo metadata ready', { tag, repo: repo.id, repoEvent: repo.create_event, arch: arches[0], dir });
+    this.opts.log?.('Koji repo metadata ready', { tag, repo: repo.id, repoEvent: repo.create_event, arches, dir });
     return {
       repos: [dir],
       fetch: {

@@ -24,7 +24,7 @@ let repoId: number;
 const FILLERS = 30;
 
 const rpmsIn = (id: number) => rpmsInCompose(stack.config.composeRoot, id);
-const osDir = (id: number) => path.join(stack.config.composeRoot, `odcs-${id}`, 'compose', 'Temporary', 'x86_64', 'os');
+const osDir = (id: number, arch = 'x86_64') => path.join(stack.config.composeRoot, `odcs-${id}`, 'compose', 'Temporary', arch, 'os');
 const short = (k: SigningKey) => k.keyId.slice(-8);
 
 async function compose(body: unknown): Promise<any> {
@@ -37,9 +37,9 @@ async function compose(body: unknown): Promise<any> {
 const rpmRequests = () => koji.fileRequests.filter((f) => f.endsWith('.rpm')).sort();
 
 /** Every package in the compose's metadata is its file: size and checksum. */
-async function metadataMatchesFiles(id: number): Promise<void> {
+async function metadataMatchesFiles(id: number, arch = 'x86_64'): Promise<void> {
   clearRepoCache();
-  const repo = await readRepo(osDir(id));
+  const repo = await readRepo(osDir(id, arch));
   assert.ok(repo.packages.length > 0);
   for (const p of repo.packages) {
     assert.equal(fs.statSync(p.location).size, p.size, `${p.href}: size`);
@@ -63,7 +63,7 @@ before(async () => {
     Array.from({ length: FILLERS }, (_, i) => ({ name: `filler-${i}`, requires: i ? [`filler-${i - 1}`] : [] })),
   );
   koji.createTag('base');
-  koji.createTag('f40', { parents: ['base'] });
+  koji.createTag('f40', { parents: ['base'], arches: 'x86_64 aarch64' });
   koji.tagBuild('base', 'base-1-1');
   koji.tagBuild('f40', 'hello-2.0-1');
   koji.tagBuild('f40', 'filler-1-1');
@@ -72,7 +72,7 @@ before(async () => {
   await koji.signBuild('base-1-1', keyB);
   repoId = await koji.newRepo('f40');
   stack = await startStack({
-    settings: { tag_source: 'koji', koji_hub_url: koji.hubUrl, koji_topurl: koji.topurl, koji_timeout: 5, koji_retries: 1, koji_retry_delay: 0.05 },
+    settings: { allowed_arches: ['x86_64', 'aarch64'], tag_source: 'koji', koji_hub_url: koji.hubUrl, koji_topurl: koji.topurl, koji_timeout: 5, koji_retries: 1, koji_retry_delay: 0.05 },
   });
 });
 
@@ -117,18 +117,37 @@ describe('Koji tag repository: closure only', () => {
     assert.deepEqual(koji.fileRequests.filter((f) => f.startsWith('repos/')), [], 'the repo metadata is fetched once');
     await metadataMatchesFiles(done.id);
   });
+
+  test('several arches: the arches\' repo metadata merged into one source, one tree per arch', async () => {
+    const done = await compose({ source: { type: 'tag', source: 'f40', packages: ['hello-cli'] }, arches: ['x86_64', 'aarch64'], flags: ['no_reuse'] });
+    assert.equal(done.state_name, 'done', done.state_reason);
+    assert.deepEqual(rpmsInCompose(stack.config.composeRoot, done.id, 'aarch64'), ['base-data-1.0-1.noarch.rpm', 'hello-cli-2.0-1.noarch.rpm', 'hello-libs-2.0-1.aarch64.rpm']);
+    assert.deepEqual(rpmsIn(done.id), ['base-data-1.0-1.noarch.rpm', 'hello-cli-2.0-1.noarch.rpm', 'hello-libs-2.0-1.x86_64.rpm']);
+    assert.deepEqual(rpmRequests(), ['packages/hello/2.0/1/aarch64/hello-libs-2.0-1.aarch64.rpm'], 'the rest is in the cache already');
+    assert.deepEqual(koji.fileRequests.filter((f) => f.endsWith('repomd.xml')), [`repos/f40/${repoId}/aarch64/repodata/repomd.xml`]);
+    assert.equal(koji.callsOf('listTaggedRPMS'), 0);
+    const merged = await readRepo(path.join(stack.dataDir, 'koji-cache', 'repos', 'f40', String(repoId), 'aarch64+x86_64'));
+    const nvras = merged.packages.map((p) => `${p.name}.${p.arch}`);
+    assert.equal(nvras.length, new Set(nvras).size, 'noarch packages of both arches once');
+    assert.ok(nvras.includes('hello-libs.aarch64') && nvras.includes('hello-libs.x86_64') && nvras.includes('filler-0.noarch'));
+    await metadataMatchesFiles(done.id);
+    await metadataMatchesFiles(done.id, 'aarch64');
+  });
 });
 
 describe('Koji tag repository: sigkeys', () => {
   test('signed copies by key order; the derived metadata describes the signed files as createrepo_c does', async () => {
     const done = await compose({ source: { type: 'tag', source: 'f40', packages: ['hello-cli'], sigkeys: [short(keyA), short(keyB)] }, flags: ['no_reuse'] });
     assert.equal(done.state_name, 'done', done.state_reason);
-    assert.deepEqual(rpmRequests(), [
+    const signedRequests = koji.fileRequests.filter((f) => f.endsWith('.rpm'));
+    assert.deepEqual(signedRequests.filter((f) => f.includes('base-data')), [
       `packages/base/1/1/data/signed/${short(keyA)}/noarch/base-data-1.0-1.noarch.rpm`,
       `packages/base/1/1/data/signed/${short(keyB)}/noarch/base-data-1.0-1.noarch.rpm`,
+    ], 'key A first; base has no A copy (404), so B\'s');
+    assert.deepEqual(signedRequests.filter((f) => !f.includes('base-data')).sort(), [
       `packages/hello/2.0/1/data/signed/${short(keyA)}/noarch/hello-cli-2.0-1.noarch.rpm`,
       `packages/hello/2.0/1/data/signed/${short(keyA)}/x86_64/hello-libs-2.0-1.x86_64.rpm`,
-    ], 'key A first; base has no A copy (404), so B\'s');
+    ]);
     const files = fs.readdirSync(osDir(done.id), { recursive: true }).map(String).filter((f) => f.endsWith('.rpm')).map((f) => path.join(osDir(done.id), f));
     const keys = await signingKeys(files);
     const byName = Object.fromEntries([...keys].map(([f, k]) => [path.basename(f), k]));
