@@ -232,7 +232,7 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   // Only the closure's RPMs are fetched, and held in the download cache until they are linked.
   const fetched = await fetchClosure(solutions.flatMap((s) => s.selected), input.fetch, input.sigkeys ?? [], { ...hooks, log: (m) => log.info(m) });
   try {
-    const placed = solutions.map((s) => ({ ...s, selected: s.selected.map((p) => fetched.records.get(p) ?? p) }));
+    const placed = solutions.map((s) => ({ ...s, selected: s.selected.map((p) => fetched.records.get(p.location) ?? p) }));
     return await gather(input, arches, root, log, hooks, now, id, placed, sources);
   } finally {
     fetched.release();

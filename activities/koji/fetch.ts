@@ -36,8 +36,8 @@ export interface FetchHooks {
 }
 
 export interface FetchedClosure {
-  /** Each fetched package's record with its local file (and, for a signed copy, that file's data). */
-  records: Map<PackageRecord, PackageRecord>;
+  /** By the record's location in the source: its record with the local file (and, for a signed copy, that file's data). */
+  records: Map<string, PackageRecord>;
   downloaded: number;
   downloadedBytes: number;
   /** Unpins the files: call once the compose has linked them. */
@@ -100,7 +100,7 @@ export async function fetchClosure(packages: PackageRecord[], plan: KojiFetchPla
   if (badKey !== undefined) throw new GenerationError(`Invalid sigkey ${JSON.stringify(badKey)}: Koji names keys by 8 or 16 hex digits.`);
 
   const held: string[] = [];
-  const records = new Map<PackageRecord, PackageRecord>();
+  const records = new Map<string, PackageRecord>();
   const missing: string[] = [];
   let downloaded = 0;
   let downloadedBytes = 0;
@@ -139,7 +139,7 @@ export async function fetchClosure(packages: PackageRecord[], plan: KojiFetchPla
       held.push(path.join(...rel));
       if (got.downloaded) downloaded++;
       records.set(
-        p,
+        p.location,
         described
           ? { ...p, location: got.file }
           : {

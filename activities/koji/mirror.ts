@@ -1,4 +1,5 @@
-// Koji's packages made local: each RPM is downloaded once from the topurl into a content cache laid
+// A Koji tag mirrored whole (the fallback when no Koji repository of the tag fits, see
+// tag-sources/koji.ts): each RPM is downloaded once from the topurl into a content cache laid
 // out like Koji's own (`packages/<name>/<version>/<release>/<arch>/<file>`), then a tag at an event
 // becomes a mirror directory of hard links into that cache with createrepo_c metadata. Files and
 // mirrors appear by rename only, so whatever is present is complete, and concurrent or killed

@@ -57,7 +57,10 @@ export async function fetchRepoMetadata(
           try {
             await verifyMetadataFile(tmp, { ...entry, file: part });
           } catch (err) {
-            if (err instanceof GenerationError) throw new KojiDownloadError(`${base}/${rel.join('/')}: ${err.message}`, true);
+            if (err instanceof GenerationError) {
+              const why = err.message.replace(/^Repository \S+: metadata file \S+ is unusable: /, '').replace(/\.$/, '');
+              throw new KojiDownloadError(`Koji repo metadata ${base}/${rel.join('/')} is unusable: ${why}.`, true);
+            }
             throw err;
           }
         },

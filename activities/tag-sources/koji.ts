@@ -1,7 +1,10 @@
-// A Koji hub as the tag source: the tag's latest builds at an event (listTaggedRPMS, following
-// inheritance unless no_inheritance), downloaded once each into ${DATA_DIR}/koji-cache/packages and
-// assembled into a mirror repository per (tag, inheritance, arches, content event) that later
-// composes of the same content use as is.
+// A Koji hub as the tag source. Usually the tag's own Koji repository (getRepo) at the compose's
+// event: its metadata is made local (koji/repo.ts) and the generator fetches only the closure's
+// RPMs (koji/fetch.ts). When no repository has the tag's content at that event, or the compose
+// has no_inheritance, the tag's latest builds (listTaggedRPMS, following inheritance unless
+// no_inheritance) are downloaded once each into ${DATA_DIR}/koji-cache/packages and assembled
+// into a mirror repository per (tag, inheritance, arches, content event) that later composes of
+// the same content use as is.
 //
 // The revision is `koji:<tag>@<event>`, where <event> is the last event at or before the compose's
 // event that changed the tag or a tag it inherits from (tagLastChangeEvent): two composes see the

@@ -13,6 +13,7 @@ import { readRepo } from '../../activities/generate/repodata.js';
 import type { PackageRecord } from '../../activities/generate/types.js';
 import { PackageCache } from '../../activities/koji/cache.js';
 import { fetchClosure, type KojiFetchPlan } from '../../activities/koji/fetch.js';
+import { KojiDownloadError } from '../../activities/koji/download.js';
 import { fetchRepoMetadata } from '../../activities/koji/repo.js';
 import { FakeKoji } from '../fixtures/fake-koji.js';
 import { ROOT, testTmpDir } from '../harness/stack.js';
@@ -142,6 +143,32 @@ describe('Koji download cache', () => {
     const cache = new PackageCache(root, 1);
     await cache.evict();
     assert.deepEqual(cache.files(), [], 'released: evictable');
+  });
+
+  test('Koji repo metadata that does not match its repomd.xml fails naming the file; nothing is left; repaired, it works', async () => {
+    const repoId = await koji.newRepo('t');
+    const repodata = path.join(koji.topdir, 'repos', 't', String(repoId), 'x86_64', 'repodata');
+    const primary = fs.readdirSync(repodata).find((f) => f.endsWith('-primary.xml.gz'))!;
+    const file = path.join(repodata, primary);
+    const good = fs.readFileSync(file);
+    fs.writeFileSync(file, good.subarray(0, Math.floor(good.length / 2)));
+    const meta = path.join(tmp, 'meta-bad');
+    try {
+      await assert.rejects(fetchRepoMetadata(koji.topurl, meta, 't', repoId, 'x86_64', opts), (err: Error) => {
+        assert.ok(err instanceof KojiDownloadError, String(err));
+        assert.equal(
+          err.message,
+          `Koji repo metadata ${koji.topurl}/repos/t/${repoId}/x86_64/repodata/${primary} is unusable: it has ${Math.floor(good.length / 2)} bytes, repomd.xml says ${good.length}.`,
+        );
+        return true;
+      });
+      assert.deepEqual(filesUnder(meta), [], 'no metadata file, no temp file');
+    } finally {
+      fs.writeFileSync(file, good);
+    }
+    const { dir, fetched } = await fetchRepoMetadata(koji.topurl, meta, 't', repoId, 'x86_64', opts);
+    assert.equal(fetched, true);
+    assert.equal((await readRepo(dir)).packages.length, 8);
   });
 
   test('a download killed with its process leaves nothing visible; the next one completes', async () => {
