@@ -158,6 +158,8 @@ export async function fetchClosure(packages: PackageRecord[], plan: KojiFetchPla
     missing.push(`${path.basename(metadataRel)}`);
   };
 
+  // Alive while a slow download sends little: a stalled one ends by its own timeout.
+  const ticker = setInterval(() => beat(true), 5000);
   try {
     let next = 0;
     let failed = false;
@@ -189,6 +191,8 @@ export async function fetchClosure(packages: PackageRecord[], plan: KojiFetchPla
   } catch (err) {
     release();
     throw err;
+  } finally {
+    clearInterval(ticker);
   }
   beat(true);
   hooks.log?.(`Fetched ${wanted.length} packages from ${plan.topurl}: ${downloaded} downloaded (${downloadedBytes} bytes), ${wanted.length - downloaded} from the cache`);
