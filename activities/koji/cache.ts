@@ -134,6 +134,7 @@ export class PackageCache {
     this.stats.downloadedBytes += got.size;
     // Pinned for the caller before eviction runs, so a new file cannot evict itself.
     const e: Entry = { size: got.size, pins: 0 };
+    this.forget(key);
     this.entries.set(key, e);
     this.total += got.size;
     e.pins++;
@@ -159,7 +160,8 @@ export class PackageCache {
     if (!this.maxBytes) return;
     for (const [key, e] of [...this.entries]) {
       if (this.total <= this.maxBytes) break;
-      if (e.pins > 0 || this.inflight.has(key)) continue;
+      // Skipped: in use, being fetched, or gone already (another eviction running alongside).
+      if (e.pins > 0 || this.inflight.has(key) || this.entries.get(key) !== e) continue;
       this.forget(key);
       this.stats.evictions++;
       this.stats.evictedBytes += e.size;
