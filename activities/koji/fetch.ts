@@ -119,7 +119,9 @@ export async function fetchClosure(packages: PackageRecord[], plan: KojiFetchPla
     if (!where) throw new GenerationError(`Repository ${p.repo}: ${p.href} is not a Koji package location.`);
     const metadataRel = copyPath(where, '').join('/');
     const asListed = p.href.slice('toplink/'.length);
-    for (const key of keys) {
+    // Koji names signed-copy directories by the key id it recorded, usually the short (8 hex) one.
+    const dirs = keys.flatMap((k) => (k.length === 16 ? [k.slice(8), k] : [k]));
+    for (const key of dirs) {
       const rel = copyPath(where, key);
       const relPath = rel.join('/');
       const described = relPath === asListed;

@@ -179,8 +179,8 @@ describe('Koji tag repository: sigkeys', () => {
     assert.deepEqual(await primary(osDir(done.id)), await primary(copy));
   });
 
-  test('a key list in the other order takes the other copies', async () => {
-    const done = await compose({ source: { type: 'tag', source: 'f40', packages: ['hello-libs'], sigkeys: [short(keyB), short(keyA)] }, flags: ['no_reuse'] });
+  test('a key list in the other order takes the other copies (a long key id finds Koji\'s short-id directory)', async () => {
+    const done = await compose({ source: { type: 'tag', source: 'f40', packages: ['hello-libs'], sigkeys: [keyB.keyId, short(keyA)] }, flags: ['no_reuse'] });
     assert.equal(done.state_name, 'done', done.state_reason);
     assert.deepEqual(rpmRequests(), [`packages/hello/2.0/1/data/signed/${short(keyB)}/x86_64/hello-libs-2.0-1.x86_64.rpm`]);
     const keys = await signingKeys([path.join(osDir(done.id), 'Packages', 'h', 'hello-libs-2.0-1.x86_64.rpm')]);
