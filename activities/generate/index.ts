@@ -1,5 +1,6 @@
 // Built-in replacement for Pungi in an ODCS "tag" compose: read the source
-// repos' metadata, resolve the requested closure per arch, hard-link the RPMs
+// repos' metadata, resolve the requested closure per arch (for a Koji tag's
+// repository, fetch just the closure's RPMs: koji/fetch.ts), hard-link the RPMs
 // into the ODCS layout and derive the repodata from the sources' (createrepo_c
 // where a source has no usable metadata). All work happens in a temp dir
 // that is renamed into place at the end, so a compose dir is either complete
