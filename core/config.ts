@@ -90,7 +90,7 @@ const ENV = z.object({
   BZ_API_KEY: doc(z.string().optional(), 'provider caches: Bugzilla API key (sent to BUGZILLA_URL only)', 'unset'),
   // The four file-shaped providers; unset: that provider is off (its fields keep their defaults).
   ORPHANS_URL: doc(url.default('https://churchyard.fedorapeople.org/orphans.json'), 'provider caches: the orphans JSON file (full URL)'),
-  FTI_URL: doc(url.optional(), 'provider caches: the fails-to-install JSON file (full URL)', 'unset (provider off)'),
+  FTI_URL: doc(url.optional(), 'provider caches: repochecker (fails to install), base URL of its /data/<release> lists', 'unset (provider off)'),
   SCHEDULE_URL: doc(url.optional(), 'provider caches: the Fedora release schedule ICS file (full URL; the landing page)', 'unset (provider off)'),
   CALENDARS_URL: doc(url.optional(), 'provider caches: base of the per-package calendars, <base>/<pkg>.ics', 'unset (provider off)'),
   // Packager Dashboard endpoints (api/dashboard.ts, api/oidc-login.ts).
@@ -155,7 +155,7 @@ function schema(cwd: string) {
             bugzilla: env.BUGZILLA_URL.replace(/\/+$/, ''),
             faf: env.FAF_URL.replace(/\/+$/, ''),
             orphans: env.ORPHANS_URL,
-            fti: env.FTI_URL ?? null,
+            fti: env.FTI_URL ? env.FTI_URL.replace(/\/+$/, '') : null,
             schedule: env.SCHEDULE_URL ?? null,
             calendars: env.CALENDARS_URL ? env.CALENDARS_URL.replace(/\/+$/, '') : null,
           },

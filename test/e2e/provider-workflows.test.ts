@@ -50,7 +50,7 @@ function providerOf(path: string): string | null {
   if (/^\/pagure\/api\/0\/rpms\//.test(path)) return 'packager_dashboard_package_prs';
   if (path.startsWith('/faf/')) return 'packager-dashboard_abrt_issues';
   if (path.startsWith('/files/orphans.json')) return 'orphans';
-  if (path.startsWith('/files/fti.json')) return 'fails_to_install';
+  if (path.startsWith('/repochecker/')) return 'fails_to_install';
   if (path.startsWith('/files/schedule.ics')) return 'release_schedule';
   if (path.startsWith('/calendars/')) return 'package_calendars';
   return null;
