@@ -5,9 +5,11 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../core/errors.js';
+import type { GroupsMeta } from '../core/providers/dashboard.js';
 import { dashboardV1 } from '../core/providers/dashboard-v1.js';
 import { landingSchedule, type ScheduleEvent } from '../core/providers/files.js';
 import { ServiceMessageIdParamsSchema, ServiceMessageInputSchema } from '../core/schemas/dashboard.js';
+import { readData } from '../store/cache.js';
 import { addServiceMessage, deleteServiceMessage, listServiceMessages } from '../store/service-messages.js';
 import * as routes from './dashboard.routes.js';
 import type { ApiDeps } from './deps.js';
@@ -68,7 +70,9 @@ export function dashboardRoutes(deps: ApiDeps) {
 
   /** A v1 view: the v2 assembly regrouped; HTTP 200 only when every section is complete. */
   async function v1(kind: 'user' | 'package', name: string) {
-    const q = { users: kind === 'user' ? [name] : [], groups: [], packages: kind === 'package' ? [name] : [], requiredAcl: 'commit' as const };
+    // A user view covers the user's packages and those of the groups they are a member of.
+    const groups = kind === 'user' ? ((await readData<GroupsMeta>(pool, 'pagure_groups'))?.user_groups?.[name] ?? []) : [];
+    const q = { users: kind === 'user' ? [name] : [], groups, packages: kind === 'package' ? [name] : [], requiredAcl: 'commit' as const };
     const { body, demand, resolved, lookup, disabled } = await readDashboard(q);
     const out = dashboardV1(body, resolved, lookup, { user: kind === 'user' ? name : null, disabled });
     if ((await visitAndDemand(q, demand)) && out.static_info.status === 200) out.static_info.status = 202;

@@ -38,7 +38,8 @@ export function largeFedora(o: LargeFedoraOptions): FixtureData {
   for (let g = 0; g < o.groups; g++) {
     const n = 20 + pick(200);
     const commit = Array.from({ length: n }, () => pkgs[pick(pkgs.length)]);
-    groups[`group${String(g).padStart(3, '0')}`] = { commit: [...new Set(commit)], admin: [...new Set(commit.slice(0, Math.ceil(n / 5)))] };
+    const members = [...new Set(Array.from({ length: 1 + pick(8) }, () => userName(pick(o.users))))];
+    groups[`group${String(g).padStart(3, '0')}`] = { commit: [...new Set(commit)], admin: [...new Set(commit.slice(0, Math.ceil(n / 5)))], members };
   }
   const dist = (rel: typeof f40) => (rel.name.startsWith('EPEL') ? `el${rel.version}` : `fc${rel.version}`);
   const updates: FixtureData['updates'] = [];
