@@ -111,6 +111,8 @@ const ENV = z.object({
   UPSTREAM_ATTEMPTS: doc(positiveInt.default(3), 'attempts per upstream request (network errors, timeouts, 429, 5xx)'),
   UPSTREAM_BACKOFF_MS: doc(z.coerce.number().int().min(0).default(1000), 'first retry delay of an upstream request; doubles each attempt'),
   UPSTREAM_CONCURRENCY: doc(positiveInt.default(8), 'upstream requests in flight within one refresh'),
+  UPSTREAM_NOT_FOUND_TTL: doc(z.coerce.number().int().min(0).default(86_400), 'seconds a 404 (no calendar, no build in a branch) is remembered instead of asked again (0: ask every refresh)'),
+  UPSTREAM_FULL_RESYNC_HOURS: doc(z.coerce.number().min(0).default(24), 'hours after a full fetch during which an upstream\'s "changed since" filter (Bodhi, Bugzilla) may stand for asking per package (0: never)'),
   REFRESH_ATTEMPTS: doc(positiveInt.default(5), 'attempts of a failed provider refresh (Temporal activity retries) before the run fails'),
   REFRESH_RETRY_SECONDS: doc(positiveInt.default(60), 'first retry delay of a failed provider refresh; doubles each attempt'),
 });
@@ -171,6 +173,8 @@ function schema(cwd: string) {
             attempts: env.UPSTREAM_ATTEMPTS,
             backoffMs: env.UPSTREAM_BACKOFF_MS,
             concurrency: env.UPSTREAM_CONCURRENCY,
+            notFoundTtlMs: env.UPSTREAM_NOT_FOUND_TTL * 1000,
+            fullResyncMs: env.UPSTREAM_FULL_RESYNC_HOURS * 3_600_000,
           },
           refreshAttempts: env.REFRESH_ATTEMPTS,
           refreshRetrySeconds: env.REFRESH_RETRY_SECONDS,

@@ -29,7 +29,7 @@ import {
 } from '../core/providers/registry.js';
 
 /** Packages per activity in a sweep. */
-const SWEEP_BATCH = 50;
+const SWEEP_BATCH = 500;
 const PACKAGE_CACHE_PROVIDERS: ProviderName[] = REFRESH_PHASES[REFRESH_PHASES.length - 1];
 
 function refreshActivities(o: RefreshOptions) {

@@ -16,6 +16,10 @@ export interface UpstreamSettings {
   backoffMs: number;
   /** Requests in flight at once within one refresh. */
   concurrency: number;
+  /** A 404 is remembered this long instead of asked again (0 or unset: asked every time). */
+  notFoundTtlMs?: number;
+  /** How long after a full fetch "changed since" filters may stand for asking per package. */
+  fullResyncMs?: number;
   /** Extra headers per URL (the Bugzilla API key goes to Bugzilla only). */
   headersFor?: (url: string) => Record<string, string>;
 }
@@ -42,6 +46,10 @@ export class MalformedUpstreamError extends Error {
     super(message);
   }
 }
+
+/** Errors a refresh records on the row (upstream trouble); anything else is our own failure. */
+export const isUpstreamFailure = (err: unknown): err is UpstreamError | MalformedUpstreamError =>
+  err instanceof UpstreamError || err instanceof MalformedUpstreamError;
 
 export type Outcome =
   | { status: 200; text: string; validator: Validator }
@@ -149,7 +157,7 @@ export class UpstreamClient {
     }
     if (res.status === 404 && opts.allow404) {
       this.stats.notFound++;
-      return { status: 404, validator: validator(404) };
+      return { status: 404, validator: { ...validator(404), at: Date.now() } };
     }
     if (res.status !== 200) {
       const ra = Number(res.headers.get('retry-after'));
@@ -211,11 +219,15 @@ export async function runConditional<T>(
   const map = <I, R>(items: readonly I[], fn: (item: I, i: number) => Promise<R>) => mapLimit(items, client.settings.concurrency, fn);
   const old = previous?.urls ?? {};
   const oldUrls = Object.keys(old);
+  // A 404 younger than UPSTREAM_NOT_FOUND_TTL stands: it is neither probed nor asked again.
+  const ttl = client.settings.notFoundTtlMs ?? 0;
+  const now = Date.now();
+  const rememberedNotFound = (url: string) => old[url]?.status === 404 && ttl > 0 && old[url].at !== undefined && now - old[url].at! < ttl;
   const probeable =
     previous?.plan === plan && oldUrls.length > 0 && oldUrls.every((u) => old[u].status === 404 || old[u].etag || old[u].last_modified);
   if (probeable) {
     let changed = false;
-    await map(oldUrls, async (url) => {
+    await map(oldUrls.filter((u) => !rememberedNotFound(u)), async (url) => {
       if (changed) return;
       const v = old[url];
       const out = await client.request(url, { conditional: v.status === 200 ? v : undefined, allow404: true });
@@ -229,6 +241,10 @@ export async function runConditional<T>(
   const getText = async (url: string, opts: { allow404?: boolean } = {}): Promise<string | null> => {
     let out = memo.get(url);
     memo.delete(url);
+    if (!out && opts.allow404 && rememberedNotFound(url)) {
+      urls[url] = old[url];
+      return null;
+    }
     if (!out || out.status === 304) out = await client.request(url, { allow404: opts.allow404 });
     if (out.status === 404) {
       if (!opts.allow404) throw new UpstreamError(`GET ${url}: HTTP 404`, url, 404);
