@@ -142,12 +142,12 @@ export async function runProvidersBench(): Promise<void> {
     const full = await measured(() => refreshAll(s));
     const fullCounts = diff(c0, await upstreamCounts(up.env));
     const fullLog = await upstreamLog(up.env, seq0);
-    const seq1 = fullLog.seq;
     const replayed = fullLog.requests.filter((r) => r.status > 0).map((r) => r.path);
     progress(`baseline: replaying the full refresh's ${replayed.length} requests with bare fetch`);
     const bare = await bareReplay(up.env, replayed, s.config.providers.upstream.concurrency);
     const stats = await cacheStats(s.pool);
     progress('no-change refresh');
+    const seq1 = (await upstreamLog(up.env, Number.MAX_SAFE_INTEGER)).seq;
     c0 = await upstreamCounts(up.env);
     const again = await measured(() => refreshAll(s));
     const againCounts = diff(c0, await upstreamCounts(up.env));

@@ -123,8 +123,28 @@ export class UpstreamClient {
   }
 
   private retryAfterMs = 0;
+  private inFlight = 0;
+  private readonly queue: Array<() => void> = [];
 
-  private async once(url: string, opts: { conditional?: Validator; allow404?: boolean }): Promise<Outcome> {
+  /** At most `concurrency` requests of this client in flight, however many packages ask at once. */
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    // A finished request hands its slot to the next waiter directly, so the count never overshoots.
+    if (this.inFlight >= Math.max(1, this.settings.concurrency)) await new Promise<void>((r) => this.queue.push(r));
+    else this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
+  }
+
+  private once(url: string, opts: { conditional?: Validator; allow404?: boolean }): Promise<Outcome> {
+    return this.slot(() => this.send(url, opts));
+  }
+
+  private async send(url: string, opts: { conditional?: Validator; allow404?: boolean }): Promise<Outcome> {
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...this.settings.headersFor?.(url) };
     if (opts.conditional?.etag) headers['If-None-Match'] = opts.conditional.etag;
     if (opts.conditional?.last_modified) headers['If-Modified-Since'] = opts.conditional.last_modified;

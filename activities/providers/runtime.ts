@@ -194,7 +194,8 @@ export class ProviderRuntime {
       const got = await mod.fetchBatch(this.client, env, todo.map((pkg) => ({ pkg, plan: plans.get(pkg)!, previous: previous(pkg) })), today);
       for (const [pkg, o] of got) outcomes.set(pkg, o);
     } else {
-      const perPackage = Math.max(1, Math.ceil(this.deps.providers.upstream.concurrency / 2));
+      // The client keeps UPSTREAM_CONCURRENCY requests in flight; enough packages at once to fill them.
+      const perPackage = Math.max(1, this.deps.providers.upstream.concurrency);
       await mapLimit(todo, perPackage, async (pkg) => {
         try {
           outcomes.set(pkg, await runConditional(this.client, previous(pkg), plans.get(pkg)!, (ctx) => mod.fetch(ctx, env, pkg), today));
