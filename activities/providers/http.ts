@@ -199,12 +199,12 @@ export function parseJson(text: string, url: string): unknown {
 }
 
 /** Validates an upstream answer against the zod schema of what the provider reads. */
-export function parseUpstream<S extends z.ZodType>(schema: S, body: unknown, url: string): z.output<S> {
+export function parseUpstream<S extends z.ZodType>(schema: S, body: unknown, url: string, at = ''): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issues = result.error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .map((i) => `${at}${i.path.length ? (at ? '.' : '') + i.path.join('.') : at ? '' : '(root)'}: ${i.message}`)
     .join('; ');
   throw new MalformedUpstreamError(`GET ${url}: unexpected data: ${issues}`, url);
 }

@@ -69,6 +69,9 @@ const changedUpdatesSchema = z.looseObject({ updates: z.array(z.looseObject({ bu
 
 export const packageVersions: PackageProviderModule = {
   name: 'package_versions_generic',
+  async prepare(env, pkgs) {
+    await env.preload('bodhi_updates', pkgs);
+  },
   async plan(env, pkg) {
     const testing = testingFromUpdates(await env.readData<UpdateItem[]>('bodhi_updates', pkg), pkg);
     return JSON.stringify([releasesToAsk(env).map((r) => r.name), env.labels.rawhide, testing]);

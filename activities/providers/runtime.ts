@@ -86,6 +86,10 @@ export class ProviderRuntime {
         if (!memo.has(key)) memo.set(key, readData(this.deps.pool, provider, arg));
         return memo.get(key) as Promise<T | null>;
       },
+      preload: async (provider: string, args: string[]) => {
+        const found = new Map((await readRows(this.deps.pool, [provider], args)).map((r) => [r.arg, r.data]));
+        for (const arg of args) memo.set(`${provider}\u0000${arg}`, Promise.resolve(found.get(arg) ?? null));
+      },
     };
   }
 
@@ -161,6 +165,7 @@ export class ProviderRuntime {
     const mod = PACKAGE_MODULES[provider];
     const rows = new Map((await readRows(pool, [provider], pkgs)).map((r) => [r.arg, r]));
     const today = new Date();
+    await mod.prepare?.(env, pkgs);
     const plans = new Map(await mapLimit(pkgs, 16, async (pkg) => [pkg, await mod.plan(env, pkg, today)] as const));
     const outcomes = new Map<string, BatchOutcome>();
     // Fetched once = has time_created (a package without a calendar is fetched, and null).

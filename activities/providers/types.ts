@@ -31,6 +31,8 @@ export interface ProviderEnv {
   labels: ReleaseLabels;
   /** Reads cached data of another provider (dependencies). */
   readData<T = unknown>(provider: string, arg?: string): Promise<T | null>;
+  /** Reads the rows of many args in one statement, for the readData calls that follow. */
+  preload(provider: string, args: string[]): Promise<void>;
 }
 
 export interface GlobalFetchResult {
@@ -50,6 +52,8 @@ export interface PackageProviderModule {
   name: PackageProvider;
   plan(env: ProviderEnv, pkg: string, today: Date): Promise<string>;
   fetch(ctx: FetchContext, env: ProviderEnv, pkg: string): Promise<unknown>;
+  /** Optional: before a batch, read what plan() and fetch() will read of other providers (env.preload). */
+  prepare?(env: ProviderEnv, pkgs: string[]): Promise<void>;
   /**
    * Optional "changed since" filter of the upstream (Bodhi, Bugzilla): of `pkgs`, each fetched in
    * full with its current plan and confirmed at or after `since`, the ones that may have changed
