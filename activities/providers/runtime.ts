@@ -1,7 +1,8 @@
 // Running providers against the cache: the logic behind the refresh activities, also used
 // directly by the CLI (`refresh --direct`, `debug`) and the benchmarks. Each refresh reads its
-// previous validators, asks the upstream (conditionally when it can), and writes the result in
-// one transaction. Failures keep the data and are recorded on the row before they propagate.
+// previous validators, asks the upstream (conditionally when it can, in bulk or through a
+// "changed since" filter in package sweeps), and writes the results in few statements. Failures
+// keep the data and are recorded on the row.
 import type pg from 'pg';
 import type { AppConfig } from '../../core/config.js';
 import {
@@ -55,8 +56,6 @@ export interface BatchResult {
   changed: number;
   failed: number;
 }
-
-export { isUpstreamFailure };
 
 export class ProviderRuntime {
   readonly client: UpstreamClient;
