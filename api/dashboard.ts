@@ -5,6 +5,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../core/errors.js';
+import type { GroupsMeta } from '../core/providers/dashboard.js';
 import { dashboardV1 } from '../core/providers/dashboard-v1.js';
 import { landingSchedule, type ScheduleEvent } from '../core/providers/files.js';
 import { ServiceMessageIdParamsSchema, ServiceMessageInputSchema } from '../core/schemas/dashboard.js';
@@ -68,10 +69,15 @@ export function dashboardRoutes(deps: ApiDeps) {
 
   /** A v1 view: the v2 assembly regrouped; HTTP 200 only when every section is complete. */
   async function v1(kind: 'user' | 'package', name: string) {
-    const q = { users: kind === 'user' ? [name] : [], groups: [], packages: kind === 'package' ? [name] : [], requiredAcl: 'commit' as const };
+    // A user view covers the user's packages and those of the groups they are a member of; until
+    // the groups are known (queued if missing or stale) it is partial.
+    const memberships = kind === 'user' ? await globalData<GroupsMeta>('pagure_groups') : null;
+    const groups = memberships?.data?.user_groups?.[name] ?? [];
+    const q = { users: kind === 'user' ? [name] : [], groups, packages: kind === 'package' ? [name] : [], requiredAcl: 'commit' as const };
     const { body, demand, resolved, lookup, disabled } = await readDashboard(q);
     const out = dashboardV1(body, resolved, lookup, { user: kind === 'user' ? name : null, disabled });
     if ((await visitAndDemand(q, demand)) && out.static_info.status === 200) out.static_info.status = 202;
+    if (memberships && memberships.data == null && out.static_info.status === 200) out.static_info.status = 202;
     const complete = [out.static_info.status, out.bzs.status, out.prs.status, out.abrt_reports.status].every((s) => s === 200 || s === 404);
     return { out, complete };
   }

@@ -2,7 +2,7 @@
 // odcs-flow's: 30,000 packages, 500 users, 200 groups by default, generated from a fixed seed.
 // Prints one JSON line {"env": {...}} once listening; GET /__stats gives answers by status,
 // GET /__log?after=<seq> the requests served.
-import { bodhiOverride, bodhiRelease, bodhiUpdate, startFakeUpstreams, type FixtureData } from '../test/fixtures/upstreams.js';
+import { bodhiOverride, bodhiRelease, bodhiUpdate, ftiBroken, startFakeUpstreams, type FixtureData } from '../test/fixtures/upstreams.js';
 import { mulberry32 } from './lib.js';
 
 export interface LargeFedoraOptions {
@@ -38,7 +38,8 @@ export function largeFedora(o: LargeFedoraOptions): FixtureData {
   for (let g = 0; g < o.groups; g++) {
     const n = 20 + pick(200);
     const commit = Array.from({ length: n }, () => pkgs[pick(pkgs.length)]);
-    groups[`group${String(g).padStart(3, '0')}`] = { commit: [...new Set(commit)], admin: [...new Set(commit.slice(0, Math.ceil(n / 5)))] };
+    const members = [...new Set(Array.from({ length: 1 + pick(8) }, () => userName(pick(o.users))))];
+    groups[`group${String(g).padStart(3, '0')}`] = { commit: [...new Set(commit)], admin: [...new Set(commit.slice(0, Math.ceil(n / 5)))], members };
   }
   const dist = (rel: typeof f40) => (rel.name.startsWith('EPEL') ? `el${rel.version}` : `fc${rel.version}`);
   const updates: FixtureData['updates'] = [];
@@ -106,16 +107,19 @@ export function largeFedora(o: LargeFedoraOptions): FixtureData {
   });
   // About 2% orphaned, each needed by a few others; fails-to-install for 3%; a calendar for 1%.
   const orphans: NonNullable<FixtureData['orphans']> = { status_change: {}, affected_packages: {} };
-  const fti: NonNullable<FixtureData['fti']> = { rawhide: { rawhide: {} }, f41: { stable: {}, testing: {} } };
+  const fti: NonNullable<FixtureData['fti']> = { rawhide: [], '41': [], '41-testing': [], '40': [], '40-testing': [] };
   const calendars: NonNullable<FixtureData['calendars']> = {};
   pkgs.forEach((p, i) => {
     if (r() < 0.02) {
       orphans.status_change[p] = '2024-04-01T08:00:00';
-      orphans.affected_packages[p] = Array.from({ length: pick(4) }, () => pkgs[pick(pkgs.length)]);
+      orphans.affected_packages[p] ??= [];
+      for (const dependent of Array.from({ length: pick(4) }, () => pkgs[pick(pkgs.length)])) {
+        if (dependent !== p) (orphans.affected_packages[dependent] ??= []).push(p);
+      }
     }
     if (r() < 0.03) {
-      const repo = [fti.rawhide.rawhide, fti.f41.stable, fti.f41.testing][pick(3)];
-      repo[p] = { x86_64: { reason: [`nothing provides lib${i}.so needed by ${p}`], since: '2024-05-01T10:00:00.123456789Z' } };
+      const key = ['rawhide', '41', '41-testing'][pick(3)];
+      fti[key].push(ftiBroken(p, 'x86_64', 'x86_64', [`lib${i}.so()(64bit)`], '2024-05-01T10:00:00.123456789Z'));
     }
     if (r() < 0.01) calendars[p] = { name: `${p} upstream`, events: [{ summary: `${p} 2.0`, start: '20250301' }, { summary: `${p} 1.x EOL`, start: '20250901' }] };
   });

@@ -147,9 +147,11 @@ export async function runProvidersBench(): Promise<void> {
     const bare = await bareReplay(up.env, replayed, s.config.providers.upstream.concurrency);
     const stats = await cacheStats(s.pool);
     progress('no-change refresh');
+    const seq1 = (await upstreamLog(up.env, Number.MAX_SAFE_INTEGER)).seq;
     c0 = await upstreamCounts(up.env);
     const again = await measured(() => refreshAll(s));
     const againCounts = diff(c0, await upstreamCounts(up.env));
+    const againLog = await upstreamLog(up.env, seq1);
 
     heading(`providers: refresh-all, ${packages} packages, ${up.requested.length} asked for (per-package data), fake upstreams in another process`);
     const row = (label: string, m: typeof full, counts: Record<string, number>) => [
@@ -167,6 +169,16 @@ export async function runProvidersBench(): Promise<void> {
       row('full (empty cache)', full, fullCounts),
       row('no change (304s)', again, againCounts),
     ]);
+    const byService = (log: typeof fullLog) => {
+      const n = new Map<string, number>();
+      for (const r of log.requests) {
+        const service = r.path.split('/')[1];
+        n.set(service, (n.get(service) ?? 0) + 1);
+      }
+      return [...n.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+    };
+    console.log(`  upstream requests by service, full: ${byService(fullLog)}`);
+    console.log(`  upstream requests by service, no change: ${byService(againLog)}`);
     console.log(
       `  baseline, same run: the full refresh's ${replayed.length} upstream answers fetched + JSON.parse'd bare, ${s.config.providers.upstream.concurrency} at a time: ${(bare / 1000).toFixed(1)} s`,
     );

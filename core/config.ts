@@ -91,7 +91,7 @@ const ENV = z.object({
   BZ_API_KEY: doc(z.string().optional(), 'provider caches: Bugzilla API key (sent to BUGZILLA_URL only)', 'unset'),
   // The four file-shaped providers; unset: that provider is off (its fields keep their defaults).
   ORPHANS_URL: doc(url.default('https://churchyard.fedorapeople.org/orphans.json'), 'provider caches: the orphans JSON file (full URL)'),
-  FTI_URL: doc(url.optional(), 'provider caches: the fails-to-install JSON file (full URL)', 'unset (provider off)'),
+  FTI_URL: doc(url.optional(), 'provider caches: repochecker (fails to install), base URL of its /data/<release> lists', 'unset (provider off)'),
   SCHEDULE_URL: doc(url.optional(), 'provider caches: the Fedora release schedule ICS file (full URL; the landing page)', 'unset (provider off)'),
   CALENDARS_URL: doc(url.optional(), 'provider caches: base of the per-package calendars, <base>/<pkg>.ics', 'unset (provider off)'),
   // Packager Dashboard endpoints (api/dashboard.ts, api/oidc-login.ts).
@@ -112,6 +112,8 @@ const ENV = z.object({
   UPSTREAM_ATTEMPTS: doc(positiveInt.default(3), 'attempts per upstream request (network errors, timeouts, 429, 5xx)'),
   UPSTREAM_BACKOFF_MS: doc(z.coerce.number().int().min(0).default(1000), 'first retry delay of an upstream request; doubles each attempt'),
   UPSTREAM_CONCURRENCY: doc(positiveInt.default(8), 'upstream requests in flight within one refresh'),
+  UPSTREAM_NOT_FOUND_TTL: doc(z.coerce.number().int().min(0).default(86_400), 'seconds a 404 (no calendar, no build in a branch) is remembered instead of asked again (0: ask every refresh)'),
+  UPSTREAM_FULL_RESYNC_HOURS: doc(z.coerce.number().min(0).default(24), 'hours after a full fetch during which an upstream\'s "changed since" filter (Bodhi, Bugzilla) may stand for asking per package (0: never)'),
   REFRESH_ATTEMPTS: doc(positiveInt.default(5), 'attempts of a failed provider refresh (Temporal activity retries) before the run fails'),
   REFRESH_RETRY_SECONDS: doc(positiveInt.default(60), 'first retry delay of a failed provider refresh; doubles each attempt'),
 });
@@ -157,7 +159,7 @@ function schema(cwd: string) {
             bugzilla: env.BUGZILLA_URL.replace(/\/+$/, ''),
             faf: env.FAF_URL.replace(/\/+$/, ''),
             orphans: env.ORPHANS_URL,
-            fti: env.FTI_URL ?? null,
+            fti: env.FTI_URL ? env.FTI_URL.replace(/\/+$/, '') : null,
             schedule: env.SCHEDULE_URL ?? null,
             calendars: env.CALENDARS_URL ? env.CALENDARS_URL.replace(/\/+$/, '') : null,
           },
@@ -173,6 +175,8 @@ function schema(cwd: string) {
             attempts: env.UPSTREAM_ATTEMPTS,
             backoffMs: env.UPSTREAM_BACKOFF_MS,
             concurrency: env.UPSTREAM_CONCURRENCY,
+            notFoundTtlMs: env.UPSTREAM_NOT_FOUND_TTL * 1000,
+            fullResyncMs: env.UPSTREAM_FULL_RESYNC_HOURS * 3_600_000,
           },
           refreshAttempts: env.REFRESH_ATTEMPTS,
           refreshRetrySeconds: env.REFRESH_RETRY_SECONDS,

@@ -13,6 +13,8 @@ export interface Validator {
   last_modified?: string;
   /** 404 answers are remembered too: the same 404 again means "unchanged". */
   status: number;
+  /** When a 404 was answered (ms since the epoch): within UPSTREAM_NOT_FOUND_TTL it is not asked again. */
+  at?: number;
 }
 /**
  * What conditional requests need from the last full fetch: the validators of every URL it read,
@@ -22,6 +24,8 @@ export interface Validator {
 export interface Validators {
   plan?: string;
   urls?: Record<string, Validator>;
+  /** When the data was last fetched in full (ms since the epoch): "changed since" filters are trusted for UPSTREAM_FULL_RESYNC_HOURS after it. */
+  full_at?: number;
 }
 
 export interface CacheRow<T = unknown> {
@@ -150,20 +154,40 @@ export async function writeGlobal(pool: pg.Pool, provider: ProviderName, w: Glob
 
 /** Writes one package row of a package provider. Returns whether its data changed. */
 export async function writePackage(db: Db, provider: ProviderName, arg: string, data: unknown, validators: Validators): Promise<boolean> {
-  const { rows } = await db.query(
-    `INSERT INTO cached_data AS c (provider, arg, data, time_created, time_changed, validators)
-     VALUES ($1, $2, $3::jsonb, now(), now(), $4::jsonb)
-     ON CONFLICT (provider, arg) DO UPDATE SET
-       data = EXCLUDED.data,
-       time_created = now(),
-       time_changed = CASE WHEN c.data IS DISTINCT FROM EXCLUDED.data OR c.time_changed IS NULL THEN now() ELSE c.time_changed END,
-       validators = EXCLUDED.validators,
-       last_error = NULL,
-       time_failed = NULL
-     RETURNING time_changed = now() AS changed`,
-    [provider, arg, JSON.stringify(data), JSON.stringify(validators)],
-  );
-  return Boolean(rows[0]?.changed);
+  return (await writePackages(db, provider, [{ arg, data, validators }])).has(arg);
+}
+
+export interface PackageWrite {
+  arg: string;
+  data: unknown;
+  validators: Validators;
+}
+
+/**
+ * Writes many package rows of one provider in one statement per CHUNK rows. A row whose data is
+ * the same keeps its time_changed (only time_created, validators and the error move). Returns the
+ * args whose data changed.
+ */
+export async function writePackages(db: Db, provider: ProviderName, writes: PackageWrite[]): Promise<Set<string>> {
+  const changed = new Set<string>();
+  for (let i = 0; i < writes.length; i += CHUNK) {
+    const part = writes.slice(i, i + CHUNK);
+    const { rows } = await db.query(
+      `INSERT INTO cached_data AS c (provider, arg, data, time_created, time_changed, validators)
+       SELECT $1, a, d::jsonb, now(), now(), v::jsonb FROM unnest($2::text[], $3::text[], $4::text[]) AS t(a, d, v)
+       ON CONFLICT (provider, arg) DO UPDATE SET
+         data = EXCLUDED.data,
+         time_created = now(),
+         time_changed = CASE WHEN c.data IS DISTINCT FROM EXCLUDED.data OR c.time_changed IS NULL THEN now() ELSE c.time_changed END,
+         validators = EXCLUDED.validators,
+         last_error = NULL,
+         time_failed = NULL
+       RETURNING arg, time_changed = now() AS changed`,
+      [provider, part.map((w) => w.arg), part.map((w) => JSON.stringify(w.data)), part.map((w) => JSON.stringify(w.validators))],
+    );
+    for (const r of rows) if (r.changed) changed.add(r.arg);
+  }
+  return changed;
 }
 
 /** The upstream said nothing changed (conditional requests): the data is current as of now. */
@@ -178,10 +202,17 @@ export async function confirmUnchanged(db: Db, provider: ProviderName, arg: stri
 
 /** A refresh failed: the data stays, the error is recorded where operators and the API see it. */
 export async function recordFailure(db: Db, provider: ProviderName, arg: string, message: string): Promise<void> {
+  await recordFailures(db, provider, [{ arg, message }]);
+}
+
+/** Failures of many keys of one provider in one statement. */
+export async function recordFailures(db: Db, provider: ProviderName, failures: Array<{ arg: string; message: string }>): Promise<void> {
+  if (failures.length === 0) return;
   await db.query(
-    `INSERT INTO cached_data (provider, arg, last_error, time_failed) VALUES ($1, $2, $3, now())
+    `INSERT INTO cached_data (provider, arg, last_error, time_failed)
+     SELECT $1, a, m, now() FROM unnest($2::text[], $3::text[]) AS t(a, m)
      ON CONFLICT (provider, arg) DO UPDATE SET last_error = EXCLUDED.last_error, time_failed = now()`,
-    [provider, arg, message.slice(0, 4000)],
+    [provider, failures.map((f) => f.arg), failures.map((f) => f.message.slice(0, 4000))],
   );
 }
 

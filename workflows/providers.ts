@@ -19,6 +19,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ProviderActivities } from '../activities/providers/activities.js';
 import {
   isGlobal,
+  PACKAGE_CACHE_PROVIDERS,
   REFRESH_PHASES,
   refreshWorkflowId,
   type PackageProvider,
@@ -29,8 +30,7 @@ import {
 } from '../core/providers/registry.js';
 
 /** Packages per activity in a sweep. */
-const SWEEP_BATCH = 50;
-const PACKAGE_CACHE_PROVIDERS: ProviderName[] = REFRESH_PHASES[REFRESH_PHASES.length - 1];
+const SWEEP_BATCH = 500;
 
 function refreshActivities(o: RefreshOptions) {
   return proxyActivities<ProviderActivities>({

@@ -16,6 +16,10 @@ export interface UpstreamSettings {
   backoffMs: number;
   /** Requests in flight at once within one refresh. */
   concurrency: number;
+  /** A 404 is remembered this long instead of asked again (0 or unset: asked every time). */
+  notFoundTtlMs?: number;
+  /** How long after a full fetch "changed since" filters may stand for asking per package. */
+  fullResyncMs?: number;
   /** Extra headers per URL (the Bugzilla API key goes to Bugzilla only). */
   headersFor?: (url: string) => Record<string, string>;
 }
@@ -42,6 +46,10 @@ export class MalformedUpstreamError extends Error {
     super(message);
   }
 }
+
+/** Errors a refresh records on the row (upstream trouble); anything else is our own failure. */
+export const isUpstreamFailure = (err: unknown): err is UpstreamError | MalformedUpstreamError =>
+  err instanceof UpstreamError || err instanceof MalformedUpstreamError;
 
 export type Outcome =
   | { status: 200; text: string; validator: Validator }
@@ -115,8 +123,28 @@ export class UpstreamClient {
   }
 
   private retryAfterMs = 0;
+  private inFlight = 0;
+  private readonly queue: Array<() => void> = [];
 
-  private async once(url: string, opts: { conditional?: Validator; allow404?: boolean }): Promise<Outcome> {
+  /** At most `concurrency` requests of this client in flight, however many packages ask at once. */
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    // A finished request hands its slot to the next waiter directly, so the count never overshoots.
+    if (this.inFlight >= Math.max(1, this.settings.concurrency)) await new Promise<void>((r) => this.queue.push(r));
+    else this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
+  }
+
+  private once(url: string, opts: { conditional?: Validator; allow404?: boolean }): Promise<Outcome> {
+    return this.slot(() => this.send(url, opts));
+  }
+
+  private async send(url: string, opts: { conditional?: Validator; allow404?: boolean }): Promise<Outcome> {
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...this.settings.headersFor?.(url) };
     if (opts.conditional?.etag) headers['If-None-Match'] = opts.conditional.etag;
     if (opts.conditional?.last_modified) headers['If-Modified-Since'] = opts.conditional.last_modified;
@@ -149,7 +177,7 @@ export class UpstreamClient {
     }
     if (res.status === 404 && opts.allow404) {
       this.stats.notFound++;
-      return { status: 404, validator: validator(404) };
+      return { status: 404, validator: { ...validator(404), at: Date.now() } };
     }
     if (res.status !== 200) {
       const ra = Number(res.headers.get('retry-after'));
@@ -171,12 +199,12 @@ export function parseJson(text: string, url: string): unknown {
 }
 
 /** Validates an upstream answer against the zod schema of what the provider reads. */
-export function parseUpstream<S extends z.ZodType>(schema: S, body: unknown, url: string): z.output<S> {
+export function parseUpstream<S extends z.ZodType>(schema: S, body: unknown, url: string, at = ''): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issues = result.error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .map((i) => `${at}${i.path.length ? (at ? '.' : '') + i.path.join('.') : at ? '' : '(root)'}: ${i.message}`)
     .join('; ');
   throw new MalformedUpstreamError(`GET ${url}: unexpected data: ${issues}`, url);
 }
@@ -211,11 +239,15 @@ export async function runConditional<T>(
   const map = <I, R>(items: readonly I[], fn: (item: I, i: number) => Promise<R>) => mapLimit(items, client.settings.concurrency, fn);
   const old = previous?.urls ?? {};
   const oldUrls = Object.keys(old);
+  // A 404 younger than UPSTREAM_NOT_FOUND_TTL stands: it is neither probed nor asked again.
+  const ttl = client.settings.notFoundTtlMs ?? 0;
+  const now = Date.now();
+  const rememberedNotFound = (url: string) => old[url]?.status === 404 && ttl > 0 && old[url].at !== undefined && now - old[url].at! < ttl;
   const probeable =
     previous?.plan === plan && oldUrls.length > 0 && oldUrls.every((u) => old[u].status === 404 || old[u].etag || old[u].last_modified);
   if (probeable) {
     let changed = false;
-    await map(oldUrls, async (url) => {
+    await map(oldUrls.filter((u) => !rememberedNotFound(u)), async (url) => {
       if (changed) return;
       const v = old[url];
       const out = await client.request(url, { conditional: v.status === 200 ? v : undefined, allow404: true });
@@ -229,6 +261,10 @@ export async function runConditional<T>(
   const getText = async (url: string, opts: { allow404?: boolean } = {}): Promise<string | null> => {
     let out = memo.get(url);
     memo.delete(url);
+    if (!out && opts.allow404 && rememberedNotFound(url)) {
+      urls[url] = old[url];
+      return null;
+    }
     if (!out || out.status === 304) out = await client.request(url, { allow404: opts.allow404 });
     if (out.status === 404) {
       if (!opts.allow404) throw new UpstreamError(`GET ${url}: HTTP 404`, url, 404);

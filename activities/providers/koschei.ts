@@ -9,17 +9,16 @@ import { push, type GlobalProviderModule } from './types.js';
 /** Where build links point (a link only: Koji is never fetched). */
 export const KOJI_WEB = 'https://koji.fedoraproject.org/koji';
 
-export const koscheiPackagesSchema = z.array(
-  z.looseObject({
-    name: z.string(),
-    collection: z.string(),
-    state: z.string(),
-    last_complete_build: z
-      .looseObject({ task_id: z.number().int(), time_finished: z.string().nullable().optional() })
-      .nullable()
-      .optional(),
-  }),
-);
+export const koscheiPackageSchema = z.looseObject({
+  name: z.string(),
+  collection: z.string(),
+  state: z.string(),
+  last_complete_build: z
+    .looseObject({ task_id: z.number().int(), time_finished: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
+});
+export const koscheiPackagesSchema = z.array(z.unknown());
 
 export const koscheiUrl = (koschei: string) => `${koschei}/api/v1/packages`;
 
@@ -30,7 +29,9 @@ export const koscheiData: GlobalProviderModule = {
     const url = koscheiUrl(env.urls.koschei);
     const list = parseUpstream(koscheiPackagesSchema, await ctx.get(url), url);
     const byPackage = new Map<string, KoscheiItem[]>();
-    for (const p of list) {
+    // Entry by entry (tens of thousands): each validated copy is garbage at once, not all together.
+    for (const [i, raw] of list.entries()) {
+      const p = parseUpstream(koscheiPackageSchema, raw, url, `[${i}]`);
       if (p.state === 'untracked') continue;
       const b = p.last_complete_build;
       push(byPackage, p.name, {

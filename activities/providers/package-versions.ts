@@ -3,11 +3,15 @@
 // (GET <branch>/srcpkg/<name>; a Fedora release's <branch>-updates first, then <branch>; 404 means
 // "not there"); testing builds from the cached Bodhi updates (status testing), so this provider
 // depends on fedora_releases and bodhi_updates. mdapi has no bulk endpoint: the data is kept per
-// package, for packages somebody asked for, on a Schedule of its own.
+// package, for packages somebody asked for, on a Schedule of its own. A stable build changes only
+// through Bodhi (pushes of composed releases, Rawhide's automatic updates), so a sweep first asks
+// Bodhi for the updates pushed or submitted since the packages' last refresh (`pushed_since`,
+// `submitted_since`) and asks mdapi only about the packages those name.
 import { z } from 'zod';
 import type { PackageVersions, UpdateItem } from '../../core/providers/items.js';
 import { labelOrder, nvrName, type ReleaseInfo } from '../../core/providers/releases.js';
 import { parseUpstream, type FetchContext } from './http.js';
+import { bodhiPages } from './paging.js';
 import type { PackageProviderModule, ProviderEnv } from './types.js';
 
 export const mdapiSrcpkgSchema = z.looseObject({
@@ -55,8 +59,19 @@ async function stableBuild(ctx: FetchContext, env: ProviderEnv, r: ReleaseInfo, 
   return null;
 }
 
+const bodhiSince = (since: Date) => since.toISOString().replace(/\.\d{3}Z$/, '');
+export const updatesPushedSinceUrl = (bodhi: string, since: Date, page: number) =>
+  `${bodhi}/updates/?pushed_since=${encodeURIComponent(bodhiSince(since))}&rows_per_page=100&page=${page}`;
+export const updatesSubmittedSinceUrl = (bodhi: string, since: Date, page: number) =>
+  `${bodhi}/updates/?submitted_since=${encodeURIComponent(bodhiSince(since))}&rows_per_page=100&page=${page}`;
+
+const changedUpdatesSchema = z.looseObject({ updates: z.array(z.looseObject({ builds: z.array(z.looseObject({ nvr: z.string() })) })) });
+
 export const packageVersions: PackageProviderModule = {
   name: 'package_versions_generic',
+  async prepare(env, pkgs) {
+    await env.preload('bodhi_updates', pkgs);
+  },
   async plan(env, pkg) {
     const testing = testingFromUpdates(await env.readData<UpdateItem[]>('bodhi_updates', pkg), pkg);
     return JSON.stringify([releasesToAsk(env).map((r) => r.name), env.labels.rawhide, testing]);
@@ -71,5 +86,15 @@ export const packageVersions: PackageProviderModule = {
       if (entry.stable !== null || entry.testing !== null) out[r.label] = entry;
     });
     return out;
+  },
+  async changedSince(ctx, env, pkgs, since) {
+    const asked = new Set(pkgs);
+    const changed = new Set<string>();
+    for (const urlFor of [updatesPushedSinceUrl, updatesSubmittedSinceUrl]) {
+      for (const page of await bodhiPages(ctx, (p) => urlFor(env.urls.bodhi, since, p), changedUpdatesSchema)) {
+        for (const u of page.updates) for (const b of u.builds) if (asked.has(nvrName(b.nvr))) changed.add(nvrName(b.nvr));
+      }
+    }
+    return changed;
   },
 };

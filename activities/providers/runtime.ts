@@ -1,7 +1,8 @@
 // Running providers against the cache: the logic behind the refresh activities, also used
 // directly by the CLI (`refresh --direct`, `debug`) and the benchmarks. Each refresh reads its
-// previous validators, asks the upstream (conditionally when it can), and writes the result in
-// one transaction. Failures keep the data and are recorded on the row before they propagate.
+// previous validators, asks the upstream (conditionally when it can, in bulk or through a
+// "changed since" filter in package sweeps), and writes the results in few statements. Failures
+// keep the data and are recorded on the row.
 import type pg from 'pg';
 import type { AppConfig } from '../../core/config.js';
 import {
@@ -23,13 +24,15 @@ import {
   readRows,
   recordFailure,
   writeGlobal,
+  recordFailures,
   writePackage,
-  type CacheRow,
+  writePackages,
+  type PackageWrite,
 } from '../../store/cache.js';
 import { deleteCold, warmPackages } from '../../store/visits.js';
-import { MalformedUpstreamError, mapLimit, runConditional, UpstreamClient, UpstreamError } from './http.js';
+import { isUpstreamFailure, mapLimit, runConditional, UpstreamClient } from './http.js';
 import { GLOBAL_MODULES, PACKAGE_MODULES } from './index.js';
-import type { ProviderEnv } from './types.js';
+import type { BatchOutcome, ProviderEnv } from './types.js';
 
 export type ProvidersConfig = AppConfig['providers'];
 
@@ -46,12 +49,6 @@ export interface RefreshOpts {
   skipIfRefreshedAfter?: string;
 }
 
-interface BatchContext {
-  rows: Map<string, CacheRow>;
-  /** Packages the upstream said are unchanged, confirmed together at the end. */
-  unchanged: string[];
-}
-
 export interface BatchResult {
   /** Last package handled, or null when the sweep is over. */
   next: string | null;
@@ -59,9 +56,6 @@ export interface BatchResult {
   changed: number;
   failed: number;
 }
-
-/** Errors a refresh records on the row (upstream trouble); anything else is our own failure. */
-export const isUpstreamFailure = (err: unknown) => err instanceof UpstreamError || err instanceof MalformedUpstreamError;
 
 export class ProviderRuntime {
   readonly client: UpstreamClient;
@@ -90,6 +84,10 @@ export class ProviderRuntime {
         const key = `${provider}\u0000${arg}`;
         if (!memo.has(key)) memo.set(key, readData(this.deps.pool, provider, arg));
         return memo.get(key) as Promise<T | null>;
+      },
+      preload: async (provider: string, args: string[]) => {
+        const found = new Map((await readRows(this.deps.pool, [provider], args)).map((r) => [r.arg, r.data]));
+        for (const arg of args) memo.set(`${provider}\u0000${arg}`, Promise.resolve(found.get(arg) ?? null));
       },
     };
   }
@@ -124,10 +122,10 @@ export class ProviderRuntime {
     }
   }
 
-  async refreshPackage(provider: PackageProvider, pkg: string, opts: RefreshOpts = {}, env?: ProviderEnv, batch?: BatchContext): Promise<RefreshSummary> {
+  async refreshPackage(provider: PackageProvider, pkg: string, opts: RefreshOpts = {}, env?: ProviderEnv): Promise<RefreshSummary> {
     if (!isValidPackageName(pkg)) throw new Error(`invalid package name ${JSON.stringify(pkg)}`);
     const pool = this.deps.pool;
-    const row = batch ? (batch.rows.get(pkg) ?? null) : await readRow(pool, provider, pkg);
+    const row = await readRow(pool, provider, pkg);
     if (skip(row?.time_created ?? null, opts)) return { provider, arg: pkg, outcome: 'skipped', count: 0 };
     if (unconfiguredProviders(this.deps.providers.urls).has(provider)) return { provider, arg: pkg, outcome: 'skipped', count: 0 };
     try {
@@ -135,13 +133,12 @@ export class ProviderRuntime {
       const mod = PACKAGE_MODULES[provider];
       const today = new Date();
       const plan = await mod.plan(env, pkg, today);
-      const result = await runConditional(this.client, row?.data != null ? row.validators : null, plan, (ctx) => mod.fetch(ctx, env!, pkg), today);
+      const result = await runConditional(this.client, row?.time_created ? row.validators : null, plan, (ctx) => mod.fetch(ctx, env!, pkg), today);
       if (result.unchanged) {
-        if (batch) batch.unchanged.push(pkg);
-        else await confirmUnchanged(pool, provider, pkg);
+        await confirmUnchanged(pool, provider, pkg);
         return { provider, arg: pkg, outcome: 'unchanged', count: 1 };
       }
-      const changed = await writePackage(pool, provider, pkg, result.value, result.validators);
+      const changed = await writePackage(pool, provider, pkg, result.value, { ...result.validators, full_at: today.getTime() });
       return { provider, arg: pkg, outcome: changed ? 'changed' : 'unchanged', count: 1 };
     } catch (err) {
       if (isUpstreamFailure(err)) await recordFailure(pool, provider, pkg, `${provider} ${pkg}: ${(err as Error).message}`);
@@ -151,29 +148,83 @@ export class ProviderRuntime {
 
   /**
    * Refreshes the next `limit` packages (in name order after `after`) that somebody asked for
-   * within CACHE_VISIT_DAYS, directly or through a user or group they looked at (store/visits.ts). A package whose upstream fails keeps its data and records the error;
-   * the batch goes on.
+   * within CACHE_VISIT_DAYS, directly or through a user or group they looked at (store/visits.ts).
+   * Few requests and few statements per batch: packages the upstream's "changed since" filter
+   * clears are confirmed without a request of their own, bulk upstreams are asked for many
+   * packages at once, the rest conditionally one by one; then one statement writes what changed,
+   * one confirms the rest, one records the failures. A package whose upstream fails keeps its
+   * data and records the error; the batch goes on.
    */
   async refreshRequestedBatch(provider: PackageProvider, after: string, limit: number): Promise<BatchResult> {
     const pool = this.deps.pool;
     const pkgs = await warmPackages(pool, provider, this.deps.providers.visitDays, after, limit);
+    const next = pkgs.length < limit ? null : pkgs[pkgs.length - 1];
+    if (unconfiguredProviders(this.deps.providers.urls).has(provider)) return { next, refreshed: 0, changed: 0, failed: 0 };
     const env = await this.env();
-    // One read of the batch's rows and one write for all the unchanged ones.
-    const batch: BatchContext = { rows: new Map((await readRows(pool, [provider], pkgs)).map((r) => [r.arg, r])), unchanged: [] };
-    let changed = 0;
-    let failed = 0;
-    const perPackage = Math.max(1, Math.ceil(this.deps.providers.upstream.concurrency / 2));
-    await mapLimit(pkgs, perPackage, async (pkg) => {
-      try {
-        const r = await this.refreshPackage(provider, pkg, {}, env, batch);
-        if (r.outcome === 'changed') changed++;
-      } catch (err) {
-        if (!isUpstreamFailure(err)) throw err;
-        failed++;
+    const mod = PACKAGE_MODULES[provider];
+    const rows = new Map((await readRows(pool, [provider], pkgs)).map((r) => [r.arg, r]));
+    const today = new Date();
+    await mod.prepare?.(env, pkgs);
+    const plans = new Map(await mapLimit(pkgs, 16, async (pkg) => [pkg, await mod.plan(env, pkg, today)] as const));
+    const outcomes = new Map<string, BatchOutcome>();
+    // Fetched once = has time_created (a package without a calendar is fetched, and null).
+    const previous = (pkg: string) => (rows.get(pkg)?.time_created ? (rows.get(pkg)!.validators ?? {}) : null);
+
+    // 1. The upstream's "changed since" filter, for packages fetched in full recently with the same plan.
+    const resync = this.deps.providers.upstream.fullResyncMs ?? 0;
+    if (mod.changedSince && resync > 0) {
+      const eligible = pkgs.filter((pkg) => {
+        const row = rows.get(pkg);
+        const v = row?.validators;
+        return row?.time_created && !row.last_error && v !== undefined && v.plan === plans.get(pkg) && v.full_at !== undefined && today.getTime() - v.full_at < resync;
+      });
+      if (eligible.length) {
+        // Five minutes of slack for clocks that disagree.
+        const since = new Date(Math.min(...eligible.map((pkg) => rows.get(pkg)!.time_created!.getTime())) - 300_000);
+        try {
+          const delta = await runConditional(this.client, null, 'delta', (ctx) => mod.changedSince!(ctx, env, eligible, since), today);
+          const changed = delta.unchanged ? new Set<string>() : delta.value;
+          for (const pkg of eligible) if (!changed.has(pkg)) outcomes.set(pkg, { unchanged: true });
+        } catch (err) {
+          // Without the filter every package is asked on its own below.
+          if (!isUpstreamFailure(err)) throw err;
+        }
       }
-    });
-    await confirmUnchanged(pool, provider, batch.unchanged);
-    return { next: pkgs.length < limit ? null : pkgs[pkgs.length - 1], refreshed: pkgs.length, changed, failed };
+    }
+
+    // 2. Bulk upstreams, or each package conditionally.
+    const todo = pkgs.filter((pkg) => !outcomes.has(pkg));
+    if (mod.fetchBatch) {
+      const got = await mod.fetchBatch(this.client, env, todo.map((pkg) => ({ pkg, plan: plans.get(pkg)!, previous: previous(pkg) })), today);
+      for (const [pkg, o] of got) outcomes.set(pkg, o);
+    } else {
+      // The client keeps UPSTREAM_CONCURRENCY requests in flight; enough packages at once to fill them.
+      const perPackage = Math.max(1, this.deps.providers.upstream.concurrency);
+      await mapLimit(todo, perPackage, async (pkg) => {
+        try {
+          outcomes.set(pkg, await runConditional(this.client, previous(pkg), plans.get(pkg)!, (ctx) => mod.fetch(ctx, env, pkg), today));
+        } catch (err) {
+          if (!isUpstreamFailure(err)) throw err;
+          outcomes.set(pkg, { error: err as Error });
+        }
+      });
+    }
+
+    // 3. One statement each: what was fetched, what is confirmed, what failed.
+    const writes: PackageWrite[] = [];
+    const unchanged: string[] = [];
+    const failures: Array<{ arg: string; message: string }> = [];
+    for (const pkg of pkgs) {
+      const o = outcomes.get(pkg);
+      if (!o) continue;
+      if ('error' in o) failures.push({ arg: pkg, message: `${provider} ${pkg}: ${o.error.message}` });
+      else if (o.unchanged) unchanged.push(pkg);
+      else writes.push({ arg: pkg, data: o.value, validators: { ...o.validators, full_at: today.getTime() } });
+    }
+    const changed = await writePackages(pool, provider, writes);
+    await confirmUnchanged(pool, provider, unchanged);
+    await recordFailures(pool, provider, failures);
+    return { next, refreshed: pkgs.length, changed: changed.size, failed: failures.length };
   }
 
   /** Deletes package rows nobody asked for within CACHE_GC_DAYS, unless a user or group seen since owns them. */

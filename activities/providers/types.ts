@@ -4,7 +4,8 @@
 // requests and concurrency) and of the cached data they depend on (ProviderEnv).
 import type { GlobalProvider, PackageProvider } from '../../core/providers/registry.js';
 import type { ReleaseLabels, ReleasesData } from '../../core/providers/releases.js';
-import type { FetchContext } from './http.js';
+import type { Validators } from '../../store/cache.js';
+import type { ConditionalResult, FetchContext, UpstreamClient } from './http.js';
 
 export interface UpstreamUrls {
   bodhi: string;
@@ -30,6 +31,8 @@ export interface ProviderEnv {
   labels: ReleaseLabels;
   /** Reads cached data of another provider (dependencies). */
   readData<T = unknown>(provider: string, arg?: string): Promise<T | null>;
+  /** Reads the rows of many args in one statement, for the readData calls that follow. */
+  preload(provider: string, args: string[]): Promise<void>;
 }
 
 export interface GlobalFetchResult {
@@ -49,7 +52,29 @@ export interface PackageProviderModule {
   name: PackageProvider;
   plan(env: ProviderEnv, pkg: string, today: Date): Promise<string>;
   fetch(ctx: FetchContext, env: ProviderEnv, pkg: string): Promise<unknown>;
+  /** Optional: before a batch, read what plan() and fetch() will read of other providers (env.preload). */
+  prepare?(env: ProviderEnv, pkgs: string[]): Promise<void>;
+  /**
+   * Optional "changed since" filter of the upstream (Bodhi, Bugzilla): of `pkgs`, each fetched in
+   * full with its current plan and confirmed at or after `since`, the ones that may have changed
+   * since. The others are confirmed without a request of their own.
+   */
+  changedSince?(ctx: FetchContext, env: ProviderEnv, pkgs: string[], since: Date): Promise<Set<string>>;
+  /**
+   * Optional bulk fetch (Bugzilla, FAF): many packages with few requests. A failed request fails the
+   * packages it was for (their old data stays); the others go on.
+   */
+  fetchBatch?(client: UpstreamClient, env: ProviderEnv, items: BatchItem[], today: Date): Promise<Map<string, BatchOutcome>>;
 }
+
+export interface BatchItem {
+  pkg: string;
+  plan: string;
+  /** Validators of the last full fetch; null when the package has no data yet. */
+  previous: Validators | null;
+}
+
+export type BatchOutcome = ConditionalResult<unknown> | { error: Error };
 
 /** Sorted, de-duplicated. */
 export const uniqSorted = (xs: Iterable<string>) => [...new Set(xs)].sort();

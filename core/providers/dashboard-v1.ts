@@ -37,7 +37,7 @@ export interface DashboardV1 {
 const STATIC_PACKAGE_PROVIDERS: ProviderName[] = ['package_versions_generic', 'package_calendars'];
 
 export interface V1Options {
-  /** The user of a user view (their own packages are primary_packages); null for a package view. */
+  /** The user of a user view (their own packages are primary_packages, their groups' are group_packages); null for a package view. */
   user: string | null;
   disabled: ReadonlySet<ProviderName>;
 }
@@ -56,6 +56,13 @@ function completeness(providers: ProviderName[], packages: string[], row: RowLoo
   }
   if (needed === 0 || present === needed) return 200;
   return present === 0 ? 204 : 202;
+}
+
+/** {group: [its packages in this view]} for the groups of the query (a user view asks for the user's groups). */
+export function groupPackages(resolved: Resolved): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const pkg of resolved.packages) for (const g of resolved.maintainers.get(pkg)?.groups ?? []) (out[g] ??= []).push(pkg);
+  return Object.fromEntries(Object.keys(out).sort().map((g) => [g, out[g]]));
 }
 
 export function dashboardV1(v2: DashboardBody, resolved: Resolved, row: RowLookup, o: V1Options): DashboardV1 {
@@ -79,7 +86,7 @@ export function dashboardV1(v2: DashboardBody, resolved: Resolved, row: RowLooku
       data: {
         packages,
         primary_packages: o.user === null ? packages : packages.filter((pkg) => resolved.maintainers.get(pkg)?.users.includes(o.user!)),
-        group_packages: {},
+        group_packages: groupPackages(resolved),
         package_versions: pick('package_versions'),
         // v1 keeps "no calendar" apart from "no events": null.
         calendars: Object.fromEntries(packages.map((pkg) => [pkg, (row('package_calendars', pkg)?.data as unknown[] | null | undefined) ?? null])),

@@ -22,6 +22,13 @@ export interface RowLike {
 }
 export type RowLookup = (provider: string, arg: string) => RowLike | undefined;
 
+/** The meta row of pagure_groups: every group, and each user's groups (from the groups' members). */
+export interface GroupsMeta {
+  groups: string[];
+  /** user -> the groups they are a member of, sorted. */
+  user_groups: Record<string, string[]>;
+}
+
 /** Global providers whose per-package rows go into each package's data. */
 export const DASHBOARD_GLOBALS = ['bodhi_updates', 'bodhi_overrides', 'koschei_data', 'orphans', 'fails_to_install'] as const;
 

@@ -16,9 +16,11 @@ export interface OrphanItem {
 }
 
 /**
- * What the orphans file says [U: modelled on releng's find_unblocked_orphans.py --json]:
- * `status_change` maps each orphaned package to when it was orphaned, `affected_packages` maps an
- * orphaned package to the packages that require it directly.
+ * What the orphans file says, as releng's find_unblocked_orphans.py writes it with `--json`
+ * (pagure.io/releng scripts/find_unblocked_orphans.py: `{'status_change': sc, 'affected_packages': ap}`):
+ * `status_change` maps each orphaned package to when it was orphaned (`datetime.isoformat()`, UTC,
+ * no zone), `affected_packages` maps every package in a dependency chain (each orphan too, with
+ * `[]` when it needs no other orphan) to the packages of the chain it requires directly.
  */
 export interface OrphansFile {
   status_change: Record<string, string>;
@@ -27,21 +29,15 @@ export interface OrphansFile {
 
 /**
  * One item per package that is orphaned or depends on an orphaned package. A package's direct
- * dependencies are the orphans it requires itself; remote ones are orphans it reaches only through
- * other orphans (each orphan's requirements are in the same file).
+ * dependencies are the chain packages it requires itself; remote ones are those it reaches only
+ * through them.
  */
 export function orphanItems(file: OrphansFile): Map<string, OrphanItem> {
   const orphans = new Set(Object.keys(file.status_change));
-  // package -> orphans it requires directly.
+  // package -> chain packages it requires directly.
   const requires = new Map<string, Set<string>>();
-  for (const [orphan, dependents] of Object.entries(file.affected_packages)) {
-    if (!orphans.has(orphan)) orphans.add(orphan);
-    for (const p of dependents) {
-      if (p === orphan) continue;
-      let s = requires.get(p);
-      if (!s) requires.set(p, (s = new Set()));
-      s.add(orphan);
-    }
+  for (const [pkg, deps] of Object.entries(file.affected_packages)) {
+    requires.set(pkg, new Set(deps.filter((d) => d !== pkg)));
   }
   const since = (p: string) => normalizeDate(file.status_change[p] ?? null);
   const out = new Map<string, OrphanItem>();

@@ -101,7 +101,8 @@ export function normalizeDate(v: string | number | null | undefined): string | n
   if (v === null || v === undefined || v === '') return null;
   let d: Date;
   if (typeof v === 'number' || /^\d+(\.\d+)?$/.test(v)) d = new Date(Number(v) * 1000);
-  else if (/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v)) d = new Date(`${v.replace(' ', 'T')}Z`);
+  // Without a zone (Bodhi's dates, Python's utc isoformat()) the time is UTC, not the local time.
+  else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$/.test(v)) d = new Date(`${v.replace(' ', 'T').replace(/(\.\d{3})\d+$/, '$1')}Z`);
   else d = new Date(v);
   return Number.isNaN(d.getTime()) ? null : formatDate(d);
 }

@@ -106,17 +106,21 @@ export const PROVIDERS: Record<ProviderName, ProviderSpec> = {
 
 /**
  * The runbook of the seed SOP as phases: everything in a phase may run at once; a phase starts when
- * the previous one is over. Releases, then owners and groups, then updates, overrides, Koschei,
- * orphans, fails-to-install, the release schedule and the package calendars, then versions (they read the cached updates), then the per-package data. Package providers cover
- * the packages asked for within CACHE_VISIT_DAYS.
+ * the previous one is over. Releases, then owners and groups (they say which packages are warm),
+ * then updates, overrides, Koschei, orphans, fails-to-install, the release schedule and the
+ * package calendars, then the per-package data: versions (they read the cached updates), bugs,
+ * pull requests and ABRT reports. Package providers cover the packages asked for within
+ * CACHE_VISIT_DAYS.
  */
 export const REFRESH_PHASES: ProviderName[][] = [
   ['fedora_releases'],
   ['packages_owners_json', 'pagure_groups'],
   ['bodhi_updates', 'bodhi_overrides', 'koschei_data', 'orphans', 'fails_to_install', 'release_schedule', 'package_calendars'],
-  ['package_versions_generic'],
-  ['packager-dashboard__all_package_bugs', 'packager_dashboard_package_prs', 'packager-dashboard_abrt_issues'],
+  ['package_versions_generic', 'packager-dashboard__all_package_bugs', 'packager_dashboard_package_prs', 'packager-dashboard_abrt_issues'],
 ];
+
+/** The package providers without a Schedule of their own: the package-caches Schedule sweeps them. */
+export const PACKAGE_CACHE_PROVIDERS: PackageProvider[] = PACKAGE_PROVIDERS.filter((p) => !PROVIDERS[p].scheduled);
 
 /** Interval keys besides provider names, for PROVIDER_INTERVALS. */
 export const SCHEDULE_KEYS = ['package_caches', 'garbage_collection'] as const;

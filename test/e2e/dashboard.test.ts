@@ -173,8 +173,10 @@ describe('dashboard data', () => {
     assert.ok(b.static_info.last_synced);
     const d = b.static_info.data;
     assert.deepEqual(Object.keys(d), ['packages', 'primary_packages', 'group_packages', 'package_versions', 'calendars', 'orphans', 'fails_to_install', 'koschei', 'updates', 'overrides']);
-    assert.deepEqual(d.packages, ['bar', 'foo']);
+    // alice owns bar and foo and is a member of kde, which has commit access to baz.
+    assert.deepEqual(d.packages, ['bar', 'baz', 'foo']);
     assert.deepEqual(d.primary_packages, ['bar', 'foo']);
+    assert.deepEqual(d.group_packages, { kde: ['baz'] });
     assert.equal(d.orphans.bar.depends_on_orphaned, true);
     assert.deepEqual(d.orphans.bar.direct_dependencies, ['lonely']);
     assert.equal(d.orphans.foo.orphaned, false);

@@ -42,6 +42,8 @@ function providerOf(path: string): string | null {
   if (path.startsWith('/bodhi/releases/')) return 'fedora_releases';
   if (path.includes('pagure_owner_alias')) return 'packages_owners_json';
   if (/^\/pagure\/api\/0\/groups?[/?]/.test(path)) return 'pagure_groups';
+  // The versions sweep asks Bodhi what was pushed or submitted since its last refresh.
+  if (/^\/bodhi\/updates\/\?(pushed|submitted)_since=/.test(path)) return 'package_versions_generic';
   if (path.startsWith('/bodhi/updates/')) return 'bodhi_updates';
   if (path.startsWith('/bodhi/overrides/')) return 'bodhi_overrides';
   if (path.startsWith('/koschei/')) return 'koschei_data';
@@ -50,7 +52,7 @@ function providerOf(path: string): string | null {
   if (/^\/pagure\/api\/0\/rpms\//.test(path)) return 'packager_dashboard_package_prs';
   if (path.startsWith('/faf/')) return 'packager-dashboard_abrt_issues';
   if (path.startsWith('/files/orphans.json')) return 'orphans';
-  if (path.startsWith('/files/fti.json')) return 'fails_to_install';
+  if (path.startsWith('/repochecker/')) return 'fails_to_install';
   if (path.startsWith('/files/schedule.ics')) return 'release_schedule';
   if (path.startsWith('/calendars/')) return 'package_calendars';
   return null;

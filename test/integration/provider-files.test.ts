@@ -70,21 +70,26 @@ describe('cached shapes', () => {
     assert.equal(await readRow(pool, 'orphans', 'foo'), null, 'packages clear of orphans have no row');
   });
 
-  test('fails_to_install: per package, release labels, nanosecond timestamps kept', async () => {
+  test('fails_to_install: repochecker lists per release, grouped by source package; nanosecond timestamps kept', async () => {
     await runtime().refreshGlobal('fails_to_install');
     assert.deepEqual(await readData(pool, 'fails_to_install', 'foo'), [
       {
         release: 'Fedora 41',
         repo: 'stable',
-        problems: { 'src.rpm': { reason: ['package foo fails to build from source'], since: '2024-04-20T06:30:00.000000001+00:00' } },
+        // Two arches with the same broken build dependency: one "src" problem, the earlier since.
+        problems: { src: { reason: ['foo.src requires python3-missing'], since: '2024-04-20T06:30:00.000000001Z' } },
       },
       {
         release: 'Fedora Rawhide',
         repo: 'rawhide',
-        problems: { x86_64: { reason: ['nothing provides libbar.so.2()(64bit) needed by foo-1.3-1.fc43.x86_64'], since: '2024-05-01T10:00:00.123456789Z' } },
+        problems: { x86_64: { reason: ['foo.x86_64 requires libbar.so.2()(64bit)'], since: '2024-05-01T10:00:00.123456789Z' } },
       },
     ]);
-    assert.equal((await readData<any[]>(pool, 'fails_to_install', 'baz'))![0].repo, 'testing');
+    assert.deepEqual(await readData(pool, 'fails_to_install', 'baz'), [
+      { release: 'Fedora 41', repo: 'testing', problems: { aarch64: { reason: ['baz-doc.noarch requires baz-libs = 3.0-1.fc41'], since: '2024-05-02T00:00:00Z' } } },
+    ]);
+    // Rawhide, and stable and testing of F40, F41 and the branched F42; F40 and F42 are 404s.
+    assert.deepEqual((await readData<any>(pool, 'fails_to_install'))!.releases, ['40', '40-testing', '41', '41-testing', '42', '42-testing', 'rawhide']);
   });
 
   test('release_schedule: every event as a day, in date order', async () => {
@@ -122,7 +127,8 @@ describe('cached shapes', () => {
     outcomes.push((await rt.refreshPackage('package_calendars', 'foo')).outcome);
     assert.deepEqual(outcomes, ['unchanged', 'unchanged', 'unchanged', 'unchanged']);
     assert.equal(rt.client.stats.ok, 0);
-    assert.equal(rt.client.stats.notModified, 4);
+    // orphans, repochecker's three lists with data (the other releases are the same 404s), the schedule, foo's calendar.
+    assert.equal(rt.client.stats.notModified, 6);
     up.data.schedule!.events.push({ summary: 'Final Freeze', start: '20251014' });
     assert.equal((await runtime().refreshGlobal('release_schedule')).outcome, 'changed');
     assert.equal((await readData<any>(pool, 'release_schedule'))!.events.length, 5);
@@ -133,7 +139,7 @@ describe('cached shapes', () => {
     assert.equal((await rt.refreshGlobal('fails_to_install')).outcome, 'skipped');
     assert.equal((await rt.refreshGlobal('release_schedule')).outcome, 'skipped');
     assert.equal((await rt.refreshPackage('package_calendars', 'foo')).outcome, 'skipped');
-    assert.equal(up.count(/^\/(files\/(fti|schedule)|calendars)/), 0);
+    assert.equal(up.count(/^\/(repochecker|files\/schedule|calendars)/), 0);
   });
 });
 
@@ -141,7 +147,8 @@ describe('bad input fails visibly, keeps the old data, and heals', () => {
   const cases = [
     { provider: 'orphans', pattern: /orphans\.json/, mode: 'malformed', message: /the answer is not JSON/ },
     { provider: 'orphans', pattern: /orphans\.json/, mode: 'schema', message: /unexpected data: (status_change|affected_packages): / },
-    { provider: 'fails_to_install', pattern: /fti\.json/, mode: 'schema', message: /unexpected data: surprise/ },
+    { provider: 'fails_to_install', pattern: /repochecker\/data\/rawhide/, mode: 'schema', message: /rawhide: unexpected data: \(root\): / },
+    { provider: 'fails_to_install', pattern: /repochecker\/data\/41$/, mode: 'malformed', message: /data\/41: the answer is not JSON/ },
     { provider: 'release_schedule', pattern: /schedule\.ics/, mode: 'broken-ics', message: /not a readable ICS file \(invalid line/ },
     { provider: 'release_schedule', pattern: /schedule\.ics/, mode: 'malformed', message: /not a readable ICS file/ },
   ] as const;

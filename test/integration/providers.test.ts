@@ -71,7 +71,7 @@ describe('parsing every provider', () => {
   test('pagure_groups: commit and admin packages per group', async () => {
     assert.deepEqual(await readData(pool, 'pagure_groups', 'python'), { commit: ['foo', 'qux'], admin: ['qux'] });
     assert.deepEqual(await readData(pool, 'pagure_groups', 'kde'), { commit: ['baz'], admin: [] });
-    assert.deepEqual(await readData(pool, 'pagure_groups'), { groups: ['kde', 'python'] });
+    assert.deepEqual(await readData(pool, 'pagure_groups'), { groups: ['kde', 'python'], user_groups: { alice: ['kde'], dave: ['kde'] } });
   });
 
   test('bodhi_updates: pending and testing updates per package, with labels and comment counts', async () => {

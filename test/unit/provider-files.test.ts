@@ -30,14 +30,17 @@ test('RFC 3339 with nanoseconds', () => {
 
 test('orphan graph: direct, remote, cycles, earliest problem', () => {
   const items = orphanItems({
-    status_change: { a: '2024-01-02T00:00:00', b: '2024-01-01T00:00:00' },
-    // x needs a; a needs b; b needs a (a cycle); y needs b.
-    affected_packages: { a: ['x', 'b'], b: ['a', 'y'] },
+    status_change: { a: '2024-01-02T00:00:00', b: '2024-01-01T00:00:00', c: '2024-03-01T00:00:00.250000' },
+    // find_unblocked_orphans.py --json: each package of a chain to what it needs directly.
+    // x needs a; a needs b; b needs a (a cycle); y needs b; c is orphaned and needed by nobody.
+    affected_packages: { a: ['b'], b: ['a'], c: [], x: ['a'], y: ['b'] },
   });
   const x = items.get('x')!;
   assert.deepEqual([x.orphaned, x.depends_on_orphaned, x.direct_dependencies, x.remote_dependencies], [false, true, ['a'], ['b']]);
   assert.equal(x.problematic_since, '2024-01-01 00:00:00');
   const a = items.get('a')!;
   assert.deepEqual([a.orphaned, a.orphaned_since, a.direct_dependencies, a.remote_dependencies], [true, '2024-01-02 00:00:00', ['b'], []]);
-  assert.deepEqual([...items.keys()].sort(), ['a', 'b', 'x', 'y']);
+  const c = items.get('c')!;
+  assert.deepEqual([c.orphaned, c.depends_on_orphaned, c.orphaned_since, c.problematic_since], [true, false, '2024-03-01 00:00:00', '2024-03-01 00:00:00']);
+  assert.deepEqual([...items.keys()].sort(), ['a', 'b', 'c', 'x', 'y']);
 });
