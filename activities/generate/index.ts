@@ -19,7 +19,7 @@ import { packagePath, placePackages } from './place.js';
 import { unacceptablySigned } from './signatures.js';
 import { readFilelists, readRepo, type RepoMetadata } from './repodata.js';
 import type { PackageRecord } from './types.js';
-import { verifyPackages } from './verify.js';
+import { verifyPackages, type VerifyMode } from './verify.js';
 
 export { GenerationError } from './errors.js';
 export { readRepoRevision } from './repodata.js';
@@ -63,6 +63,8 @@ export interface GenerateHooks {
   /** Awaited once the metadata is loaded, inside the temp dir's life (fault-injection point for tests). */
   checkpoint?: () => Promise<void>;
   signal?: AbortSignal;
+  /** How package files are checked against the source metadata (GENERATE_VERIFY; default header). */
+  verify?: VerifyMode;
 }
 
 const ARCH_RE = /^[A-Za-z0-9_]+$/;
@@ -276,8 +278,13 @@ async function writeRepodata(composeId: number, root: string, solutions: ArchSol
   }
   if (!derived.length) return;
   const distinct = [...new Map(derived.flatMap((t) => t.packages).map((p) => [p.location, p])).values()];
-  const read = await verifyPackages(distinct, hooks);
-  log.info(`Checked ${distinct.length} package files against the source metadata (${read} checksums computed, ${distinct.length - read} known)`);
+  const mode = hooks.verify ?? 'header';
+  const read = await verifyPackages(distinct, mode, hooks);
+  log.info(
+    mode === 'full'
+      ? `Checked ${distinct.length} package files against the source metadata (${read} checksums computed, ${distinct.length - read} known)`
+      : `Checked ${distinct.length} package files against the source metadata (${mode === 'header' ? 'size and RPM header' : 'size'}; checksums taken from the source metadata)`,
+  );
   hooks.signal?.throwIfAborted();
   log.info(`Deriving repodata for ${derived.map((t) => path.relative(root, t.osDir)).join(', ')} from the source metadata`);
   await writeDerivedRepodata(derived, sources, { ...hooks, log: (m) => log.info(m) });

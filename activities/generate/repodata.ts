@@ -165,6 +165,7 @@ const RE = {
   size: /<size(\s[^>]*?)\/?>/,
   location: /<location(\s[^>]*?)\/?>/,
   sourcerpm: /<rpm:sourcerpm>([^<]*)<\/rpm:sourcerpm>/,
+  headerRange: /<rpm:header-range(\s[^>]*?)\/?>/,
 };
 
 /** One primary.xml `<package>` element as a record; undefined for non-rpm entries. */
@@ -178,6 +179,9 @@ export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecor
   const obsoletes = deps(xml, 'obsoletes');
   const srpm = RE.sourcerpm.exec(xml)?.[1];
   const pkgid = sum?.[2].trim();
+  const range = attrs(RE.headerRange.exec(xml)?.[1] ?? '');
+  const headerStart = Number(range.start);
+  const headerEnd = Number(range.end);
   return {
     name: intern(unescapeXml(RE.name.exec(xml)?.[1] ?? '')),
     epoch: intern(v.epoch || '0'),
@@ -191,6 +195,7 @@ export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecor
     checksumType: sum ? intern(attrs(sum[1] ?? '').type) : undefined,
     size: Number.isFinite(size) ? size : undefined,
     sourcerpm: srpm ? intern(unescapeXml(srpm)) : undefined,
+    ...(range.start && range.end && Number.isSafeInteger(headerStart) && Number.isSafeInteger(headerEnd) ? { headerStart, headerEnd } : {}),
     provides: deps(xml, 'provides'),
     // rpmlib() features are checked by rpm itself, never provided by packages.
     requires: deps(xml, 'requires').filter((d) => !d.name.startsWith('rpmlib(')),

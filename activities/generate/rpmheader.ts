@@ -1,0 +1,132 @@
+// Reads the start of an RPM file (lead, signature header, main header) without touching the
+// payload: where the main header lies, its NEVRA, and what the signature header says about it
+// (the header's sha256 and the header+payload size), so a package can be checked cheaply against
+// its repository metadata (verify.ts).
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
+const LEAD = 96;
+const LEAD_MAGIC = 0xedabeedb;
+const HEADER_MAGIC = 0x8eade801;
+/** A header larger than this is not believed (rpm's own limit is 256 MB; Fedora's largest are a few MB). */
+const MAX_HEADER = 64 * 1024 * 1024;
+
+export interface RpmHeaderInfo {
+  /** File size from fstat. */
+  size: number;
+  /** Byte range of the main header (createrepo_c's `<rpm:header-range>`). */
+  start: number;
+  end: number;
+  name: string;
+  epoch: string;
+  version: string;
+  release: string;
+  /** ARCH, or "src"/"nosrc" for source packages (as createrepo_c reports them). */
+  arch: string;
+  /** Whether the signature header's SHA256 of the main header matches its bytes (undefined: no such tag). */
+  headerDigestOk?: boolean;
+  /** Signature header's SIZE/LONGSIZE: main header plus payload, bytes. */
+  signedSize?: number;
+}
+
+export class RpmFormatError extends Error {}
+
+interface Entry {
+  type: number;
+  offset: number;
+  count: number;
+}
+
+/** Index entries of the header structure at `at` in `buf` (which must hold all of it). */
+function entries(buf: Buffer, at: number): { tags: Map<number, Entry>; store: number; end: number } {
+  const count = buf.readUInt32BE(at + 8);
+  const dataSize = buf.readUInt32BE(at + 12);
+  const store = at + 16 + count * 16;
+  const tags = new Map<number, Entry>();
+  for (let i = 0; i < count; i++) {
+    const e = at + 16 + i * 16;
+    tags.set(buf.readUInt32BE(e), { type: buf.readUInt32BE(e + 4), offset: buf.readUInt32BE(e + 8), count: buf.readUInt32BE(e + 12) });
+  }
+  return { tags, store, end: store + dataSize };
+}
+
+function headerLength(buf: Buffer, at: number): number {
+  if (buf.readUInt32BE(at) !== HEADER_MAGIC) throw new RpmFormatError(`no RPM header at byte ${at}`);
+  const len = 16 + buf.readUInt32BE(at + 8) * 16 + buf.readUInt32BE(at + 12);
+  if (len > MAX_HEADER) throw new RpmFormatError(`header at byte ${at} claims ${len} bytes`);
+  return len;
+}
+
+function str(buf: Buffer, h: { tags: Map<number, Entry>; store: number; end: number }, tag: number): string | undefined {
+  const e = h.tags.get(tag);
+  if (!e || (e.type !== 6 && e.type !== 8 && e.type !== 9)) return undefined;
+  const from = h.store + e.offset;
+  const to = buf.indexOf(0, from);
+  if (from >= h.end || to < 0 || to > h.end) throw new RpmFormatError(`tag ${tag} runs past its header`);
+  return buf.toString('utf8', from, to);
+}
+
+function int(buf: Buffer, h: { tags: Map<number, Entry>; store: number; end: number }, tag: number): number | undefined {
+  const e = h.tags.get(tag);
+  if (!e || e.count < 1) return undefined;
+  const at = h.store + e.offset;
+  if (e.type === 4 && at + 4 <= h.end) return buf.readUInt32BE(at);
+  if (e.type === 5 && at + 8 <= h.end) return Number(buf.readBigUInt64BE(at));
+  return undefined;
+}
+
+function readAt(fd: number, length: number, position: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === length ? buf : buf.subarray(0, got);
+}
+
+/**
+ * Lead, signature and main header of the RPM `file`, read with synchronous calls (a few KB from
+ * the page cache). `expectedEnd` (the metadata's header-range end) sizes the first read.
+ * Throws RpmFormatError when the file is not an RPM or is cut short; fs errors as they are.
+ */
+export function readRpmHeader(file: string, expectedEnd?: number): RpmHeaderInfo {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const first = Math.min(size, Math.max(expectedEnd ?? 0, 16 * 1024));
+    let buf = readAt(fd, first, 0);
+    if (buf.length < LEAD + 16 || buf.readUInt32BE(0) !== LEAD_MAGIC) throw new RpmFormatError('not an RPM file (no lead)');
+    const sigLen = headerLength(buf, LEAD);
+    const start = LEAD + sigLen + ((8 - (sigLen % 8)) % 8);
+    if (buf.length < start + 16) buf = readAt(fd, Math.min(size, start + 16), 0);
+    if (buf.length < start + 16) throw new RpmFormatError('cut short in the signature header');
+    const end = start + headerLength(buf, start);
+    if (end > size) throw new RpmFormatError(`cut short: the header ends at byte ${end}, the file has ${size}`);
+    if (buf.length < end) buf = readAt(fd, end, 0);
+    const sig = entries(buf, LEAD);
+    const main = entries(buf, start);
+    const epoch = int(buf, main, 1003);
+    const sourceRpm = main.tags.has(1044);
+    const name = str(buf, main, 1000);
+    const version = str(buf, main, 1001);
+    const release = str(buf, main, 1002);
+    if (name === undefined || version === undefined || release === undefined) throw new RpmFormatError('the header has no name, version or release');
+    const sha = str(buf, sig, 273);
+    return {
+      size,
+      start,
+      end,
+      name,
+      epoch: String(epoch ?? 0),
+      version,
+      release,
+      arch: sourceRpm ? (str(buf, main, 1022) ?? '') : main.tags.has(1051) || main.tags.has(1052) ? 'nosrc' : 'src',
+      headerDigestOk: sha === undefined ? undefined : createHash('sha256').update(buf.subarray(start, end)).digest('hex') === sha,
+      signedSize: int(buf, sig, 270) ?? int(buf, sig, 1000),
+    };
+  } finally {
+    closeSync(fd);
+  }
+}
