@@ -85,10 +85,21 @@ function hasCondition(node: RichDep): boolean {
   return 'args' in node && node.args.some(hasCondition);
 }
 
-interface Provider {
-  pkg: PackageRecord;
-  dep: Dep;
+/** A map value of one package or several: most names have one provider, and an array costs more than its element. */
+type OneOrMore = PackageRecord | PackageRecord[];
+
+function addTo(map: Map<string, OneOrMore>, key: string, p: PackageRecord): void {
+  const cur = map.get(key);
+  if (cur === undefined) map.set(key, p);
+  else if (cur === p) return;
+  else if (!Array.isArray(cur)) map.set(key, [cur, p]);
+  else if (cur[cur.length - 1] !== p) cur.push(p);
 }
+
+const each = (v: OneOrMore | undefined): readonly PackageRecord[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** rpm always provides "name = EVR"; the metadata may omit it. */
+const selfProvide = (p: PackageRecord): Dep => ({ name: p.name, flags: 'EQ', epoch: p.epoch, version: p.version, release: p.release });
 
 /**
  * Per-arch indexes over a pool's eligible packages. Read-only once built, so they are kept per
@@ -97,8 +108,9 @@ interface Provider {
 class ArchIndex {
   readonly byName = new Map<string, PackageRecord>();
   readonly lookaside = new Set<PackageRecord>();
-  readonly provides = new Map<string, Provider[]>();
-  readonly files = new Map<string, PackageRecord[]>();
+  /** Provided name -> the packages providing it (their own Dep entries say with which version). */
+  readonly provides = new Map<string, OneOrMore>();
+  readonly files = new Map<string, OneOrMore>();
   /** Multilib: one package per name of the compatible arches (best arch, then highest EVR). */
   readonly compatByName = new Map<string, PackageRecord>();
   readonly compat: Set<string>;
@@ -124,19 +136,9 @@ class ArchIndex {
   }
 
   private index(p: PackageRecord) {
-    const add = (dep: Dep) => {
-      let list = this.provides.get(dep.name);
-      if (!list) this.provides.set(dep.name, (list = []));
-      list.push({ pkg: p, dep });
-    };
-    // rpm always adds "name = EVR"; add it in case the metadata omitted it.
-    add({ name: p.name, flags: 'EQ', epoch: p.epoch, version: p.version, release: p.release });
-    for (const d of p.provides) add(d);
-    for (const f of p.files) {
-      let list = this.files.get(f);
-      if (!list) this.files.set(f, (list = []));
-      list.push(p);
-    }
+    addTo(this.provides, p.name, p);
+    for (const d of p.provides) addTo(this.provides, d.name, p);
+    for (const f of p.files) addTo(this.files, f, p);
   }
 }
 
@@ -155,8 +157,8 @@ function archIndex(pool: Pool, arch: string, compatArches: string[]): ArchIndex 
 class ArchSolver {
   private readonly byName: Map<string, PackageRecord>;
   private readonly lookaside: Set<PackageRecord>;
-  private readonly provides: Map<string, Provider[]>;
-  private readonly files: Map<string, PackageRecord[]>;
+  private readonly provides: Map<string, OneOrMore>;
+  private readonly files: Map<string, OneOrMore>;
   private readonly compatByName: Map<string, PackageRecord>;
   private readonly compat: Set<string>;
   private readonly richCache = new Map<string, RichDep | Error>();
@@ -189,8 +191,10 @@ class ArchSolver {
 
   private providers(dep: Dep): PackageRecord[] {
     const out = new Set<PackageRecord>();
-    for (const prov of this.provides.get(dep.name) ?? []) if (rangesOverlap(prov.dep, dep)) out.add(prov.pkg);
-    if (dep.name.startsWith('/')) for (const p of this.files.get(dep.name) ?? []) out.add(p);
+    for (const p of each(this.provides.get(dep.name))) {
+      if ((p.name === dep.name && rangesOverlap(selfProvide(p), dep)) || p.provides.some((d) => d.name === dep.name && rangesOverlap(d, dep))) out.add(p);
+    }
+    if (dep.name.startsWith('/')) for (const p of each(this.files.get(dep.name))) out.add(p);
     return [...out];
   }
 

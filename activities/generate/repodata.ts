@@ -124,28 +124,59 @@ function intern(s: string): string {
   return v;
 }
 
-function toDep(a: Record<string, string>): Dep {
-  const d: Dep = { name: intern(a.name ?? '') };
-  if (a.flags) d.flags = intern(a.flags) as DepFlag;
-  if (a.epoch !== undefined) d.epoch = intern(a.epoch);
-  if (a.ver !== undefined) d.version = intern(a.ver);
-  if (a.rel !== undefined && a.rel !== '') d.release = intern(a.rel);
+/** A Dep in one literal (one fixed shape, fields in the object); names of provides are copied, not interned (mostly unique). */
+function toDep(a: Record<string, string>, internName: boolean): Dep {
+  const d: Dep = {
+    name: internName ? intern(a.name ?? '') : copy(a.name ?? ''),
+    flags: a.flags ? (intern(a.flags) as DepFlag) : undefined,
+    epoch: a.epoch !== undefined ? intern(a.epoch) : undefined,
+    version: a.ver !== undefined ? intern(a.ver) : undefined,
+    release: a.rel !== undefined && a.rel !== '' ? intern(a.rel) : undefined,
+  };
   if (a.pre === '1') d.pre = true;
   return d;
 }
 
-function deps(xml: string, section: string): Dep[] {
-  const open = xml.indexOf(`<rpm:${section}>`);
-  if (open < 0) return [];
-  const close = xml.indexOf(`</rpm:${section}>`, open);
-  const body = xml.slice(open, close < 0 ? undefined : close);
-  const out: Dep[] = [];
-  for (const m of body.matchAll(/<rpm:entry(\s[^>]*?)\/?>/g)) out.push(toDep(attrs(m[1])));
-  return out;
+// Memory at Fedora's size (70,000 packages, a quarter of a million requires): one Dep object per
+// distinct requires text (most repeat: sonames, /usr/bin paths, common names), read-only and shared
+// by every package that lists it (provides are mostly unique: parsed each, not remembered); lists
+// sized exactly (an array grown by push keeps room for 17), and one shared empty list.
+let depsByText = new Map<string, Dep>();
+const NO_DEPS: Dep[] = [];
+const scratch: Dep[] = [];
+const SECTIONS = ['provides', 'requires', 'obsoletes'];
+const SECTION_OPEN: Record<string, string> = Object.fromEntries(SECTIONS.map((s) => [s, `<rpm:${s}>`]));
+const SECTION_CLOSE: Record<string, string> = Object.fromEntries(SECTIONS.map((s) => [s, `</rpm:${s}>`]));
+const ENTRY_RE = /<rpm:entry(\s[^>]*?)\/?>/g;
+
+/**
+ * The entries of one dependency section. For requires (`shared`), entries are shared by text and
+ * rpmlib() features left out (rpm checks those itself, no package provides them).
+ */
+function deps(xml: string, section: string, shared = false): Dep[] {
+  const open = xml.indexOf(SECTION_OPEN[section]);
+  if (open < 0) return NO_DEPS;
+  const close = xml.indexOf(SECTION_CLOSE[section], open);
+  ENTRY_RE.lastIndex = open;
+  scratch.length = 0;
+  for (let m; (m = ENTRY_RE.exec(xml)) && (close < 0 || m.index < close); ) {
+    if (!shared) {
+      scratch.push(toDep(attrs(m[1]), false));
+      continue;
+    }
+    let d = depsByText.get(m[1]);
+    if (d === undefined) depsByText.set(copy(m[1]), (d = toDep(attrs(m[1]), true)));
+    if (!d.name.startsWith('rpmlib(')) scratch.push(d);
+  }
+  return scratch.length ? scratch.slice() : NO_DEPS;
 }
 
 const FILE_RE = /<file(?:\s[^>]*)?>([^<]*)<\/file>/g;
-export const filesOf = (xml: string) => Array.from(xml.matchAll(FILE_RE), (m) => intern(unescapeXml(m[1])));
+const NO_FILES: string[] = [];
+export const filesOf = (xml: string) => {
+  const files = Array.from(xml.matchAll(FILE_RE), (m) => intern(unescapeXml(m[1])));
+  return files.length ? files : NO_FILES;
+};
 
 function location(repoPath: string, loc: Record<string, string>): string {
   const href = loc.href ?? '';
@@ -168,6 +199,38 @@ const RE = {
   headerRange: /<rpm:header-range(\s[^>]*?)\/?>/,
 };
 
+/**
+ * A package read from primary.xml. One fixed shape for all 70,000 of a Fedora-size source, and the
+ * file's absolute path computed when asked (from the repository and href) instead of kept.
+ */
+class SourcePackage implements PackageRecord {
+  constructor(
+    readonly name: string,
+    readonly epoch: string,
+    readonly version: string,
+    readonly release: string,
+    readonly arch: string,
+    readonly href: string,
+    readonly repo: string,
+    /** Only when xml:base moves the file away from repo/href. */
+    private readonly movedTo: string | undefined,
+    readonly pkgid: string | undefined,
+    readonly checksumType: string | undefined,
+    readonly size: number | undefined,
+    readonly sourcerpm: string | undefined,
+    readonly headerStart: number | undefined,
+    readonly headerEnd: number | undefined,
+    readonly provides: Dep[],
+    readonly requires: Dep[],
+    readonly obsoletes: Dep[] | undefined,
+    public files: string[],
+  ) {}
+
+  get location(): string {
+    return this.movedTo ?? path.resolve(this.repo, this.href);
+  }
+}
+
 /** One primary.xml `<package>` element as a record; undefined for non-rpm entries. */
 export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecord | undefined {
   const head = RE.head.exec(xml);
@@ -182,26 +245,29 @@ export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecor
   const range = attrs(RE.headerRange.exec(xml)?.[1] ?? '');
   const headerStart = Number(range.start);
   const headerEnd = Number(range.end);
-  return {
-    name: intern(unescapeXml(RE.name.exec(xml)?.[1] ?? '')),
-    epoch: intern(v.epoch || '0'),
-    version: intern(v.ver ?? ''),
-    release: intern(v.rel ?? ''),
-    arch: intern(RE.arch.exec(xml)?.[1] ?? ''),
-    href: copy(loc.href ?? ''),
-    location: copy(location(repoPath, loc)),
-    repo: repoPath,
-    pkgid: pkgid ? copy(pkgid) : undefined,
-    checksumType: sum ? intern(attrs(sum[1] ?? '').type) : undefined,
-    size: Number.isFinite(size) ? size : undefined,
-    sourcerpm: srpm ? intern(unescapeXml(srpm)) : undefined,
-    ...(range.start && range.end && Number.isSafeInteger(headerStart) && Number.isSafeInteger(headerEnd) ? { headerStart, headerEnd } : {}),
-    provides: deps(xml, 'provides'),
-    // rpmlib() features are checked by rpm itself, never provided by packages.
-    requires: deps(xml, 'requires').filter((d) => !d.name.startsWith('rpmlib(')),
-    ...(obsoletes.length ? { obsoletes } : {}),
-    files: filesOf(xml),
-  };
+  const hasRange = range.start !== undefined && range.end !== undefined && Number.isSafeInteger(headerStart) && Number.isSafeInteger(headerEnd);
+  const href = copy(loc.href ?? '');
+  const file = location(repoPath, loc);
+  return new SourcePackage(
+    intern(unescapeXml(RE.name.exec(xml)?.[1] ?? '')),
+    intern(v.epoch || '0'),
+    intern(v.ver ?? ''),
+    intern(v.rel ?? ''),
+    intern(RE.arch.exec(xml)?.[1] ?? ''),
+    href,
+    repoPath,
+    file === path.resolve(repoPath, href) ? undefined : copy(file),
+    pkgid ? copy(pkgid) : undefined,
+    sum ? intern(attrs(sum[1] ?? '').type) : undefined,
+    Number.isFinite(size) ? size : undefined,
+    srpm ? intern(unescapeXml(srpm)) : undefined,
+    hasRange ? headerStart : undefined,
+    hasRange ? headerEnd : undefined,
+    deps(xml, 'provides'),
+    deps(xml, 'requires', true),
+    obsoletes.length ? obsoletes : undefined,
+    filesOf(xml),
+  );
 }
 
 const CACHE_LIMIT = 8;
@@ -238,6 +304,7 @@ export async function readRepo(repoPath: string): Promise<RepoMetadata> {
     });
   } finally {
     interned = new Map();
+    depsByText = new Map();
   }
   const meta: RepoMetadata = { path: repoPath, revision, repomdDigest, packages, data, filelists: data.get('filelists')?.file };
   parsed.delete(repoPath);
