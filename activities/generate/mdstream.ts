@@ -61,6 +61,25 @@ export function attrs(text: string): Record<string, string> {
   return out;
 }
 
+/**
+ * One attribute of a start tag's attribute text, entity-decoded; undefined when absent. Reads
+ * createrepo_c's `name="value"` directly (no object per tag), any other spelling through attrs().
+ */
+export function attr(text: string, name: string): string | undefined {
+  let at = text.indexOf(name);
+  while (at >= 0) {
+    const before = text.charCodeAt(at - 1);
+    const end = at + name.length;
+    // A whole attribute name: preceded by whitespace, followed by ="
+    if ((before === 32 || before === 9 || before === 10 || before === 13) && text.charCodeAt(end) === 61 && text.charCodeAt(end + 1) === 34) {
+      const close = text.indexOf('"', end + 2);
+      return close < 0 ? undefined : unescapeXml(text.slice(end + 2, close));
+    }
+    at = text.indexOf(name, end);
+  }
+  return text.includes(name) ? attrs(text)[name] : undefined;
+}
+
 /** A metadata file could not be read as what repomd.xml says it is. */
 export function badMetadata(repo: string, file: string, why: string): GenerationError {
   const shown = path.isAbsolute(file) && file.startsWith(repo + path.sep) ? path.relative(repo, file) : file;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedDigest, hashName } from './digest.js';
 import { GenerationError } from './errors.js';
-import { attrs, badMetadata, scanPackages, unescapeXml } from './mdstream.js';
+import { attr, attrs, badMetadata, scanPackages, unescapeXml } from './mdstream.js';
 import type { Dep, DepFlag, PackageRecord } from './types.js';
 
 /** One `<data>` entry of repomd.xml. */
@@ -124,16 +124,24 @@ function intern(s: string): string {
   return v;
 }
 
-/** A Dep in one literal (one fixed shape, fields in the object); names of provides are copied, not interned (mostly unique). */
-function toDep(a: Record<string, string>, internName: boolean): Dep {
+const internOpt = (s: string | undefined) => (s === undefined ? undefined : intern(s));
+
+/**
+ * A Dep from an `<rpm:entry …>`'s attribute text, in one literal (one fixed shape, fields in the
+ * object); names of provides are copied, not interned (they are mostly unique).
+ */
+function toDep(text: string, internName: boolean): Dep {
+  const name = attr(text, 'name') ?? '';
+  const flags = attr(text, 'flags');
+  const rel = attr(text, 'rel');
   const d: Dep = {
-    name: internName ? intern(a.name ?? '') : copy(a.name ?? ''),
-    flags: a.flags ? (intern(a.flags) as DepFlag) : undefined,
-    epoch: a.epoch !== undefined ? intern(a.epoch) : undefined,
-    version: a.ver !== undefined ? intern(a.ver) : undefined,
-    release: a.rel !== undefined && a.rel !== '' ? intern(a.rel) : undefined,
+    name: internName ? intern(name) : copy(name),
+    flags: flags ? (intern(flags) as DepFlag) : undefined,
+    epoch: internOpt(attr(text, 'epoch')),
+    version: internOpt(attr(text, 'ver')),
+    release: rel ? intern(rel) : undefined,
   };
-  if (a.pre === '1') d.pre = true;
+  if (attr(text, 'pre') === '1') d.pre = true;
   return d;
 }
 
@@ -161,11 +169,11 @@ function deps(xml: string, section: string, shared = false): Dep[] {
   scratch.length = 0;
   for (let m; (m = ENTRY_RE.exec(xml)) && (close < 0 || m.index < close); ) {
     if (!shared) {
-      scratch.push(toDep(attrs(m[1]), false));
+      scratch.push(toDep(m[1], false));
       continue;
     }
     let d = depsByText.get(m[1]);
-    if (d === undefined) depsByText.set(copy(m[1]), (d = toDep(attrs(m[1]), true)));
+    if (d === undefined) depsByText.set(copy(m[1]), (d = toDep(m[1], true)));
     if (!d.name.startsWith('rpmlib(')) scratch.push(d);
   }
   return scratch.length ? scratch.slice() : NO_DEPS;
@@ -178,9 +186,7 @@ export const filesOf = (xml: string) => {
   return files.length ? files : NO_FILES;
 };
 
-function location(repoPath: string, loc: Record<string, string>): string {
-  const href = loc.href ?? '';
-  const base = loc['xml:base'];
+function location(repoPath: string, href: string, base: string | undefined): string {
   if (!base) return path.resolve(repoPath, href);
   if (base.startsWith('file:')) return path.resolve(fileURLToPath(base), href);
   if (/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new GenerationError(`Repository ${repoPath} points at remote packages (${base}); only local repositories are supported.`);
@@ -212,7 +218,7 @@ class SourcePackage implements PackageRecord {
     readonly arch: string,
     readonly href: string,
     readonly repo: string,
-    /** Only when xml:base moves the file away from repo/href. */
+    /** Only when the file is not at `<repo>/<href>` (xml:base, or an href that path.resolve changes). */
     private readonly movedTo: string | undefined,
     readonly pkgid: string | undefined,
     readonly checksumType: string | undefined,
@@ -227,38 +233,41 @@ class SourcePackage implements PackageRecord {
   ) {}
 
   get location(): string {
-    return this.movedTo ?? path.resolve(this.repo, this.href);
+    return this.movedTo ?? `${this.repo}/${this.href}`;
   }
 }
 
 /** One primary.xml `<package>` element as a record; undefined for non-rpm entries. */
 export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecord | undefined {
   const head = RE.head.exec(xml);
-  if (head?.[1] && (attrs(head[1]).type ?? 'rpm') !== 'rpm') return undefined;
-  const v = attrs(RE.version.exec(xml)?.[1] ?? '');
-  const loc = attrs(RE.location.exec(xml)?.[1] ?? '');
+  if (head?.[1] && (attr(head[1], 'type') ?? 'rpm') !== 'rpm') return undefined;
+  const v = RE.version.exec(xml)?.[1] ?? '';
+  const loc = RE.location.exec(xml)?.[1] ?? '';
   const sum = RE.checksum.exec(xml);
-  const size = Number(attrs(RE.size.exec(xml)?.[1] ?? '').package);
+  const size = Number(attr(RE.size.exec(xml)?.[1] ?? '', 'package'));
   const obsoletes = deps(xml, 'obsoletes');
   const srpm = RE.sourcerpm.exec(xml)?.[1];
   const pkgid = sum?.[2].trim();
-  const range = attrs(RE.headerRange.exec(xml)?.[1] ?? '');
-  const headerStart = Number(range.start);
-  const headerEnd = Number(range.end);
-  const hasRange = range.start !== undefined && range.end !== undefined && Number.isSafeInteger(headerStart) && Number.isSafeInteger(headerEnd);
-  const href = copy(loc.href ?? '');
-  const file = location(repoPath, loc);
+  const range = RE.headerRange.exec(xml)?.[1];
+  const start = range === undefined ? undefined : attr(range, 'start');
+  const end = range === undefined ? undefined : attr(range, 'end');
+  const headerStart = Number(start);
+  const headerEnd = Number(end);
+  const hasRange = start !== undefined && end !== undefined && Number.isSafeInteger(headerStart) && Number.isSafeInteger(headerEnd);
+  const href = copy(attr(loc, 'href') ?? '');
+  const base = attr(loc, 'xml:base');
+  const file = location(repoPath, href, base);
   return new SourcePackage(
     intern(unescapeXml(RE.name.exec(xml)?.[1] ?? '')),
-    intern(v.epoch || '0'),
-    intern(v.ver ?? ''),
-    intern(v.rel ?? ''),
+    intern(attr(v, 'epoch') || '0'),
+    intern(attr(v, 'ver') ?? ''),
+    intern(attr(v, 'rel') ?? ''),
     intern(RE.arch.exec(xml)?.[1] ?? ''),
     href,
     repoPath,
-    file === path.resolve(repoPath, href) ? undefined : copy(file),
+    file === `${repoPath}/${href}` ? undefined : copy(file),
     pkgid ? copy(pkgid) : undefined,
-    sum ? intern(attrs(sum[1] ?? '').type) : undefined,
+    sum ? internOpt(attr(sum[1] ?? '', 'type')) : undefined,
     Number.isFinite(size) ? size : undefined,
     srpm ? intern(unescapeXml(srpm)) : undefined,
     hasRange ? headerStart : undefined,
