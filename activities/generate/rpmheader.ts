@@ -37,18 +37,28 @@ interface Entry {
   count: number;
 }
 
-/** Index entries of the header structure at `at` in `buf` (which must hold all of it). */
-function entries(buf: Buffer, at: number): { tags: Map<number, Entry>; store: number; end: number } {
+interface Header {
+  tags: Map<number, Entry>;
+  store: number;
+  end: number;
+}
+
+/** The index entries of `wanted` tags of the header structure at `at` in `buf` (which must hold all of it). */
+function entries(buf: Buffer, at: number, wanted: ReadonlySet<number>): Header {
   const count = buf.readUInt32BE(at + 8);
   const dataSize = buf.readUInt32BE(at + 12);
   const store = at + 16 + count * 16;
   const tags = new Map<number, Entry>();
-  for (let i = 0; i < count; i++) {
-    const e = at + 16 + i * 16;
-    tags.set(buf.readUInt32BE(e), { type: buf.readUInt32BE(e + 4), offset: buf.readUInt32BE(e + 8), count: buf.readUInt32BE(e + 12) });
+  for (let e = at + 16; e < store; e += 16) {
+    const tag = buf.readUInt32BE(e);
+    if (wanted.has(tag)) tags.set(tag, { type: buf.readUInt32BE(e + 4), offset: buf.readUInt32BE(e + 8), count: buf.readUInt32BE(e + 12) });
   }
   return { tags, store, end: store + dataSize };
 }
+
+/** Signature header: SIZE, SHA256, LONGSIZE. Main header: NAME, VERSION, RELEASE, EPOCH, ARCH, SOURCERPM, NOSOURCE, NOPATCH. */
+const SIG_TAGS = new Set([1000, 273, 270]);
+const MAIN_TAGS = new Set([1000, 1001, 1002, 1003, 1022, 1044, 1051, 1052]);
 
 function headerLength(buf: Buffer, at: number): number {
   if (buf.readUInt32BE(at) !== HEADER_MAGIC) throw new RpmFormatError(`no RPM header at byte ${at}`);
@@ -57,7 +67,7 @@ function headerLength(buf: Buffer, at: number): number {
   return len;
 }
 
-function str(buf: Buffer, h: { tags: Map<number, Entry>; store: number; end: number }, tag: number): string | undefined {
+function str(buf: Buffer, h: Header, tag: number): string | undefined {
   const e = h.tags.get(tag);
   if (!e || (e.type !== 6 && e.type !== 8 && e.type !== 9)) return undefined;
   const from = h.store + e.offset;
@@ -66,7 +76,7 @@ function str(buf: Buffer, h: { tags: Map<number, Entry>; store: number; end: num
   return buf.toString('utf8', from, to);
 }
 
-function int(buf: Buffer, h: { tags: Map<number, Entry>; store: number; end: number }, tag: number): number | undefined {
+function int(buf: Buffer, h: Header, tag: number): number | undefined {
   const e = h.tags.get(tag);
   if (!e || e.count < 1) return undefined;
   const at = h.store + e.offset;
@@ -75,15 +85,18 @@ function int(buf: Buffer, h: { tags: Map<number, Entry>; store: number; end: num
   return undefined;
 }
 
+/** One buffer for the reads of ordinary headers (the reads are synchronous): no allocation per package. */
+const shared = Buffer.allocUnsafe(256 * 1024);
+
 function readAt(fd: number, length: number, position: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
+  const buf = length <= shared.length ? shared : Buffer.allocUnsafe(length);
   let got = 0;
   while (got < length) {
     const n = readSync(fd, buf, got, length - got, position + got);
     if (n === 0) break;
     got += n;
   }
-  return got === length ? buf : buf.subarray(0, got);
+  return buf.subarray(0, got);
 }
 
 /**
@@ -105,8 +118,8 @@ export function readRpmHeader(file: string, expectedEnd?: number): RpmHeaderInfo
     const end = start + headerLength(buf, start);
     if (end > size) throw new RpmFormatError(`cut short: the header ends at byte ${end}, the file has ${size}`);
     if (buf.length < end) buf = readAt(fd, end, 0);
-    const sig = entries(buf, LEAD);
-    const main = entries(buf, start);
+    const sig = entries(buf, LEAD, SIG_TAGS);
+    const main = entries(buf, start, MAIN_TAGS);
     const epoch = int(buf, main, 1003);
     const sourceRpm = main.tags.has(1044);
     const name = str(buf, main, 1000);
