@@ -205,6 +205,16 @@ const RE = {
   headerRange: /<rpm:header-range(\s[^>]*?)\/?>/,
 };
 
+const rpmFileName = (name: string, version: string, release: string, arch: string) => `${name}-${version}-${release}.${arch}.rpm`;
+
+/** How SourcePackage keeps an href: most follow the file-name convention and need no string of their own. */
+function hrefForm(href: string, name: string, version: string, release: string, arch: string): string | 0 | 1 {
+  const file = rpmFileName(name, version, release, arch);
+  if (href === file) return 0;
+  if (name && href.length === file.length + 11 && href.endsWith(file) && href === `Packages/${name[0].toLowerCase()}/${file}`) return 1;
+  return copy(href);
+}
+
 /**
  * A package read from primary.xml. One fixed shape for all 70,000 of a Fedora-size source, and the
  * file's absolute path computed when asked (from the repository and href) instead of kept.
@@ -216,7 +226,8 @@ class SourcePackage implements PackageRecord {
     readonly version: string,
     readonly release: string,
     readonly arch: string,
-    readonly href: string,
+    /** The href: 0 for `<file>`, 1 for `Packages/<first letter>/<file>` (<file> = name-version-release.arch.rpm), else as written. */
+    private readonly hrefForm: string | 0 | 1,
     readonly repo: string,
     /** Only when the file is not at `<repo>/<href>` (xml:base, or an href that path.resolve changes). */
     private readonly movedTo: string | undefined,
@@ -231,6 +242,12 @@ class SourcePackage implements PackageRecord {
     readonly obsoletes: Dep[] | undefined,
     public files: string[],
   ) {}
+
+  get href(): string {
+    if (typeof this.hrefForm === 'string') return this.hrefForm;
+    const file = rpmFileName(this.name, this.version, this.release, this.arch);
+    return this.hrefForm === 0 ? file : `Packages/${this.name[0].toLowerCase()}/${file}`;
+  }
 
   get location(): string {
     return this.movedTo ?? `${this.repo}/${this.href}`;
@@ -254,16 +271,20 @@ export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecor
   const headerStart = Number(start);
   const headerEnd = Number(end);
   const hasRange = start !== undefined && end !== undefined && Number.isSafeInteger(headerStart) && Number.isSafeInteger(headerEnd);
-  const href = copy(attr(loc, 'href') ?? '');
+  const href = attr(loc, 'href') ?? '';
   const base = attr(loc, 'xml:base');
   const file = location(repoPath, href, base);
+  const name = intern(unescapeXml(RE.name.exec(xml)?.[1] ?? ''));
+  const version = intern(attr(v, 'ver') ?? '');
+  const release = intern(attr(v, 'rel') ?? '');
+  const arch = intern(RE.arch.exec(xml)?.[1] ?? '');
   return new SourcePackage(
-    intern(unescapeXml(RE.name.exec(xml)?.[1] ?? '')),
+    name,
     intern(attr(v, 'epoch') || '0'),
-    intern(attr(v, 'ver') ?? ''),
-    intern(attr(v, 'rel') ?? ''),
-    intern(RE.arch.exec(xml)?.[1] ?? ''),
-    href,
+    version,
+    release,
+    arch,
+    hrefForm(href, name, version, release, arch),
     repoPath,
     file === `${repoPath}/${href}` ? undefined : copy(file),
     pkgid ? copy(pkgid) : undefined,
