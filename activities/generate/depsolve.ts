@@ -132,14 +132,45 @@ class ArchIndex {
       if (order > 0 || (order === 0 && cur!.arch === 'noarch')) this.byName.set(p.name, p);
     }
     for (const p of pool.lookaside) if (eligible(p) || this.compat.has(p.arch)) this.lookaside.add(p);
-    for (const p of [...this.byName.values(), ...this.compatByName.values(), ...this.lookaside]) this.index(p);
+    const needed = requiredNames([...this.byName.values(), ...this.compatByName.values()]);
+    for (const p of [...this.byName.values(), ...this.compatByName.values(), ...this.lookaside]) this.index(p, needed);
   }
 
-  private index(p: PackageRecord) {
-    addTo(this.provides, p.name, p);
-    for (const d of p.provides) addTo(this.provides, d.name, p);
-    for (const f of p.files) addTo(this.files, f, p);
+  /** Indexes what some candidate requires: the solver asks only for those (most provides, at Fedora's size, nobody requires). */
+  private index(p: PackageRecord, needed: Set<string>) {
+    if (needed.has(p.name)) addTo(this.provides, p.name, p);
+    for (const d of p.provides) if (needed.has(d.name)) addTo(this.provides, d.name, p);
+    for (const f of p.files) if (needed.has(f)) addTo(this.files, f, p);
   }
+}
+
+/** Every name the requires of `pkgs` can ask providers for: plain requires and the operands of rich ones. */
+function requiredNames(pkgs: PackageRecord[]): Set<string> {
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (node: RichDep): void => {
+    if (node.op === 'dep') names.add(node.dep.name);
+    else if ('args' in node) node.args.forEach(walk);
+    else {
+      walk(node.cond);
+      walk(node.then);
+      if (node.else) walk(node.else);
+    }
+  };
+  for (const p of pkgs) {
+    for (const r of p.requires) {
+      if (!isRich(r.name)) names.add(r.name);
+      else if (!seen.has(r.name)) {
+        seen.add(r.name);
+        try {
+          walk(parseRich(r.name));
+        } catch {
+          // Unparsable: the solver reports it as unresolved without asking for providers.
+        }
+      }
+    }
+  }
+  return names;
 }
 
 const indexes = new WeakMap<Pool, Map<string, ArchIndex>>();
