@@ -11,7 +11,7 @@ export interface Pool {
   sources: PackageRecord[];
   /** Lookaside packages (latest per name+arch in each repo). */
   lookaside: PackageRecord[];
-  /** Index of the source repo each source package came from (lower wins ties). */
+  /** Index of the source repo each source package came from (lower wins ties); absent means 0, the first. */
   rank: Map<PackageRecord, number>;
 }
 
@@ -50,14 +50,27 @@ const newer = (a: PackageRecord, b: PackageRecord) =>
 
 /** Koji-like "latest build": the highest EVR per name+arch within one repo. */
 function latestPerNameArch(pkgs: PackageRecord[]): PackageRecord[] {
-  const best = new Map<string, PackageRecord>();
+  // By name, then arch: no key string per package (70,000 of them at Fedora's size).
+  const best = new Map<string, PackageRecord | PackageRecord[]>();
   for (const p of pkgs) {
     if (!isBinary(p)) continue;
-    const key = `${p.name}.${p.arch}`;
-    const cur = best.get(key);
-    if (!cur || newer(p, cur) > 0) best.set(key, p);
+    const cur = best.get(p.name);
+    if (cur === undefined) best.set(p.name, p);
+    else if (!Array.isArray(cur)) {
+      if (cur.arch !== p.arch) best.set(p.name, [cur, p]);
+      else if (newer(p, cur) > 0) best.set(p.name, p);
+    } else {
+      const i = cur.findIndex((c) => c.arch === p.arch);
+      if (i < 0) cur.push(p);
+      else if (newer(p, cur[i]) > 0) cur[i] = p;
+    }
   }
-  return [...best.values()];
+  const out: PackageRecord[] = [];
+  for (const v of best.values()) {
+    if (Array.isArray(v)) out.push(...v);
+    else out.push(v);
+  }
+  return out;
 }
 
 /** Builds the candidate pool once per call; repos are given in precedence order. */
@@ -72,7 +85,7 @@ export function buildPool(sources: PackageRecord[][], lookaside: PackageRecord[]
       if (seen.has(p.name)) continue;
       names.add(p.name);
       out.push(p);
-      rank.set(p, index);
+      if (index > 0) rank.set(p, index);
     }
     for (const n of names) seen.add(n);
   });
