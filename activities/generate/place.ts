@@ -1,7 +1,9 @@
 // Puts the selected RPMs into an arch tree. Hard links make this O(1) per
 // package on the same filesystem; copies are the fallback (EXDEV, or EPERM
-// under fs.protected_hardlinks).
-import { constants, copyFileSync, linkSync, mkdirSync, statSync } from 'node:fs';
+// under fs.protected_hardlinks). The calls run in the thread pool, so linking
+// overlaps the checks and the repodata work of the main thread (index.ts).
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GenerationError } from './errors.js';
 import type { PackageRecord } from './types.js';
@@ -17,44 +19,43 @@ export const packagePath = (p: PackageRecord) => {
   return path.join('Packages', file[0].toLowerCase(), file);
 };
 
-/** Hard link, or reflink/copy where linking is impossible; returns whether it copied. */
-function linkOrCopy(src: string, dest: string): boolean {
+async function linkOrCopy(src: string, dest: string): Promise<void> {
   try {
-    linkSync(src, dest);
-    return false;
+    await link(src, dest);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new GenerationError(`Package file ${src} listed in repository metadata does not exist.`);
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw e;
     // Reflink where the filesystem can, plain copy otherwise.
-    copyFileSync(src, dest, constants.COPYFILE_FICLONE);
-    return true;
+    await copyFile(src, dest, constants.COPYFILE_FICLONE);
   }
 }
 
-/** Packages placed per slice of synchronous calls; timers and heartbeats run between slices. */
-const SLICE = 128;
-
-/**
- * Links every package into osDir; returns the total size in bytes. Links are synchronous calls
- * (microseconds each: a thread-pool round trip per file costs more than the call); a copy,
- * where linking is impossible, can take longer, so copies go one per slice.
- */
+/** Links every package into osDir; returns the total size in bytes. */
 export async function placePackages(osDir: string, pkgs: PackageRecord[], hooks: PlaceHooks = {}): Promise<number> {
   const rel = pkgs.map(packagePath);
-  for (const dir of new Set(rel.map((r) => path.dirname(r)))) mkdirSync(path.join(osDir, dir), { recursive: true });
+  for (const dir of new Set(rel.map((r) => path.dirname(r)))) await mkdir(path.join(osDir, dir), { recursive: true });
   let bytes = 0;
-  let inSlice = 0;
-  for (let i = 0; i < pkgs.length; i++) {
-    const dest = path.join(osDir, rel[i]);
-    const copied = linkOrCopy(pkgs[i].location, dest);
-    bytes += pkgs[i].size ?? statSync(dest).size;
-    if ((copied || ++inSlice >= SLICE) && i + 1 < pkgs.length) {
-      inSlice = 0;
-      hooks.heartbeat?.(`placed ${i + 1}/${pkgs.length} packages in ${osDir}`);
-      await new Promise((r) => setImmediate(r));
+  let done = 0;
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < pkgs.length && !failed) {
       hooks.signal?.throwIfAborted();
+      const i = next++;
+      const dest = path.join(osDir, rel[i]);
+      await linkOrCopy(pkgs[i].location, dest);
+      bytes += pkgs[i].size ?? (await stat(dest)).size;
+      if (++done % 100 === 0) hooks.heartbeat?.(`placed ${done}/${pkgs.length} packages in ${osDir}`);
     }
-  }
+  };
+  // A few parallel syscalls hide filesystem latency without flooding libuv.
+  // Wait for every worker to stop before failing, so the caller's cleanup
+  // never races with a link still being written into the tree.
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(16, pkgs.length) }, () => worker().catch((e) => ((failed = true), Promise.reject(e)))),
+  );
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return bytes;
 }
