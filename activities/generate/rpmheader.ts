@@ -100,6 +100,47 @@ function readAt(fd: number, length: number, position: number): Buffer {
 }
 
 /**
+ * The header information from the first bytes of an RPM of `size` bytes, or how many bytes from
+ * the start it needs when `buf` holds fewer. Throws RpmFormatError for what is not an RPM.
+ */
+function inspect(buf: Buffer, size: number): RpmHeaderInfo | number {
+  if (buf.length < LEAD + 16 || buf.readUInt32BE(0) !== LEAD_MAGIC) throw new RpmFormatError('not an RPM file (no lead)');
+  const sigLen = headerLength(buf, LEAD);
+  const start = LEAD + sigLen + ((8 - (sigLen % 8)) % 8);
+  if (buf.length < start + 16) {
+    if (size < start + 16 || buf.length >= size) throw new RpmFormatError('cut short in the signature header');
+    return start + 16;
+  }
+  const end = start + headerLength(buf, start);
+  if (end > size) throw new RpmFormatError(`cut short: the header ends at byte ${end}, the file has ${size}`);
+  if (buf.length < end) return end;
+  const sig = entries(buf, LEAD, SIG_TAGS);
+  const main = entries(buf, start, MAIN_TAGS);
+  const epoch = int(buf, main, 1003);
+  const sourceRpm = main.tags.has(1044);
+  const name = str(buf, main, 1000);
+  const version = str(buf, main, 1001);
+  const release = str(buf, main, 1002);
+  if (name === undefined || version === undefined || release === undefined) throw new RpmFormatError('the header has no name, version or release');
+  const sha = str(buf, sig, 273);
+  return {
+    size,
+    start,
+    end,
+    name,
+    epoch: String(epoch ?? 0),
+    version,
+    release,
+    arch: sourceRpm ? (str(buf, main, 1022) ?? '') : main.tags.has(1051) || main.tags.has(1052) ? 'nosrc' : 'src',
+    headerDigestOk: sha === undefined ? undefined : createHash('sha256').update(buf.subarray(start, end)).digest('hex') === sha,
+    signedSize: int(buf, sig, 270) ?? int(buf, sig, 1000),
+  };
+}
+
+/** Bytes to read first: the metadata's header-range end when known (the whole header in one read). */
+const firstRead = (size: number, expectedEnd?: number) => Math.min(size, Math.max(expectedEnd ?? 0, 16 * 1024));
+
+/**
  * Lead, signature and main header of the RPM `file`, read with synchronous calls (a few KB from
  * the page cache). `expectedEnd` (the metadata's header-range end) sizes the first read.
  * Throws RpmFormatError when the file is not an RPM or is cut short; fs errors as they are.
@@ -108,37 +149,11 @@ export function readRpmHeader(file: string, expectedEnd?: number): RpmHeaderInfo
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
-    const first = Math.min(size, Math.max(expectedEnd ?? 0, 16 * 1024));
-    let buf = readAt(fd, first, 0);
-    if (buf.length < LEAD + 16 || buf.readUInt32BE(0) !== LEAD_MAGIC) throw new RpmFormatError('not an RPM file (no lead)');
-    const sigLen = headerLength(buf, LEAD);
-    const start = LEAD + sigLen + ((8 - (sigLen % 8)) % 8);
-    if (buf.length < start + 16) buf = readAt(fd, Math.min(size, start + 16), 0);
-    if (buf.length < start + 16) throw new RpmFormatError('cut short in the signature header');
-    const end = start + headerLength(buf, start);
-    if (end > size) throw new RpmFormatError(`cut short: the header ends at byte ${end}, the file has ${size}`);
-    if (buf.length < end) buf = readAt(fd, end, 0);
-    const sig = entries(buf, LEAD, SIG_TAGS);
-    const main = entries(buf, start, MAIN_TAGS);
-    const epoch = int(buf, main, 1003);
-    const sourceRpm = main.tags.has(1044);
-    const name = str(buf, main, 1000);
-    const version = str(buf, main, 1001);
-    const release = str(buf, main, 1002);
-    if (name === undefined || version === undefined || release === undefined) throw new RpmFormatError('the header has no name, version or release');
-    const sha = str(buf, sig, 273);
-    return {
-      size,
-      start,
-      end,
-      name,
-      epoch: String(epoch ?? 0),
-      version,
-      release,
-      arch: sourceRpm ? (str(buf, main, 1022) ?? '') : main.tags.has(1051) || main.tags.has(1052) ? 'nosrc' : 'src',
-      headerDigestOk: sha === undefined ? undefined : createHash('sha256').update(buf.subarray(start, end)).digest('hex') === sha,
-      signedSize: int(buf, sig, 270) ?? int(buf, sig, 1000),
-    };
+    let got = inspect(readAt(fd, firstRead(size, expectedEnd), 0), size);
+    if (typeof got === 'number') got = inspect(readAt(fd, got, 0), size);
+    if (typeof got === 'number') got = inspect(readAt(fd, got, 0), size);
+    if (typeof got === 'number') throw new RpmFormatError('cut short');
+    return got;
   } finally {
     closeSync(fd);
   }
