@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { COMPOSE_STATES, SOURCE_TYPES, type ComposeRecord } from '../core/compose.js';
 import { missingContentSetsMessage, pulpRepoFileText, resolvePulpContentSets } from '../core/pulp.js';
 import { writePulpCompose, type PulpPlan } from './generate/pulp-compose.js';
-import type { AppConfig } from '../core/config.js';
+import type { AppConfig, GenerateVerifyMode } from '../core/config.js';
 import { hasFlag, multilibMethodToNames } from '../core/flags.js';
 import { reasonCanceled, reasonError, reasonReusedFailed, reasonReusing, removalReasonOverLimit } from '../core/lifecycle.js';
 import { findReusableCompose, mayReuse } from '../core/reuse.js';
@@ -295,7 +295,7 @@ async function pauseHeartbeating(ms: number, beat: () => void): Promise<void> {
 }
 
 /** Generation runs on its own task queue; this wraps the generator with heartbeats and cancellation. */
-export function createGenerateActivities({ pool, testPauseMs = 0 }: Pick<Deps, 'pool'> & { testPauseMs?: number }) {
+export function createGenerateActivities({ pool, testPauseMs = 0, verify }: Pick<Deps, 'pool'> & { testPauseMs?: number; verify?: GenerateVerifyMode }) {
   return {
     async generateCompose(plan: GenerateInput): Promise<GenerateResult> {
       const ctx = Context.current();
@@ -307,6 +307,7 @@ export function createGenerateActivities({ pool, testPauseMs = 0 }: Pick<Deps, '
           // Fault injection for the durability tests: a pause mid-generation, heartbeating.
           checkpoint: testPauseMs ? () => pauseHeartbeating(testPauseMs, () => ctx.heartbeat('paused')) : undefined,
           signal: ctx.cancellationSignal,
+          verify,
         });
       } catch (err) {
         if (err instanceof GenerationError) throw ApplicationFailure.nonRetryable(err.message, 'GenerationError');

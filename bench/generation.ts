@@ -10,9 +10,11 @@
 // "realistic" ones carry an uncompressed zero payload with Fedora-like spread: half 200 KB, 37.5 %
 // 1 MB, 10 % 3 MB, 2 % 10 MB, 0.5 % 50 MB (mean 1.2 MB).
 //
-// generate is measured twice: "cold" after dropping the worker's caches (parsed source metadata and
-// verified package checksums: every file is read and hashed, as createrepo_c does) and "warm" with
-// them (a worker composing again from the same source). The page cache is warm for every side.
+// generate is measured three ways: "cold" after dropping the worker's caches (the source metadata
+// parsed again; each package checked as GENERATE_VERIFY's default says: its size and RPM header,
+// the checksums taken from the source metadata), "full" cold with GENERATE_VERIFY=full (every file
+// read and hashed, as createrepo_c does), and "warm" with the caches (a worker composing again from
+// the same source). The page cache is warm for every side.
 //
 // Env: BENCH_GEN_SIZES (tiny sizes, default "100,1000"), BENCH_GEN_REALISTIC (realistic sizes,
 // default "1000"; "0" skips), BENCH_GEN_REPEAT (timed runs per side, default 5; one extra untimed
@@ -70,6 +72,7 @@ interface SizeResult {
   size: number;
   bytes: number;
   cold: number[];
+  full: number[];
   warm: number[];
   base: number[];
 }
@@ -115,7 +118,7 @@ async function benchSize(tmp: string, kind: SizeResult['kind'], size: number, re
       resultRepoUrl: `http://localhost/composes/odcs-${composeId}/compose/Temporary`,
     };
   };
-  const runGen = async (cold: boolean) => {
+  const runGen = async (cold: boolean, verify?: 'full') => {
     if (cold) {
       clearRepoCache();
       clearDigestCache();
@@ -123,7 +126,7 @@ async function benchSize(tmp: string, kind: SizeResult['kind'], size: number, re
     const inp = input();
     let packages = 0;
     const t = await timeIt(async () => {
-      packages = (await generateCompose(inp)).packages;
+      packages = (await generateCompose(inp, { verify })).packages;
     });
     if (packages !== size) throw new Error(`generation of ${size} produced ${packages} packages: the fixture chain is broken`);
     await removeComposeTree(target, inp.composeId);
@@ -136,14 +139,15 @@ async function benchSize(tmp: string, kind: SizeResult['kind'], size: number, re
 
   await runGen(true); // warm-up: page cache, JIT, createrepo_c's shared libraries
   await runBase();
-  const result: SizeResult = { kind, size, bytes, cold: [], warm: [], base: [] };
+  const result: SizeResult = { kind, size, bytes, cold: [], full: [], warm: [], base: [] };
   for (let r = 0; r < repeat; r++) {
     // Interleaved, so drift in machine load hits every side alike.
     result.cold.push(await runGen(true));
     result.warm.push(await runGen(false));
     result.base.push(await runBase());
+    result.full.push(await runGen(true, 'full'));
     progress(
-      `generation: ${size} ${kind} packages, run ${r + 1}/${repeat}: generate cold ${ms(result.cold.at(-1)!)}, warm ${ms(result.warm.at(-1)!)}, createrepo_c ${ms(result.base.at(-1)!)}`,
+      `generation: ${size} ${kind} packages, run ${r + 1}/${repeat}: generate cold ${ms(result.cold.at(-1)!)}, warm ${ms(result.warm.at(-1)!)}, full ${ms(result.full.at(-1)!)}, createrepo_c ${ms(result.base.at(-1)!)}`,
     );
   }
   await rm(work, { recursive: true, force: true });
@@ -159,7 +163,7 @@ export async function runGenerationBench(ctx: GenerationContext): Promise<void> 
   for (const size of realistic) results.push(await benchSize(ctx.tmp, 'realistic', size, repeat));
 
   heading(`generation: generateCompose vs createrepo_c alone (median of ${repeat} runs each, interleaved, after 1 warm-up)`);
-  const rows = [['packages', 'MB', 'createrepo_c p50', 'generate cold p50', 'ratio cold', 'generate warm p50', 'ratio warm', 'cold min..max', 'createrepo_c min..max']];
+  const rows = [['packages', 'MB', 'createrepo_c p50', 'cold p50', 'ratio cold', 'warm p50', 'ratio warm', 'cold full p50', 'ratio full', 'cold min..max', 'createrepo_c min..max']];
   for (const r of results) {
     const b = median(r.base);
     rows.push([
@@ -170,11 +174,14 @@ export async function runGenerationBench(ctx: GenerationContext): Promise<void> 
       ratio(median(r.cold), b),
       ms(median(r.warm)),
       ratio(median(r.warm), b),
+      ms(median(r.full)),
+      ratio(median(r.full), b),
       `${ms(quantile(r.cold, 0))}..${ms(quantile(r.cold, 1))}`,
       `${ms(quantile(r.base, 0))}..${ms(quantile(r.base, 1))}`,
     ]);
   }
   table(rows);
-  console.log('  ratio = generate / createrepo_c (same RPMs, same layout, same flags). cold: worker caches dropped (every package hashed);');
-  console.log('  warm: source metadata parsed and package checksums verified by an earlier compose in the same worker.');
+  console.log('  ratio = generate / createrepo_c (same RPMs, same layout, same flags). cold: worker caches dropped, packages checked by size and');
+  console.log('  RPM header (GENERATE_VERIFY=header, the default); full: the same with GENERATE_VERIFY=full (every package hashed);');
+  console.log('  warm: source metadata parsed by an earlier compose in the same worker.');
 }

@@ -2,7 +2,7 @@
 // its figures and their ratio to a baseline measured in the same run (machines are noisy: compare
 // ratios between runs, never absolute times). Progress goes to stderr, results to stdout.
 //
-// post and expiry need PostgreSQL and Temporal: this starts a private pair on free ports (as
+// compose, post and expiry need PostgreSQL and Temporal: this starts a private pair on free ports (as
 // `npm test` does, see test/harness/services.ts; `node scripts/bootstrap.mjs` must have run) and
 // stops it at the end. generation and koji need only rpmbuild and createrepo_c; closure only dnf. amqp needs PostgreSQL (from
 // the same pair) and starts its own RabbitMQ (scripts/services/rabbitmq.ts).
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { startTestServices, type TestServices } from '../test/harness/services.js';
 import { heading, machineLine, progress } from './lib.js';
 
-const ALL = ['generation', 'closure', 'koji', 'post', 'expiry', 'amqp', 'providers', 'cluster'] as const;
+const ALL = ['generation', 'closure', 'koji', 'compose', 'post', 'expiry', 'amqp', 'providers', 'cluster'] as const;
 type BenchName = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-tmp]
@@ -23,6 +23,8 @@ const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-t
               BENCH_CLOSURE_PACKAGES=70000  BENCH_CLOSURE_REQUEST=500  BENCH_CLOSURE_REPEAT=3
   koji        a Koji tag compose of a 300-package closure out of a 3000-package tag: mirroring the tag vs closure only
               BENCH_KOJI_TAG=3000  BENCH_KOJI_CLOSURE=300  BENCH_KOJI_PAYLOAD=50000  BENCH_KOJI_REPEAT=3
+  compose     the whole path, POST /api/1/composes/ to done, for a 300-package closure of realistic sizes vs createrepo_c alone
+              BENCH_COMPOSE_PACKAGES=300  BENCH_COMPOSE_REPEAT=3
   post        POST /api/1/composes/ throughput vs its transaction (INSERT + start record) done directly
               BENCH_POST_TOTAL=300  BENCH_POST_CONCURRENCY=8  BENCH_POST_WARMUP=20
   expiry      expiry lag of composes vs a bare Temporal timer for the same deadlines
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
   console.log(`odcs-flow benchmarks: ${only.join(', ')}`);
   console.log(`machine: ${machineLine()}`);
   try {
-    if (only.includes('post') || only.includes('expiry') || only.includes('amqp') || only.includes('providers')) {
+    if (only.includes('compose') || only.includes('post') || only.includes('expiry') || only.includes('amqp') || only.includes('providers')) {
       const t0 = Date.now();
       services = await startTestServices(tmp);
       process.env.ODCS_TEST_DATABASE_URL = services.databaseUrl;
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
       if (name === 'generation') await (await import('./generation.js')).runGenerationBench({ tmp });
       if (name === 'closure') await (await import('./closure.js')).runClosureBench({ tmp });
       if (name === 'koji') await (await import('./koji.js')).runKojiBench({ tmp });
+      if (name === 'compose') await (await import('./compose-path.js')).runComposePathBench({ tmp });
       if (name === 'post') await (await import('./post-throughput.js')).runPostThroughputBench();
       if (name === 'expiry') await (await import('./expiry-lag.js')).runExpiryLagBench();
       if (name === 'amqp') await (await import('./amqp.js')).runAmqpBench({ tmp });

@@ -9,6 +9,10 @@ const positiveInt = z.coerce.number().int().positive();
 const url = z.string().url();
 const flag = z.enum(['true', 'false', '1', '0']);
 
+/** GENERATE_VERIFY: how much of each package file the generator reads to check it (activities/generate/verify.ts). */
+export const GENERATE_VERIFY_MODES = ['size', 'header', 'full'] as const;
+export type GenerateVerifyMode = (typeof GENERATE_VERIFY_MODES)[number];
+
 /** A variable's schema with its meaning, and the default to show when the schema's is not it. */
 const doc = <T extends z.ZodType>(schema: T, description: string, shownDefault?: string): T =>
   schema.meta({ description, ...(shownDefault === undefined ? {} : { shownDefault }) });
@@ -74,6 +78,7 @@ const ENV = z.object({
   LOG_LEVEL: doc(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'pino log level'),
   DB_POOL_SIZE: doc(positiveInt.default(10), 'PostgreSQL connections per process'),
   GENERATE_HEARTBEAT_TIMEOUT: doc(positiveInt.default(30), 'seconds without a heartbeat before a generation is retried on another worker'),
+  GENERATE_VERIFY: doc(z.enum(GENERATE_VERIFY_MODES).default('header'), 'how each package file is checked against the source metadata before derived repodata repeats it: size (stat), header (size plus the RPM header: its range, NEVRA and signed sha256; a few KB read) or full (every byte hashed against the pkgid checksum)'),
   GENERATE_TEST_PAUSE_MS: doc(z.coerce.number().int().min(0).default(0), 'tests only: pause each generation mid-way, to kill a worker during it'),
   KOJI_CACHE_MAX_BYTES: doc(z.string().regex(/^\s*\d+(\.\d+)?\s*([KMGT]i?B?)?\s*$/i, 'must be a size such as 20G or 1048576 (0: no limit)').default('20G'), 'Koji tag sources: size bound of the RPM download cache ($DATA_DIR/koji-cache/packages) shared by composes; least recently used files go first, never one a running compose uses'),
   NOAUTH_ALLOW_PUBLIC: doc(z.enum(['true', 'false', '1', '0']).default('false'), 'let auth_backend "noauth" listen on a non-loopback HOST (containers)'),
@@ -148,6 +153,7 @@ function schema(cwd: string) {
         dbPoolSize: env.DB_POOL_SIZE,
         generateHeartbeatTimeout: env.GENERATE_HEARTBEAT_TIMEOUT,
         generateTestPauseMs: env.GENERATE_TEST_PAUSE_MS,
+        generateVerify: env.GENERATE_VERIFY,
         noauthAllowPublic: env.NOAUTH_ALLOW_PUBLIC === 'true' || env.NOAUTH_ALLOW_PUBLIC === '1',
         amqp: env.AMQP_URL ? { url: env.AMQP_URL, exchange: env.AMQP_EXCHANGE, topicPrefix: env.AMQP_TOPIC_PREFIX } : null,
         providers: {

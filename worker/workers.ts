@@ -58,7 +58,7 @@ export async function createWorkers(deps: WorkerDeps, queues: { generate?: boole
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.generateTaskQueue,
-    activities: createGenerateActivities({ pool, testPauseMs: config.generateTestPauseMs }),
+    activities: createGenerateActivities({ pool, testPauseMs: config.generateTestPauseMs, verify: config.generateVerify }),
     maxConcurrentActivityTaskExecutions: settings.num_concurrent_pungi,
   });
   return [...workers, generate];

@@ -11,7 +11,7 @@ export interface Pool {
   sources: PackageRecord[];
   /** Lookaside packages (latest per name+arch in each repo). */
   lookaside: PackageRecord[];
-  /** Index of the source repo each source package came from (lower wins ties). */
+  /** Index of the source repo each source package came from (lower wins ties); absent means 0, the first. */
   rank: Map<PackageRecord, number>;
 }
 
@@ -50,14 +50,27 @@ const newer = (a: PackageRecord, b: PackageRecord) =>
 
 /** Koji-like "latest build": the highest EVR per name+arch within one repo. */
 function latestPerNameArch(pkgs: PackageRecord[]): PackageRecord[] {
-  const best = new Map<string, PackageRecord>();
+  // By name, then arch: no key string per package (70,000 of them at Fedora's size).
+  const best = new Map<string, PackageRecord | PackageRecord[]>();
   for (const p of pkgs) {
     if (!isBinary(p)) continue;
-    const key = `${p.name}.${p.arch}`;
-    const cur = best.get(key);
-    if (!cur || newer(p, cur) > 0) best.set(key, p);
+    const cur = best.get(p.name);
+    if (cur === undefined) best.set(p.name, p);
+    else if (!Array.isArray(cur)) {
+      if (cur.arch !== p.arch) best.set(p.name, [cur, p]);
+      else if (newer(p, cur) > 0) best.set(p.name, p);
+    } else {
+      const i = cur.findIndex((c) => c.arch === p.arch);
+      if (i < 0) cur.push(p);
+      else if (newer(p, cur[i]) > 0) cur[i] = p;
+    }
   }
-  return [...best.values()];
+  const out: PackageRecord[] = [];
+  for (const v of best.values()) {
+    if (Array.isArray(v)) out.push(...v);
+    else out.push(v);
+  }
+  return out;
 }
 
 /** Builds the candidate pool once per call; repos are given in precedence order. */
@@ -72,7 +85,7 @@ export function buildPool(sources: PackageRecord[][], lookaside: PackageRecord[]
       if (seen.has(p.name)) continue;
       names.add(p.name);
       out.push(p);
-      rank.set(p, index);
+      if (index > 0) rank.set(p, index);
     }
     for (const n of names) seen.add(n);
   });
@@ -85,10 +98,21 @@ function hasCondition(node: RichDep): boolean {
   return 'args' in node && node.args.some(hasCondition);
 }
 
-interface Provider {
-  pkg: PackageRecord;
-  dep: Dep;
+/** A map value of one package or several: most names have one provider, and an array costs more than its element. */
+type OneOrMore = PackageRecord | PackageRecord[];
+
+function addTo(map: Map<string, OneOrMore>, key: string, p: PackageRecord): void {
+  const cur = map.get(key);
+  if (cur === undefined) map.set(key, p);
+  else if (cur === p) return;
+  else if (!Array.isArray(cur)) map.set(key, [cur, p]);
+  else if (cur[cur.length - 1] !== p) cur.push(p);
 }
+
+const each = (v: OneOrMore | undefined): readonly PackageRecord[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** rpm always provides "name = EVR"; the metadata may omit it. */
+const selfProvide = (p: PackageRecord): Dep => ({ name: p.name, flags: 'EQ', epoch: p.epoch, version: p.version, release: p.release });
 
 /**
  * Per-arch indexes over a pool's eligible packages. Read-only once built, so they are kept per
@@ -97,8 +121,9 @@ interface Provider {
 class ArchIndex {
   readonly byName = new Map<string, PackageRecord>();
   readonly lookaside = new Set<PackageRecord>();
-  readonly provides = new Map<string, Provider[]>();
-  readonly files = new Map<string, PackageRecord[]>();
+  /** Provided name -> the packages providing it (their own Dep entries say with which version). */
+  readonly provides = new Map<string, OneOrMore>();
+  readonly files = new Map<string, OneOrMore>();
   /** Multilib: one package per name of the compatible arches (best arch, then highest EVR). */
   readonly compatByName = new Map<string, PackageRecord>();
   readonly compat: Set<string>;
@@ -120,24 +145,45 @@ class ArchIndex {
       if (order > 0 || (order === 0 && cur!.arch === 'noarch')) this.byName.set(p.name, p);
     }
     for (const p of pool.lookaside) if (eligible(p) || this.compat.has(p.arch)) this.lookaside.add(p);
-    for (const p of [...this.byName.values(), ...this.compatByName.values(), ...this.lookaside]) this.index(p);
+    const needed = requiredNames([...this.byName.values(), ...this.compatByName.values()]);
+    for (const p of [...this.byName.values(), ...this.compatByName.values(), ...this.lookaside]) this.index(p, needed);
   }
 
-  private index(p: PackageRecord) {
-    const add = (dep: Dep) => {
-      let list = this.provides.get(dep.name);
-      if (!list) this.provides.set(dep.name, (list = []));
-      list.push({ pkg: p, dep });
-    };
-    // rpm always adds "name = EVR"; add it in case the metadata omitted it.
-    add({ name: p.name, flags: 'EQ', epoch: p.epoch, version: p.version, release: p.release });
-    for (const d of p.provides) add(d);
-    for (const f of p.files) {
-      let list = this.files.get(f);
-      if (!list) this.files.set(f, (list = []));
-      list.push(p);
+  /** Indexes what some candidate requires: the solver asks only for those (most provides, at Fedora's size, nobody requires). */
+  private index(p: PackageRecord, needed: Set<string>) {
+    if (needed.has(p.name)) addTo(this.provides, p.name, p);
+    for (const d of p.provides) if (needed.has(d.name)) addTo(this.provides, d.name, p);
+    for (const f of p.files) if (needed.has(f)) addTo(this.files, f, p);
+  }
+}
+
+/** Every name the requires of `pkgs` can ask providers for: plain requires and the operands of rich ones. */
+function requiredNames(pkgs: PackageRecord[]): Set<string> {
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (node: RichDep): void => {
+    if (node.op === 'dep') names.add(node.dep.name);
+    else if ('args' in node) node.args.forEach(walk);
+    else {
+      walk(node.cond);
+      walk(node.then);
+      if (node.else) walk(node.else);
+    }
+  };
+  for (const p of pkgs) {
+    for (const r of p.requires) {
+      if (!isRich(r.name)) names.add(r.name);
+      else if (!seen.has(r.name)) {
+        seen.add(r.name);
+        try {
+          walk(parseRich(r.name));
+        } catch {
+          // Unparsable: the solver reports it as unresolved without asking for providers.
+        }
+      }
     }
   }
+  return names;
 }
 
 const indexes = new WeakMap<Pool, Map<string, ArchIndex>>();
@@ -155,8 +201,8 @@ function archIndex(pool: Pool, arch: string, compatArches: string[]): ArchIndex 
 class ArchSolver {
   private readonly byName: Map<string, PackageRecord>;
   private readonly lookaside: Set<PackageRecord>;
-  private readonly provides: Map<string, Provider[]>;
-  private readonly files: Map<string, PackageRecord[]>;
+  private readonly provides: Map<string, OneOrMore>;
+  private readonly files: Map<string, OneOrMore>;
   private readonly compatByName: Map<string, PackageRecord>;
   private readonly compat: Set<string>;
   private readonly richCache = new Map<string, RichDep | Error>();
@@ -189,8 +235,10 @@ class ArchSolver {
 
   private providers(dep: Dep): PackageRecord[] {
     const out = new Set<PackageRecord>();
-    for (const prov of this.provides.get(dep.name) ?? []) if (rangesOverlap(prov.dep, dep)) out.add(prov.pkg);
-    if (dep.name.startsWith('/')) for (const p of this.files.get(dep.name) ?? []) out.add(p);
+    for (const p of each(this.provides.get(dep.name))) {
+      if ((p.name === dep.name && rangesOverlap(selfProvide(p), dep)) || p.provides.some((d) => d.name === dep.name && rangesOverlap(d, dep))) out.add(p);
+    }
+    if (dep.name.startsWith('/')) for (const p of each(this.files.get(dep.name))) out.add(p);
     return [...out];
   }
 

@@ -40,14 +40,19 @@ export interface Tree {
   packages: PackageRecord[];
 }
 
+/** Output is handed to gzip in pieces of about this size: one thread-pool job each, not one per package. */
+const FLUSH_AT = 256 * 1024;
+
 /** One repodata file being written: gzip on the way out, both checksums computed as it goes. */
 export class MdWriter {
-  private readonly gzip = createGzip({ level: 6 });
+  private readonly gzip = createGzip({ level: 6, chunkSize: 64 * 1024 });
   private readonly out;
   private readonly openHash = createHash('sha256');
   private readonly hash = createHash('sha256');
   private openSize = 0;
   private size = 0;
+  private pending: string[] = [];
+  private pendingLength = 0;
   readonly tmp: string;
 
   constructor(
@@ -64,8 +69,18 @@ export class MdWriter {
     this.gzip.pipe(this.out);
   }
 
+  /** Queues text; returns a promise when gzip wants the caller to wait (backpressure). */
   write(s: string): Promise<void> | undefined {
-    const b = Buffer.from(s, 'utf8');
+    this.pending.push(s);
+    this.pendingLength += s.length;
+    return this.pendingLength >= FLUSH_AT ? this.flush() : undefined;
+  }
+
+  private flush(): Promise<void> | undefined {
+    if (!this.pending.length) return undefined;
+    const b = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingLength = 0;
     this.openHash.update(b);
     this.openSize += b.length;
     if (!this.gzip.write(b)) return once(this.gzip, 'drain').then(() => undefined);
@@ -73,6 +88,7 @@ export class MdWriter {
   }
 
   async finish(now: number): Promise<RepomdEntry & { timestamp: number }> {
+    await this.flush();
     this.gzip.end();
     await once(this.out, 'close');
     const checksum = this.hash.digest('hex');
@@ -101,6 +117,8 @@ export class MdWriter {
 
 const pkgidOfPrimary = (xml: string) => /<checksum(?:\s[^>]*)?>([^<]*)<\/checksum>/.exec(xml)?.[1].trim();
 const pkgidOfHeader = (xml: string) => {
+  // createrepo_c writes `<package pkgid="…" name=…`: read it directly, attributes otherwise.
+  if (xml.startsWith('<package pkgid="')) return xml.slice(16, xml.indexOf('"', 16));
   const head = /^<package(\s[^>]*)>/.exec(xml);
   return head ? attrs(head[1]).pkgid : undefined;
 };
@@ -147,6 +165,59 @@ export interface DeriveHooks {
   log?: (message: string) => void;
 }
 
+/** Writes one metadata type (primary, filelists or other) for every tree; its repomd entries in tree order. */
+async function writeMdType(
+  md: (typeof MD_TYPES)[number],
+  trees: Tree[],
+  wanted: Array<Map<string, PackageRecord>>,
+  used: RepoMetadata[],
+  sources: RepoMetadata[],
+  hooks: DeriveHooks,
+  now: number,
+): Promise<Array<RepomdEntry & { timestamp: number }>> {
+  const out: Array<RepomdEntry & { timestamp: number }> = [];
+  const writers = trees.map((t) => new MdWriter(path.join(t.osDir, 'repodata'), md.type));
+  try {
+    const emitted = trees.map(() => new Set<string>());
+    for (const [i, w] of writers.entries()) await w.write(`<?xml version="1.0" encoding="UTF-8"?>\n${md.open} packages="${wanted[i].size}">\n`);
+    for (const repo of used) {
+      const entry = repo.data.get(md.type)!;
+      await verifyMetadataFile(repo.path, entry);
+      hooks.signal?.throwIfAborted();
+      await scanPackages(repo.path, entry.file, md.root, (xml) => {
+        const pkgid = md.type === 'primary' ? pkgidOfPrimary(xml) : pkgidOfHeader(xml);
+        if (!pkgid) return;
+        const key = `${repo.path}\0${pkgid}`;
+        let wait: Promise<void> | undefined;
+        for (let i = 0; i < trees.length; i++) {
+          const p = wanted[i].get(key);
+          if (p === undefined || emitted[i].has(key)) continue;
+          emitted[i].add(key);
+          const entry = p.sourcePkgid === undefined ? xml : placedFile(md.type, xml, p);
+          wait = writers[i].write((md.type === 'primary' ? relocate(entry, packagePath(p)) : entry) + '\n') ?? wait;
+        }
+        return wait;
+      });
+    }
+    for (let i = 0; i < trees.length; i++) {
+      if (emitted[i].size !== wanted[i].size) {
+        const lost = trees[i].packages.find((p) => !emitted[i].has(`${p.repo}\0${p.sourcePkgid ?? p.pkgid}`))!;
+        const entry = sources.find((r) => r.path === lost.repo)?.data.get(md.type);
+        throw new GenerationError(
+          `Repository ${lost.repo}: metadata file ${entry?.href ?? md.type} has no entry for ${lost.href} (pkgid ${lost.pkgid}) listed in its primary metadata.`,
+        );
+      }
+      await writers[i].write(`</${md.root}>\n`);
+      out.push(await writers[i].finish(now));
+    }
+  } catch (e) {
+    for (const w of writers) w.abort();
+    throw e;
+  }
+  hooks.heartbeat?.(`${md.type} metadata written`);
+  return out;
+}
+
 /**
  * Writes repodata/ into each tree's osDir for its packages, from the metadata of `sources` (the
  * repositories the packages were read from, all derivable). A source entry missing from filelists
@@ -164,46 +235,11 @@ export async function writeDerivedRepodata(trees: Tree[], sources: RepoMetadata[
   await Promise.all(trees.map((t) => mkdir(path.join(t.osDir, 'repodata'), { recursive: true })));
   const entries: Array<Array<RepomdEntry & { timestamp: number }>> = trees.map(() => []);
 
-  for (const md of MD_TYPES) {
-    const writers = trees.map((t) => new MdWriter(path.join(t.osDir, 'repodata'), md.type));
-    try {
-      const emitted = trees.map(() => new Set<string>());
-      for (const [i, w] of writers.entries()) await w.write(`<?xml version="1.0" encoding="UTF-8"?>\n${md.open} packages="${wanted[i].size}">\n`);
-      for (const repo of used) {
-        const entry = repo.data.get(md.type)!;
-        await verifyMetadataFile(repo.path, entry);
-        hooks.signal?.throwIfAborted();
-        await scanPackages(repo.path, entry.file, md.root, async (xml) => {
-          const pkgid = md.type === 'primary' ? pkgidOfPrimary(xml) : pkgidOfHeader(xml);
-          if (!pkgid) return;
-          const key = `${repo.path}\0${pkgid}`;
-          for (let i = 0; i < trees.length; i++) {
-            const p = wanted[i].get(key);
-            if (p === undefined || emitted[i].has(key)) continue;
-            emitted[i].add(key);
-            const entry = p.sourcePkgid === undefined ? xml : placedFile(md.type, xml, p);
-            const wait = writers[i].write((md.type === 'primary' ? relocate(entry, packagePath(p)) : entry) + '\n');
-            if (wait) await wait;
-          }
-        });
-      }
-      for (let i = 0; i < trees.length; i++) {
-        if (emitted[i].size !== wanted[i].size) {
-          const lost = trees[i].packages.find((p) => !emitted[i].has(`${p.repo}\0${p.sourcePkgid ?? p.pkgid}`))!;
-          const entry = sources.find((r) => r.path === lost.repo)?.data.get(md.type);
-          throw new GenerationError(
-            `Repository ${lost.repo}: metadata file ${entry?.href ?? md.type} has no entry for ${lost.href} (pkgid ${lost.pkgid}) listed in its primary metadata.`,
-          );
-        }
-        await writers[i].write(`</${md.root}>\n`);
-        entries[i].push(await writers[i].finish(now));
-      }
-    } catch (e) {
-      for (const w of writers) w.abort();
-      throw e;
-    }
-    hooks.heartbeat?.(`${md.type} metadata written`);
-  }
+  // The three files are written at once: gzip and gunzip run in the thread pool while the scan runs here.
+  const results = await Promise.allSettled(MD_TYPES.map((md) => writeMdType(md, trees, wanted, used, sources, hooks, now)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  for (const r of results) for (const [i, e] of (r as PromiseFulfilledResult<Array<RepomdEntry & { timestamp: number }>>).value.entries()) entries[i].push(e);
 
   // comps and modules: carried as the first source that has them wrote them (modules of several
   // sources are concatenated: modules.yaml is a stream of YAML documents).

@@ -20,7 +20,7 @@ import { packagePath, placePackages } from './place.js';
 import { unacceptablySigned } from './signatures.js';
 import { readFilelists, readRepo, type RepoMetadata } from './repodata.js';
 import type { PackageRecord } from './types.js';
-import { verifyPackages } from './verify.js';
+import { verifyPackages, type VerifyMode } from './verify.js';
 import { fetchClosure, type KojiFetchPlan } from '../koji/fetch.js';
 
 export { GenerationError } from './errors.js';
@@ -67,6 +67,8 @@ export interface GenerateHooks {
   /** Awaited once the metadata is loaded, inside the temp dir's life (fault-injection point for tests). */
   checkpoint?: () => Promise<void>;
   signal?: AbortSignal;
+  /** How package files are checked against the source metadata (GENERATE_VERIFY; default header). */
+  verify?: VerifyMode;
 }
 
 const ARCH_RE = /^[A-Za-z0-9_]+$/;
@@ -268,11 +270,25 @@ async function gather(
   for (const s of solutions) {
     log.info(`Gathered ${s.selected.length} packages for ${s.arch}`);
     await mkdir(osDir(root, s.arch), { recursive: true });
-    await placePackages(osDir(root, s.arch), s.selected, hooks);
     for (const p of s.selected) distinct.set(p.location, p);
-    signal?.throwIfAborted();
   }
-  await writeRepodata(input.composeId, root, solutions, sources, log, hooks);
+  // Placing the packages (links, on this thread), checking them and deriving the repodata (gzip
+  // in the thread pool) do not depend on each other: they overlap. Only createrepo_c needs the
+  // packages in place. A failure of one fails the compose once all have stopped writing.
+  const { derived, fallback } = planRepodata(input.composeId, root, solutions, sources, log);
+  await settleAll(
+    [
+      async (signal) => {
+        for (const s of solutions) {
+          await placePackages(osDir(root, s.arch), s.selected, { ...hooks, signal });
+          signal.throwIfAborted();
+        }
+      },
+      (signal) => deriveRepodata(root, derived, sources, log, { ...hooks, signal }),
+    ],
+    signal,
+  );
+  for (const tree of fallback) await createrepo(tree, hooks);
 
   const variant = variantDir(root);
   await writeFile(path.join(variant, `${composeName(input.composeId)}.repo`), repoFileText(input.composeId, input.resultRepoUrl));
@@ -287,13 +303,34 @@ async function gather(
 }
 
 /**
- * Repodata for every arch tree: derived from the sources' metadata for trees whose packages all
- * come from sources with usable metadata (after checking each file against it), createrepo_c for
- * the others.
+ * Runs the jobs at once, each with a signal that aborts (with the failure as its reason) when any
+ * of them fails or `outer` aborts; waits for all to stop, then throws the first failure, if any.
  */
-async function writeRepodata(composeId: number, root: string, solutions: ArchSolution[], sources: RepoMetadata[], log: ComposeLog, hooks: GenerateHooks) {
+async function settleAll(jobs: Array<(signal: AbortSignal) => Promise<unknown>>, outer?: AbortSignal): Promise<void> {
+  const ctl = new AbortController();
+  const signal = outer ? AbortSignal.any([outer, ctl.signal]) : ctl.signal;
+  let first: { error: unknown } | undefined;
+  await Promise.allSettled(
+    jobs.map((job) =>
+      job(signal).catch((error) => {
+        if (!first) {
+          first = { error };
+          ctl.abort(error);
+        }
+      }),
+    ),
+  );
+  if (first) throw first.error;
+}
+
+/**
+ * Which arch trees get repodata derived from the sources' metadata (all their packages come from
+ * sources with usable metadata) and which get createrepo_c (their os/ dirs); the log says why.
+ */
+function planRepodata(composeId: number, root: string, solutions: ArchSolution[], sources: RepoMetadata[], log: ComposeLog): { derived: Tree[]; fallback: string[] } {
   const why = new Map(sources.map((r) => [r.path, underivable(r)]));
   const derived: Tree[] = [];
+  const fallback: string[] = [];
   for (const s of solutions) {
     const tree = `${composeName(composeId)}/compose/Temporary/${s.arch}/os`;
     const blocker = s.selected.map((p) => p.repo).find((r) => why.get(r) !== undefined);
@@ -302,15 +339,30 @@ async function writeRepodata(composeId: number, root: string, solutions: ArchSol
       continue;
     }
     log.info(`Running createrepo_c for ${tree} (repository ${blocker}: ${why.get(blocker)})`);
-    await createrepo(osDir(root, s.arch), hooks);
+    fallback.push(osDir(root, s.arch));
   }
+  return { derived, fallback };
+}
+
+/** Checks the source package files (GENERATE_VERIFY) and derives the trees' repodata from the source metadata, at once. */
+async function deriveRepodata(root: string, derived: Tree[], sources: RepoMetadata[], log: ComposeLog, hooks: GenerateHooks): Promise<void> {
   if (!derived.length) return;
   const distinct = [...new Map(derived.flatMap((t) => t.packages).map((p) => [p.location, p])).values()];
-  const read = await verifyPackages(distinct, hooks);
-  log.info(`Checked ${distinct.length} package files against the source metadata (${read} checksums computed, ${distinct.length - read} known)`);
-  hooks.signal?.throwIfAborted();
+  const mode = hooks.verify ?? 'header';
   log.info(`Deriving repodata for ${derived.map((t) => path.relative(root, t.osDir)).join(', ')} from the source metadata`);
-  await writeDerivedRepodata(derived, sources, { ...hooks, log: (m) => log.info(m) });
+  let read = 0;
+  await settleAll(
+    [
+      async (signal) => void (read = await verifyPackages(distinct, mode, { ...hooks, signal })),
+      (signal) => writeDerivedRepodata(derived, sources, { ...hooks, signal, log: (m) => log.info(m) }),
+    ],
+    hooks.signal,
+  );
+  log.info(
+    mode === 'full'
+      ? `Checked ${distinct.length} package files against the source metadata (${read} checksums computed, ${distinct.length - read} known)`
+      : `Checked ${distinct.length} package files against the source metadata (${mode === 'header' ? 'size and RPM header' : 'size'}; checksums taken from the source metadata)`,
+  );
 }
 
 /** The NVR a binary RPM was built from, from its source RPM's file name. */

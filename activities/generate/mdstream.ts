@@ -20,7 +20,9 @@ export function openDecompressed(file: string): Readable {
   const ext = /\.[a-z0-9]+$/.exec(file)?.[0] ?? '';
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   if (ext === '.gz') {
-    const gunzip = createGunzip({ chunkSize: 1 << 18 });
+    // Decompressed pieces of 32 KB: as strings they stay below V8's large-object size (about 128 KB),
+    // so scanned text dies young instead of piling up in large-object space until a full GC.
+    const gunzip = createGunzip({ chunkSize: 1 << 15 });
     raw.on('error', (e) => gunzip.destroy(e));
     return raw.pipe(gunzip);
   }
@@ -57,6 +59,25 @@ export function attrs(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of text.matchAll(ATTR_RE)) out[m[1]] = unescapeXml(m[2] ?? m[3]);
   return out;
+}
+
+/**
+ * One attribute of a start tag's attribute text, entity-decoded; undefined when absent. Reads
+ * createrepo_c's `name="value"` directly (no object per tag), any other spelling through attrs().
+ */
+export function attr(text: string, name: string): string | undefined {
+  let at = text.indexOf(name);
+  while (at >= 0) {
+    const before = text.charCodeAt(at - 1);
+    const end = at + name.length;
+    // A whole attribute name: preceded by whitespace, followed by ="
+    if ((before === 32 || before === 9 || before === 10 || before === 13) && text.charCodeAt(end) === 61 && text.charCodeAt(end + 1) === 34) {
+      const close = text.indexOf('"', end + 2);
+      return close < 0 ? undefined : unescapeXml(text.slice(end + 2, close));
+    }
+    at = text.indexOf(name, end);
+  }
+  return text.includes(name) ? attrs(text)[name] : undefined;
 }
 
 /** A metadata file could not be read as what repomd.xml says it is. */

@@ -1,6 +1,7 @@
 // Puts the selected RPMs into an arch tree. Hard links make this O(1) per
 // package on the same filesystem; copies are the fallback (EXDEV, or EPERM
-// under fs.protected_hardlinks).
+// under fs.protected_hardlinks). The calls run in the thread pool, so linking
+// overlaps the checks and the repodata work of the main thread (index.ts).
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedDigest, hashName } from './digest.js';
 import { GenerationError } from './errors.js';
-import { attrs, badMetadata, scanPackages, unescapeXml } from './mdstream.js';
+import { attr, attrs, badMetadata, scanPackages, unescapeXml } from './mdstream.js';
 import type { Dep, DepFlag, PackageRecord } from './types.js';
 
 /** One `<data>` entry of repomd.xml. */
@@ -124,32 +124,69 @@ function intern(s: string): string {
   return v;
 }
 
-function toDep(a: Record<string, string>): Dep {
-  const d: Dep = { name: intern(a.name ?? '') };
-  if (a.flags) d.flags = intern(a.flags) as DepFlag;
-  if (a.epoch !== undefined) d.epoch = intern(a.epoch);
-  if (a.ver !== undefined) d.version = intern(a.ver);
-  if (a.rel !== undefined && a.rel !== '') d.release = intern(a.rel);
-  if (a.pre === '1') d.pre = true;
+const internOpt = (s: string | undefined) => (s === undefined ? undefined : intern(s));
+
+/**
+ * A Dep from an `<rpm:entry …>`'s attribute text, in one literal (one fixed shape, fields in the
+ * object); names of provides are copied, not interned (they are mostly unique).
+ */
+function toDep(text: string, internName: boolean): Dep {
+  const name = attr(text, 'name') ?? '';
+  const flags = attr(text, 'flags');
+  const rel = attr(text, 'rel');
+  const d: Dep = {
+    name: internName ? intern(name) : copy(name),
+    flags: flags ? (intern(flags) as DepFlag) : undefined,
+    epoch: internOpt(attr(text, 'epoch')),
+    version: internOpt(attr(text, 'ver')),
+    release: rel ? intern(rel) : undefined,
+  };
+  if (attr(text, 'pre') === '1') d.pre = true;
   return d;
 }
 
-function deps(xml: string, section: string): Dep[] {
-  const open = xml.indexOf(`<rpm:${section}>`);
-  if (open < 0) return [];
-  const close = xml.indexOf(`</rpm:${section}>`, open);
-  const body = xml.slice(open, close < 0 ? undefined : close);
-  const out: Dep[] = [];
-  for (const m of body.matchAll(/<rpm:entry(\s[^>]*?)\/?>/g)) out.push(toDep(attrs(m[1])));
-  return out;
+// Memory at Fedora's size (70,000 packages, a quarter of a million requires): one Dep object per
+// distinct requires text (most repeat: sonames, /usr/bin paths, common names), read-only and shared
+// by every package that lists it (provides are mostly unique: parsed each, not remembered); lists
+// sized exactly (an array grown by push keeps room for 17), and one shared empty list.
+let depsByText = new Map<string, Dep>();
+const NO_DEPS: Dep[] = [];
+const scratch: Dep[] = [];
+const SECTIONS = ['provides', 'requires', 'obsoletes'];
+const SECTION_OPEN: Record<string, string> = Object.fromEntries(SECTIONS.map((s) => [s, `<rpm:${s}>`]));
+const SECTION_CLOSE: Record<string, string> = Object.fromEntries(SECTIONS.map((s) => [s, `</rpm:${s}>`]));
+const ENTRY_RE = /<rpm:entry(\s[^>]*?)\/?>/g;
+
+/**
+ * The entries of one dependency section. For requires (`shared`), entries are shared by text and
+ * rpmlib() features left out (rpm checks those itself, no package provides them).
+ */
+function deps(xml: string, section: string, shared = false): Dep[] {
+  const open = xml.indexOf(SECTION_OPEN[section]);
+  if (open < 0) return NO_DEPS;
+  const close = xml.indexOf(SECTION_CLOSE[section], open);
+  ENTRY_RE.lastIndex = open;
+  scratch.length = 0;
+  for (let m; (m = ENTRY_RE.exec(xml)) && (close < 0 || m.index < close); ) {
+    if (!shared) {
+      scratch.push(toDep(m[1], false));
+      continue;
+    }
+    let d = depsByText.get(m[1]);
+    if (d === undefined) depsByText.set(copy(m[1]), (d = toDep(m[1], true)));
+    if (!d.name.startsWith('rpmlib(')) scratch.push(d);
+  }
+  return scratch.length ? scratch.slice() : NO_DEPS;
 }
 
 const FILE_RE = /<file(?:\s[^>]*)?>([^<]*)<\/file>/g;
-export const filesOf = (xml: string) => Array.from(xml.matchAll(FILE_RE), (m) => intern(unescapeXml(m[1])));
+const NO_FILES: string[] = [];
+export const filesOf = (xml: string) => {
+  const files = Array.from(xml.matchAll(FILE_RE), (m) => intern(unescapeXml(m[1])));
+  return files.length ? files : NO_FILES;
+};
 
-function location(repoPath: string, loc: Record<string, string>): string {
-  const href = loc.href ?? '';
-  const base = loc['xml:base'];
+function location(repoPath: string, href: string, base: string | undefined): string {
   if (!base) return path.resolve(repoPath, href);
   if (base.startsWith('file:')) return path.resolve(fileURLToPath(base), href);
   if (/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new GenerationError(`Repository ${repoPath} points at remote packages (${base}); only local repositories are supported.`);
@@ -165,38 +202,102 @@ const RE = {
   size: /<size(\s[^>]*?)\/?>/,
   location: /<location(\s[^>]*?)\/?>/,
   sourcerpm: /<rpm:sourcerpm>([^<]*)<\/rpm:sourcerpm>/,
+  headerRange: /<rpm:header-range(\s[^>]*?)\/?>/,
 };
+
+const rpmFileName = (name: string, version: string, release: string, arch: string) => `${name}-${version}-${release}.${arch}.rpm`;
+
+/** How SourcePackage keeps an href: most follow the file-name convention and need no string of their own. */
+function hrefForm(href: string, name: string, version: string, release: string, arch: string): string | 0 | 1 {
+  const file = rpmFileName(name, version, release, arch);
+  if (href === file) return 0;
+  if (name && href.length === file.length + 11 && href.endsWith(file) && href === `Packages/${name[0].toLowerCase()}/${file}`) return 1;
+  return copy(href);
+}
+
+/**
+ * A package read from primary.xml. One fixed shape for all 70,000 of a Fedora-size source, and the
+ * file's absolute path computed when asked (from the repository and href) instead of kept.
+ */
+class SourcePackage implements PackageRecord {
+  constructor(
+    readonly name: string,
+    readonly epoch: string,
+    readonly version: string,
+    readonly release: string,
+    readonly arch: string,
+    /** The href: 0 for `<file>`, 1 for `Packages/<first letter>/<file>` (<file> = name-version-release.arch.rpm), else as written. */
+    private readonly hrefForm: string | 0 | 1,
+    readonly repo: string,
+    /** Only when the file is not at `<repo>/<href>` (xml:base, or an href that path.resolve changes). */
+    private readonly movedTo: string | undefined,
+    readonly pkgid: string | undefined,
+    readonly checksumType: string | undefined,
+    readonly size: number | undefined,
+    readonly sourcerpm: string | undefined,
+    readonly headerStart: number | undefined,
+    readonly headerEnd: number | undefined,
+    readonly provides: Dep[],
+    readonly requires: Dep[],
+    readonly obsoletes: Dep[] | undefined,
+    public files: string[],
+  ) {}
+
+  get href(): string {
+    if (typeof this.hrefForm === 'string') return this.hrefForm;
+    const file = rpmFileName(this.name, this.version, this.release, this.arch);
+    return this.hrefForm === 0 ? file : `Packages/${this.name[0].toLowerCase()}/${file}`;
+  }
+
+  get location(): string {
+    return this.movedTo ?? `${this.repo}/${this.href}`;
+  }
+}
 
 /** One primary.xml `<package>` element as a record; undefined for non-rpm entries. */
 export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecord | undefined {
   const head = RE.head.exec(xml);
-  if (head?.[1] && (attrs(head[1]).type ?? 'rpm') !== 'rpm') return undefined;
-  const v = attrs(RE.version.exec(xml)?.[1] ?? '');
-  const loc = attrs(RE.location.exec(xml)?.[1] ?? '');
+  if (head?.[1] && (attr(head[1], 'type') ?? 'rpm') !== 'rpm') return undefined;
+  const v = RE.version.exec(xml)?.[1] ?? '';
+  const loc = RE.location.exec(xml)?.[1] ?? '';
   const sum = RE.checksum.exec(xml);
-  const size = Number(attrs(RE.size.exec(xml)?.[1] ?? '').package);
+  const size = Number(attr(RE.size.exec(xml)?.[1] ?? '', 'package'));
   const obsoletes = deps(xml, 'obsoletes');
   const srpm = RE.sourcerpm.exec(xml)?.[1];
   const pkgid = sum?.[2].trim();
-  return {
-    name: intern(unescapeXml(RE.name.exec(xml)?.[1] ?? '')),
-    epoch: intern(v.epoch || '0'),
-    version: intern(v.ver ?? ''),
-    release: intern(v.rel ?? ''),
-    arch: intern(RE.arch.exec(xml)?.[1] ?? ''),
-    href: copy(loc.href ?? ''),
-    location: copy(location(repoPath, loc)),
-    repo: repoPath,
-    pkgid: pkgid ? copy(pkgid) : undefined,
-    checksumType: sum ? intern(attrs(sum[1] ?? '').type) : undefined,
-    size: Number.isFinite(size) ? size : undefined,
-    sourcerpm: srpm ? intern(unescapeXml(srpm)) : undefined,
-    provides: deps(xml, 'provides'),
-    // rpmlib() features are checked by rpm itself, never provided by packages.
-    requires: deps(xml, 'requires').filter((d) => !d.name.startsWith('rpmlib(')),
-    ...(obsoletes.length ? { obsoletes } : {}),
-    files: filesOf(xml),
-  };
+  const range = RE.headerRange.exec(xml)?.[1];
+  const start = range === undefined ? undefined : attr(range, 'start');
+  const end = range === undefined ? undefined : attr(range, 'end');
+  const headerStart = Number(start);
+  const headerEnd = Number(end);
+  const hasRange = start !== undefined && end !== undefined && Number.isSafeInteger(headerStart) && Number.isSafeInteger(headerEnd);
+  const href = attr(loc, 'href') ?? '';
+  const base = attr(loc, 'xml:base');
+  const file = location(repoPath, href, base);
+  const name = intern(unescapeXml(RE.name.exec(xml)?.[1] ?? ''));
+  const version = intern(attr(v, 'ver') ?? '');
+  const release = intern(attr(v, 'rel') ?? '');
+  const arch = intern(RE.arch.exec(xml)?.[1] ?? '');
+  return new SourcePackage(
+    name,
+    intern(attr(v, 'epoch') || '0'),
+    version,
+    release,
+    arch,
+    hrefForm(href, name, version, release, arch),
+    repoPath,
+    file === `${repoPath}/${href}` ? undefined : copy(file),
+    pkgid ? copy(pkgid) : undefined,
+    sum ? internOpt(attr(sum[1] ?? '', 'type')) : undefined,
+    Number.isFinite(size) ? size : undefined,
+    srpm ? intern(unescapeXml(srpm)) : undefined,
+    hasRange ? headerStart : undefined,
+    hasRange ? headerEnd : undefined,
+    deps(xml, 'provides'),
+    deps(xml, 'requires', true),
+    obsoletes.length ? obsoletes : undefined,
+    filesOf(xml),
+  );
 }
 
 const CACHE_LIMIT = 8;
@@ -233,6 +334,7 @@ export async function readRepo(repoPath: string): Promise<RepoMetadata> {
     });
   } finally {
     interned = new Map();
+    depsByText = new Map();
   }
   const meta: RepoMetadata = { path: repoPath, revision, repomdDigest, packages, data, filelists: data.get('filelists')?.file };
   parsed.delete(repoPath);

@@ -33,6 +33,9 @@ export interface PackageRecord {
   /** Size of the .rpm file in bytes, from metadata. */
   size?: number;
   sourcerpm?: string;
+  /** Byte range of the RPM's main header (`<rpm:header-range>`), when the metadata gives it. */
+  headerStart?: number;
+  headerEnd?: number;
   provides: Dep[];
   requires: Dep[];
   /** Obsoletes, when the package has any. */

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { GenerationError, generateCompose, type GenerateInput } from '../../activities/generate/index.js';
+import type { VerifyMode } from '../../activities/generate/verify.js';
 import { attrs, scanPackages } from '../../activities/generate/mdstream.js';
 import { parseRepomd, readRepo } from '../../activities/generate/repodata.js';
 import { buildRepo, createRepoMetadata, type FakeRpm } from '../../scripts/rpm-fixtures.js';
@@ -177,6 +178,8 @@ describe('derived repodata', () => {
     const log = await readFile(path.join(target, `odcs-${id}`, 'logs', 'global', 'pungi.global.log'), 'utf8');
     assert.match(log, /Deriving repodata for compose\/Temporary\/x86_64\/os from the source metadata/);
     assert.doesNotMatch(log, /Running createrepo_c/);
+    // By default the checksums are the source's (each file's size and RPM header checked, no payload hashed).
+    assert.match(log, /Checked 5 package files against the source metadata \(size and RPM header; checksums taken from the source metadata\)/);
     const rc = dnf(['repoclosure', `--repofrompath=c,${tree}`, '--repo=c', '--check=c']);
     assert.equal(rc.status, 0, rc.output);
   });
@@ -244,7 +247,25 @@ describe('derived repodata: fallback and bad sources', () => {
     assert.equal(rc.status, 0, rc.output);
   });
 
-  const cases: Array<{ name: string; file: RegExp; corrupt: (src: string) => Promise<void> }> = [
+  const rpmOf = async (src: string, name: string) => path.join(src, (await readdir(src)).find((f) => f.startsWith(`${name}-`) && f.endsWith('.rpm'))!);
+  /** Overwrites `bytes.length` bytes of a file at `at` (a negative `at` counts from the end). */
+  const overwrite = async (file: string, at: number, edit: (b: Buffer) => void) => {
+    const b = await readFile(file);
+    edit(b.subarray(at < 0 ? b.length + at : at));
+    await writeFile(file, b);
+  };
+
+  const cases: Array<{
+    name: string;
+    file: RegExp;
+    corrupt: (src: string) => Promise<void>;
+    /** GENERATE_VERIFY for this case (default: the generator's default, header). */
+    verify?: VerifyMode;
+    /** Requested packages (default: dv-app and its closure). */
+    packages?: string[];
+    /** Puts the source right again (default: createrepo_c over it, as after a metadata fault). */
+    repair?: (src: string) => Promise<void>;
+  }> = [
     {
       name: 'a primary.xml whose bytes do not match repomd.xml',
       file: /metadata file repodata\/[0-9a-f]+-primary\.xml\.gz is unusable: its sha256 is [0-9a-f]+, repomd\.xml says/,
@@ -274,7 +295,8 @@ describe('derived repodata: fallback and bad sources', () => {
       },
     },
     {
-      name: 'a primary.xml that lies about a package checksum',
+      name: 'a primary.xml that lies about a package checksum (full verification)',
+      verify: 'full',
       file: /package file dv-lib-1\.1-1\.x86_64\.rpm has sha256 [0-9a-f]+, its metadata says 0{64}/,
       corrupt: (src) =>
         rewriteMetadata(src, 'primary', (xml) =>
@@ -285,6 +307,39 @@ describe('derived repodata: fallback and bad sources', () => {
       name: 'a primary.xml that lies about a package size',
       file: /package file dv-data-1\.0-1\.noarch\.rpm has \d+ bytes, its metadata says 1\b/,
       corrupt: (src) => rewriteMetadata(src, 'primary', (xml) => xml.replace(/(<name>dv-data<\/name>[\s\S]*?<size package=")\d+/, '$11')),
+    },
+    {
+      name: 'a primary.xml that lies about a package size (size verification)',
+      verify: 'size',
+      file: /package file dv-data-1\.0-1\.noarch\.rpm has \d+ bytes, its metadata says 1\b/,
+      corrupt: (src) => rewriteMetadata(src, 'primary', (xml) => xml.replace(/(<name>dv-data<\/name>[\s\S]*?<size package=")\d+/, '$11')),
+    },
+    {
+      name: 'a package whose RPM header was altered (same size)',
+      file: /package file dv-tool-2\.0-1\.noarch\.rpm has a header that does not match its signed sha256/,
+      corrupt: async (src) => {
+        const file = await rpmOf(src, 'dv-tool');
+        const b = await readFile(file);
+        const at = b.indexOf('dv-tool-virtual');
+        assert.ok(at > 0);
+        b.write('dv-tool-virtuaX', at);
+        await writeFile(file, b);
+      },
+      repair: async (src) => cp(await rpmOf(source, 'dv-tool'), await rpmOf(src, 'dv-tool')),
+    },
+    {
+      name: 'a package whose payload was altered (same size, full verification)',
+      verify: 'full',
+      file: /package file dv-b-1\.0-1\.noarch\.rpm has sha256 [0-9a-f]+, its metadata says [0-9a-f]+/,
+      corrupt: async (src) => overwrite(await rpmOf(src, 'dv-b'), -8, (b) => void (b[0] ^= 0xff)),
+      repair: async (src) => cp(await rpmOf(source, 'dv-b'), await rpmOf(src, 'dv-b')),
+    },
+    {
+      name: 'a package that is not an RPM (same size)',
+      file: /package file dv-other-3\.0-1\.noarch\.rpm is not a usable RPM: not an RPM file/,
+      packages: ['dv-other'],
+      corrupt: async (src) => overwrite(await rpmOf(src, 'dv-other'), 0, (b) => void b.fill(0x20, 0, 96)),
+      repair: async (src) => cp(await rpmOf(source, 'dv-other'), await rpmOf(src, 'dv-other')),
     },
     {
       name: 'a filelists.xml missing a package of primary',
@@ -298,16 +353,16 @@ describe('derived repodata: fallback and bad sources', () => {
     it(`${c.name} fails naming the repository and file; nothing half-written; the repaired source works`, async () => {
       const src = await brokenSource(c.name.replace(/\W+/g, '-'));
       await c.corrupt(src);
-      const inp = input({ sourceRepos: [src] });
-      await rejectsNaming(generateCompose(inp), src, c.file);
+      const inp = input({ sourceRepos: [src], ...(c.packages ? { packages: c.packages } : {}) });
+      await rejectsNaming(generateCompose(inp, { verify: c.verify }), src, c.file);
       const root = path.join(target, `odcs-${inp.composeId}`);
       assert.equal(await exists(path.join(root, 'compose')), false, 'no compose tree is left');
       assert.deepEqual((await readdir(target)).filter((n) => n.startsWith(`.tmp-odcs-${inp.composeId}-`)), []);
       // Repaired in place (as an operator would): the next compose, same process, works.
-      await createRepoMetadata(src);
-      const next = input({ sourceRepos: [src] });
-      const result = await generateCompose(next);
-      assert.equal(result.packages, 5);
+      await (c.repair ?? createRepoMetadata)(src);
+      const next = input({ sourceRepos: [src], ...(c.packages ? { packages: c.packages } : {}) });
+      const result = await generateCompose(next, { verify: c.verify });
+      assert.equal(result.packages, c.packages ? 1 : 5);
       const rc = dnf(['repoclosure', `--repofrompath=c,${osTree(next.composeId)}`, '--repo=c', '--check=c']);
       assert.equal(rc.status, 0, rc.output);
     });

@@ -17,6 +17,8 @@ test('defaults need no configuration', () => {
   assert.equal(c.composeRoot, '/srv/app/.data/composes');
   assert.deepEqual(c.repoRoots, ['/srv/app/.data/repos']);
   assert.equal(c.targetDirUrl, 'http://127.0.0.1:8080/composes');
+  assert.equal(c.generateVerify, 'header');
+  assert.equal(loadConfig({ GENERATE_VERIFY: 'full' }, '/').generateVerify, 'full');
 });
 
 test('a bad value is one error naming the variable', () => {
@@ -28,6 +30,7 @@ test('a bad value is one error naming the variable', () => {
     ['LOG_LEVEL', 'loud'],
     ['TARGET_DIR_URL', 'not a url'],
     ['BODY_LIMIT', '-5'],
+    ['GENERATE_VERIFY', 'sha256'],
   ]) {
     assert.throws(
       () => loadConfig({ [name]: value }, '/'),
