@@ -21,7 +21,7 @@ const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-t
               BENCH_GEN_SIZES=100,1000  BENCH_GEN_REALISTIC=1000  BENCH_GEN_REPEAT=5
   closure     closure of 500 packages out of a synthetic 70,000-package source vs dnf repoquery --resolve --recursive
               BENCH_CLOSURE_PACKAGES=70000  BENCH_CLOSURE_REQUEST=500  BENCH_CLOSURE_REPEAT=3
-  post        POST /api/1/composes/ throughput vs its transaction (INSERT + start record) done directly
+  post        POST /api/1/composes/ throughput vs its one statement (INSERT + start record) done directly
               BENCH_POST_TOTAL=300  BENCH_POST_CONCURRENCY=8  BENCH_POST_WARMUP=20
   odcs        odcs-flow's API (and worker) vs the real ODCS 0.9.2 API (gunicorn, 2 workers, SQLite, noauth) on the
               same requests: POST, GET one, GET list, GET filtered list; req/s, p50, p99 (installs ODCS into a venv once)
