@@ -25,11 +25,19 @@ export interface Finished {
   timeToExpire: string;
 }
 export type PrepareResult =
-  | { kind: 'generate'; plan: GenerateInput }
+  /** `roomChecked`: the compose root is under COMPOSE_ROOT_LIMIT (or unlimited), no reserveSpace needed. */
+  | { kind: 'generate'; plan: GenerateInput; roomChecked?: boolean }
   | { kind: 'pulp'; plan: PulpPlan }
   | { kind: 'reuse'; reusedId: number }
   | { kind: 'fail'; reason: string }
-  | ({ kind: 'finished' } & Finished);
+  /** Already finished; `reusedId` when it has just taken the files of a done compose. */
+  | ({ kind: 'finished'; reusedId?: number } & Finished);
+
+/**
+ * What generateCompose answers: `finished`, since it marks the compose done itself. Histories
+ * recorded before hold a bare GenerateResult, which the workflow passed to completeCompose.
+ */
+export type GenerateOutcome = GenerateResult | { finished: Finished };
 
 export interface SpaceReservation {
   ok: boolean;
@@ -125,6 +133,13 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
           const reused = await findReusable(tx, { ...c, source_revision: revision });
           if (reused) {
             await composes.markReusing(tx, id, reused, revision, kojiEvent, reasonReusing(reused.id));
+            // The common case, a done compose to reuse: take its files now (what followReused
+            // would do next), in this transaction, so the workflow has nothing left to run.
+            const original = await mustLock(tx, reused.id);
+            if (original.state === COMPOSE_STATES.done) {
+              const row = await composes.markDoneReusing(tx, id, original);
+              if (row) return { kind: 'finished', reusedId: reused.id, ...finishedOf(row) } as const;
+            }
             return { kind: 'reuse', reusedId: reused.id } as const;
           }
           // Stays in `wait` until a generation slot takes it (num_concurrent_pungi), as in ODCS.
@@ -146,7 +161,11 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
           multilibMethods: multilibMethodToNames(c.multilib_method),
           resultRepoUrl: `${config.targetDirUrl}/odcs-${id}/compose/Temporary`,
         };
-        return { kind: 'generate', plan } as const;
+        // The room check reserveSpace would make next, when it needs no eviction (histories recorded
+        // before this ran reserveSpace after every prepare).
+        const limit = config.composeRootLimit;
+        const roomChecked = !limit || (await composes.composeRootUsage(tx)) < limit;
+        return { kind: 'generate', plan, ...(roomChecked ? { roomChecked } : {}) } as const;
       });
     },
 
@@ -296,12 +315,24 @@ async function pauseHeartbeating(ms: number, beat: () => void): Promise<void> {
 /** Generation runs on its own task queue; this wraps the generator with heartbeats and cancellation. */
 export function createGenerateActivities({ pool, testPauseMs = 0 }: Pick<Deps, 'pool'> & { testPauseMs?: number }) {
   return {
-    async generateCompose(plan: GenerateInput): Promise<GenerateResult> {
+    /**
+     * Takes a generation slot, generates, and marks the compose done in the same activity (the
+     * workflow then has nothing left to run: `finished`). Histories recorded before `finished` was
+     * returned ran completeCompose after it; a retry after the done commit answers `finished` again.
+     */
+    async generateCompose(plan: GenerateInput): Promise<GenerateOutcome> {
       const ctx = Context.current();
+      const id = plan.composeId;
       // Taking the slot moves the compose wait -> generating; a compose canceled meanwhile is not built.
-      if (!(await composes.markGenerating(pool, plan.composeId))) throw ApplicationFailure.nonRetryable(`compose ${plan.composeId} is no longer waiting`, 'ComposeNotWaiting');
+      if (!(await composes.markGenerating(pool, id))) {
+        const row = await mustGet(pool, id);
+        // This activity already finished it (the worker died before Temporal heard).
+        if (row.state === COMPOSE_STATES.done) return { finished: finishedOf(row) };
+        throw ApplicationFailure.nonRetryable(`compose ${id} is no longer waiting`, 'ComposeNotWaiting');
+      }
+      let result: GenerateResult;
       try {
-        return await generateCompose(plan, {
+        result = await generateCompose(plan, {
           heartbeat: (detail) => ctx.heartbeat(detail),
           // Fault injection for the durability tests: a pause mid-generation, heartbeating.
           checkpoint: testPauseMs ? () => pauseHeartbeating(testPauseMs, () => ctx.heartbeat('paused')) : undefined,
@@ -311,6 +342,9 @@ export function createGenerateActivities({ pool, testPauseMs = 0 }: Pick<Deps, '
         if (err instanceof GenerationError) throw ApplicationFailure.nonRetryable(err.message, 'GenerationError');
         throw err;
       }
+      const row = await composes.markDone(pool, id, result);
+      if (row) await enqueueFollowers(pool, id);
+      return { finished: finishedOf(row ?? (await mustGet(pool, id))) };
     },
   };
 }

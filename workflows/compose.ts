@@ -261,6 +261,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     if (cancelRequestedBy) return cancel();
     switch (plan.kind) {
       case 'finished':
+        reusedId = plan.reusedId ?? null;
         return { state: plan.state, timeToExpire: plan.timeToExpire };
       case 'fail':
         return steps.failCompose(id, plan.reason);
@@ -281,7 +282,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
         return steps.completeCompose(id, await db.writePulpCompose(plan.plan));
       }
       case 'generate': {
-        const roomless = await waitForSpace();
+        const roomless = plan.roomChecked ? null : await waitForSpace();
         if (roomless) return roomless;
         // ComposeState 'generating' from here on means "scheduled or running"; the row says
         // `wait` until a generation slot (num_concurrent_pungi) takes it.
@@ -302,8 +303,9 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
         });
         try {
           generation = new CancellationScope();
-          const result = await generation.run(() => gen.generateCompose(plan.plan));
-          return steps.completeCompose(id, result);
+          const outcome = await generation.run(() => gen.generateCompose(plan.plan));
+          if ('finished' in outcome) return outcome.finished; // marked done by the generation itself
+          return steps.completeCompose(id, outcome); // histories recorded before it did
         } catch (err) {
           if (cancelRequestedBy) return steps.getFinished(id); // canceled while waiting for a slot
           const reason = failureReason(err, input.pungiTimeout);
