@@ -130,14 +130,17 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
         const c = await mustLock(tx, id);
         if (c.reused_id !== null) return { kind: 'reuse', reusedId: c.reused_id } as const;
         if (c.state === COMPOSE_STATES.wait) {
-          const reused = await findReusable(tx, { ...c, source_revision: revision });
-          if (reused) {
+          const candidate = await findReusable(tx, { ...c, source_revision: revision });
+          // Locked before this row points at it: setting reused_id takes a key-share lock on it
+          // (the foreign key), and upgrading that to FOR UPDATE afterwards deadlocks with every
+          // other compose reusing it at the same time. Its state is read again under the lock.
+          const reused = candidate && (await mustLock(tx, candidate.id));
+          if (reused && (reused.state === COMPOSE_STATES.done || reused.state === COMPOSE_STATES.generating)) {
             await composes.markReusing(tx, id, reused, revision, kojiEvent, reasonReusing(reused.id));
             // The common case, a done compose to reuse: take its files now (what followReused
             // would do next), in this transaction, so the workflow has nothing left to run.
-            const original = await mustLock(tx, reused.id);
-            if (original.state === COMPOSE_STATES.done) {
-              const row = await composes.markDoneReusing(tx, id, original);
+            if (reused.state === COMPOSE_STATES.done) {
+              const row = await composes.markDoneReusing(tx, id, reused);
               if (row) return { kind: 'finished', reusedId: reused.id, ...finishedOf(row) } as const;
             }
             return { kind: 'reuse', reusedId: reused.id } as const;

@@ -1,8 +1,8 @@
-// `npm run bench [-- --only generation|post|odcs|expiry|amqp|providers[,...]]`: runs the benchmarks and prints, for each,
+// `npm run bench [-- --only generation|post|odcs|flow|expiry|amqp|providers[,...]]`: runs the benchmarks and prints, for each,
 // its figures and their ratio to a baseline measured in the same run (machines are noisy: compare
 // ratios between runs, never absolute times). Progress goes to stderr, results to stdout.
 //
-// post, odcs and expiry need PostgreSQL and Temporal: this starts a private pair on free ports (as
+// post, odcs, flow and expiry need PostgreSQL and Temporal: this starts a private pair on free ports (as
 // `npm test` does, see test/harness/services.ts; `node scripts/bootstrap.mjs` must have run) and
 // stops it at the end. generation needs only rpmbuild and createrepo_c; closure only dnf. amqp needs PostgreSQL (from
 // the same pair) and starts its own RabbitMQ (scripts/services/rabbitmq.ts).
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { startTestServices, type TestServices } from '../test/harness/services.js';
 import { heading, machineLine, progress } from './lib.js';
 
-const ALL = ['generation', 'closure', 'post', 'odcs', 'expiry', 'amqp', 'providers', 'cluster'] as const;
+const ALL = ['generation', 'closure', 'post', 'odcs', 'flow', 'expiry', 'amqp', 'providers', 'cluster'] as const;
 type BenchName = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-tmp]
@@ -26,6 +26,9 @@ const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-t
   odcs        odcs-flow's API (and worker) vs the real ODCS 0.9.2 API (gunicorn, 2 workers, SQLite, noauth) on the
               same requests: POST, GET one, GET list, GET filtered list; req/s, p50, p99 (installs ODCS into a venv once)
               BENCH_ODCS_REQUESTS=300  BENCH_ODCS_CONCURRENCY=8  BENCH_ODCS_ROUNDS=3  BENCH_ODCS_WARMUP=50  BENCH_ODCS_WORKERS=2
+  flow        whole stack: submit -> generating on an idle stack; composes done per second for identical (reuse)
+              and distinct requests; worker RSS with many live composes
+              BENCH_FLOW_LATENCY=30  BENCH_FLOW_REUSE=2000  BENCH_FLOW_DISTINCT=500  BENCH_FLOW_LIVE=10000  BENCH_FLOW_CONCURRENCY=8
   expiry      expiry lag of composes vs a bare Temporal timer for the same deadlines
               BENCH_EXPIRY_COMPOSES=500  BENCH_EXPIRY_TTL_MIN=20  BENCH_EXPIRY_TTL_MAX=60
               BENCH_EXPIRY_CONCURRENCY=8  BENCH_EXPIRY_PUNGI=2  BENCH_EXPIRY_TIMER_LEAD=5
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
   console.log(`odcs-flow benchmarks: ${only.join(', ')}`);
   console.log(`machine: ${machineLine()}`);
   try {
-    if (only.includes('post') || only.includes('odcs') || only.includes('expiry') || only.includes('amqp') || only.includes('providers')) {
+    if (only.includes('post') || only.includes('odcs') || only.includes('flow') || only.includes('expiry') || only.includes('amqp') || only.includes('providers')) {
       const t0 = Date.now();
       services = await startTestServices(tmp);
       process.env.ODCS_TEST_DATABASE_URL = services.databaseUrl;
@@ -94,6 +97,7 @@ async function main(): Promise<void> {
       if (name === 'closure') await (await import('./closure.js')).runClosureBench({ tmp });
       if (name === 'post') await (await import('./post-throughput.js')).runPostThroughputBench();
       if (name === 'odcs') await (await import('./odcs-peer.js')).runOdcsPeerBench({ tmp });
+      if (name === 'flow') await (await import('./compose-flow.js')).runComposeFlowBench({ tmp });
       if (name === 'expiry') await (await import('./expiry-lag.js')).runExpiryLagBench();
       if (name === 'amqp') await (await import('./amqp.js')).runAmqpBench({ tmp });
       if (name === 'providers') await (await import('./providers.js')).runProvidersBench();
