@@ -98,14 +98,26 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
     };
   }
 
+  /** What only a remote activity may do: a Koji hub (downloads, createrepo_c, retries for minutes). */
+  const needsRemote = (c: ComposeRecord) => c.source_type === SOURCE_TYPES.tag && settings.tag_source === 'koji';
+
   const activities = {
+    /**
+     * prepareCompose as a local activity, for sources resolved from local files in moments
+     * (configured tags, repositories, builds, pulp): `remote` when the source needs the remote one.
+     */
+    async prepareComposeLocally(id: number): Promise<PrepareResult | { kind: 'remote' }> {
+      return activities.prepareCompose(id, { local: true });
+    },
+
     /** wait -> generating (or reuse, or a failure the request itself caused). */
-    async prepareCompose(id: number): Promise<PrepareResult> {
+    async prepareCompose(id: number, opts: { local?: boolean } = {}): Promise<PrepareResult | { kind: 'remote' }> {
       await markStartTaken(pool, id); // the workflow runs: its start record is done
       const compose = await mustGet(pool, id);
       if (compose.state === COMPOSE_STATES.done || compose.state === COMPOSE_STATES.failed || compose.state === COMPOSE_STATES.removed) {
         return { kind: 'finished', ...finishedOf(compose) };
       }
+      if (opts.local && needsRemote(compose)) return { kind: 'remote' };
       if (compose.source_type === SOURCE_TYPES.pulp) return preparePulp(compose);
       let resolved;
       let revision: string;
@@ -289,7 +301,7 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
     },
   };
   // Resolving heartbeats while it works (a Koji mirror may take minutes): a killed worker shows in seconds.
-  return { ...activities, prepareCompose: (id: number) => heartbeating(() => activities.prepareCompose(id)) };
+  return { ...activities, prepareCompose: (id: number) => heartbeating(() => activities.prepareCompose(id) as Promise<PrepareResult>) };
 }
 
 async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {

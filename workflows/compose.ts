@@ -67,6 +67,8 @@ const sources = proxyActivities<Pick<ComposeActivities, 'prepareCompose'>>({
 });
 /** Histories recorded before local activities keep replaying with remote ones. */
 const LOCAL_DB_STEPS = 'local-db-steps';
+/** Sources on local files are resolved by a local activity; histories recorded before ran the remote one only. */
+const LOCAL_PREPARE = 'local-prepare';
 
 export async function composeWorkflow(input: ComposeWorkflowInput): Promise<string> {
   const id = input.composeId;
@@ -251,7 +253,15 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     preparing = new CancellationScope();
     let plan;
     try {
-      plan = await preparing.run(() => sources.prepareCompose(id));
+      plan = await preparing.run(async () => {
+        // Local files resolve in moments: no activity task to dispatch, the first workflow task
+        // does it all. A Koji hub (downloads, minutes, heartbeats) takes the remote activity.
+        if (patched(LOCAL_PREPARE)) {
+          const local = await dbLocal.prepareComposeLocally(id);
+          if (local.kind !== 'remote') return local;
+        }
+        return sources.prepareCompose(id);
+      });
     } catch (err) {
       if (cancelRequestedBy && isCancellation(err)) return cancel();
       throw err;
