@@ -6,10 +6,10 @@
 // ODCS_CONFIG_DIR/config.py with a section named by ODCS_CONFIG_SECTION, PUNGI_CONF_PATH, and
 // `odcs-manager db upgrade` for the schema.
 //
-// odcs-flow: the API as its own process (api/main.ts, as `npm start` runs it; API_PROCESSES as
-// configured) and a worker process with its starter, so every POST starts a workflow that resolves a
-// one-package tag and generates (the first) or reuses (the rest) while the load runs; PostgreSQL and
-// the Temporal dev server from `npm run bench`. Logging at warn.
+// odcs-flow: the API as its own process (api/main.ts, as `npm start` runs it) and a worker process
+// with its starter, so every POST starts a workflow that resolves a one-package tag and generates
+// (the first) or reuses (the rest) while the load runs; PostgreSQL and the Temporal dev server from
+// `npm run bench`. Logging at warn.
 //
 // The same request to both, from a load generator in a worker thread (bench/http-load-worker.mjs),
 // CONCURRENCY in flight, in ROUNDS alternating which side goes first: POST /api/1/composes/, GET one
@@ -237,6 +237,6 @@ export async function runOdcsPeerBench({ tmp }: { tmp: string }): Promise<void> 
   }
   table(rows);
   console.log('  goal: every ratio >= 1.00x (throughput ours/ODCS; latency ODCS/ours, so higher is better for us too)');
-  console.log(`  odcs-flow: API process (API_PROCESSES=${process.env.API_PROCESSES ?? 'default'}) + worker process running the workflows; ODCS: API only`);
+  console.log('  odcs-flow: one API process and one worker process running the workflows meanwhile; ODCS: its API only');
   console.log(`  ODCS log: ${odcs.log} (removed with the bench's temporary directory unless --keep-tmp)`);
 }
