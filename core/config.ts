@@ -73,7 +73,7 @@ const ENV = z.object({
   BODY_LIMIT: doc(positiveInt.default(1024 * 1024), 'largest accepted request body, bytes'),
   LOG_LEVEL: doc(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'pino log level'),
   DB_POOL_SIZE: doc(positiveInt.default(10), 'PostgreSQL connections per process'),
-  WORKER_MAX_CACHED_WORKFLOWS: doc(positiveInt.default(100), 'compose workflows a worker keeps in memory (sticky cache); others are replayed from their short history when woken. Bounds the worker RSS whatever the number of live composes'),
+  WORKER_MAX_CACHED_WORKFLOWS: doc(positiveInt.default(20), 'compose workflows a worker keeps in memory (sticky cache); others are replayed from their short history when woken. Bounds the worker RSS whatever the number of live composes'),
   GENERATE_HEARTBEAT_TIMEOUT: doc(positiveInt.default(30), 'seconds without a heartbeat before a generation is retried on another worker'),
   GENERATE_TEST_PAUSE_MS: doc(z.coerce.number().int().min(0).default(0), 'tests only: pause each generation mid-way, to kill a worker during it'),
   NOAUTH_ALLOW_PUBLIC: doc(z.enum(['true', 'false', '1', '0']).default('false'), 'let auth_backend "noauth" listen on a non-loopback HOST (containers)'),
