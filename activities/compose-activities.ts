@@ -25,11 +25,19 @@ export interface Finished {
   timeToExpire: string;
 }
 export type PrepareResult =
-  | { kind: 'generate'; plan: GenerateInput }
+  /** `roomChecked`: the compose root is under COMPOSE_ROOT_LIMIT (or unlimited), no reserveSpace needed. */
+  | { kind: 'generate'; plan: GenerateInput; roomChecked?: boolean }
   | { kind: 'pulp'; plan: PulpPlan }
   | { kind: 'reuse'; reusedId: number }
   | { kind: 'fail'; reason: string }
-  | ({ kind: 'finished' } & Finished);
+  /** Already finished; `reusedId` when it has just taken the files of a done compose. */
+  | ({ kind: 'finished'; reusedId?: number } & Finished);
+
+/**
+ * What generateCompose answers: `finished`, since it marks the compose done itself. Histories
+ * recorded before hold a bare GenerateResult, which the workflow passed to completeCompose.
+ */
+export type GenerateOutcome = GenerateResult | { finished: Finished };
 
 export interface SpaceReservation {
   ok: boolean;
@@ -90,14 +98,26 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
     };
   }
 
+  /** What only a remote activity may do: a Koji hub (downloads, createrepo_c, retries for minutes). */
+  const needsRemote = (c: ComposeRecord) => c.source_type === SOURCE_TYPES.tag && settings.tag_source === 'koji';
+
   const activities = {
+    /**
+     * prepareCompose as a local activity, for sources resolved from local files in moments
+     * (configured tags, repositories, builds, pulp): `remote` when the source needs the remote one.
+     */
+    async prepareComposeLocally(id: number): Promise<PrepareResult | { kind: 'remote' }> {
+      return activities.prepareCompose(id, { local: true });
+    },
+
     /** wait -> generating (or reuse, or a failure the request itself caused). */
-    async prepareCompose(id: number): Promise<PrepareResult> {
+    async prepareCompose(id: number, opts: { local?: boolean } = {}): Promise<PrepareResult | { kind: 'remote' }> {
       await markStartTaken(pool, id); // the workflow runs: its start record is done
       const compose = await mustGet(pool, id);
       if (compose.state === COMPOSE_STATES.done || compose.state === COMPOSE_STATES.failed || compose.state === COMPOSE_STATES.removed) {
         return { kind: 'finished', ...finishedOf(compose) };
       }
+      if (opts.local && needsRemote(compose)) return { kind: 'remote' };
       if (compose.source_type === SOURCE_TYPES.pulp) return preparePulp(compose);
       let resolved;
       let revision: string;
@@ -122,9 +142,19 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
         const c = await mustLock(tx, id);
         if (c.reused_id !== null) return { kind: 'reuse', reusedId: c.reused_id } as const;
         if (c.state === COMPOSE_STATES.wait) {
-          const reused = await findReusable(tx, { ...c, source_revision: revision });
-          if (reused) {
+          const candidate = await findReusable(tx, { ...c, source_revision: revision });
+          // Locked before this row points at it: setting reused_id takes a key-share lock on it
+          // (the foreign key), and upgrading that to FOR UPDATE afterwards deadlocks with every
+          // other compose reusing it at the same time. Its state is read again under the lock.
+          const reused = candidate && (await mustLock(tx, candidate.id));
+          if (reused && (reused.state === COMPOSE_STATES.done || reused.state === COMPOSE_STATES.generating)) {
             await composes.markReusing(tx, id, reused, revision, kojiEvent, reasonReusing(reused.id));
+            // The common case, a done compose to reuse: take its files now (what followReused
+            // would do next), in this transaction, so the workflow has nothing left to run.
+            if (reused.state === COMPOSE_STATES.done) {
+              const row = await composes.markDoneReusing(tx, id, reused);
+              if (row) return { kind: 'finished', reusedId: reused.id, ...finishedOf(row) } as const;
+            }
             return { kind: 'reuse', reusedId: reused.id } as const;
           }
           // Stays in `wait` until a generation slot takes it (num_concurrent_pungi), as in ODCS.
@@ -147,7 +177,11 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
           resultRepoUrl: `${config.targetDirUrl}/odcs-${id}/compose/Temporary`,
           ...(resolved.fetch ? { fetch: resolved.fetch } : {}),
         };
-        return { kind: 'generate', plan } as const;
+        // The room check reserveSpace would make next, when it needs no eviction (histories recorded
+        // before this ran reserveSpace after every prepare).
+        const limit = config.composeRootLimit;
+        const roomChecked = !limit || (await composes.composeRootUsage(tx)) < limit;
+        return { kind: 'generate', plan, ...(roomChecked ? { roomChecked } : {}) } as const;
       });
     },
 
@@ -268,7 +302,7 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
     },
   };
   // Resolving heartbeats while it works (a Koji mirror may take minutes): a killed worker shows in seconds.
-  return { ...activities, prepareCompose: (id: number) => heartbeating(() => activities.prepareCompose(id)) };
+  return { ...activities, prepareCompose: (id: number) => heartbeating(() => activities.prepareCompose(id) as Promise<PrepareResult>) };
 }
 
 async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
@@ -297,12 +331,24 @@ async function pauseHeartbeating(ms: number, beat: () => void): Promise<void> {
 /** Generation runs on its own task queue; this wraps the generator with heartbeats and cancellation. */
 export function createGenerateActivities({ pool, testPauseMs = 0, verify }: Pick<Deps, 'pool'> & { testPauseMs?: number; verify?: GenerateVerifyMode }) {
   return {
-    async generateCompose(plan: GenerateInput): Promise<GenerateResult> {
+    /**
+     * Takes a generation slot, generates, and marks the compose done in the same activity (the
+     * workflow then has nothing left to run: `finished`). Histories recorded before `finished` was
+     * returned ran completeCompose after it; a retry after the done commit answers `finished` again.
+     */
+    async generateCompose(plan: GenerateInput): Promise<GenerateOutcome> {
       const ctx = Context.current();
+      const id = plan.composeId;
       // Taking the slot moves the compose wait -> generating; a compose canceled meanwhile is not built.
-      if (!(await composes.markGenerating(pool, plan.composeId))) throw ApplicationFailure.nonRetryable(`compose ${plan.composeId} is no longer waiting`, 'ComposeNotWaiting');
+      if (!(await composes.markGenerating(pool, id))) {
+        const row = await mustGet(pool, id);
+        // This activity already finished it (the worker died before Temporal heard).
+        if (row.state === COMPOSE_STATES.done) return { finished: finishedOf(row) };
+        throw ApplicationFailure.nonRetryable(`compose ${id} is no longer waiting`, 'ComposeNotWaiting');
+      }
+      let result: GenerateResult;
       try {
-        return await generateCompose(plan, {
+        result = await generateCompose(plan, {
           heartbeat: (detail) => ctx.heartbeat(detail),
           // Fault injection for the durability tests: a pause mid-generation, heartbeating.
           checkpoint: testPauseMs ? () => pauseHeartbeating(testPauseMs, () => ctx.heartbeat('paused')) : undefined,
@@ -313,6 +359,9 @@ export function createGenerateActivities({ pool, testPauseMs = 0, verify }: Pick
         if (err instanceof GenerationError) throw ApplicationFailure.nonRetryable(err.message, 'GenerationError');
         throw err;
       }
+      const row = await composes.markDone(pool, id, result);
+      if (row) await enqueueFollowers(pool, id);
+      return { finished: finishedOf(row ?? (await mustGet(pool, id))) };
     },
   };
 }

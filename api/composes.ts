@@ -17,7 +17,7 @@ import { deleteAcceptedMessage, deleteRefusal, reasonCanceled } from '../core/li
 import { assertRenewable, decideRenew, parseRenewRequest } from '../core/patch-request.js';
 import type { OdcsSettings } from '../core/settings.js';
 import type { Logger } from '../core/logger.js';
-import { extendWithSharing, getCompose, insertCompose, listComposes, lockCompose, markCanceled, requestRemoval } from '../store/composes.js';
+import { extendWithSharing, getCompose, insertCompose, listComposes, lockCompose, markCanceled, requestRemoval, type Queryable } from '../store/composes.js';
 import { inTransaction } from '../store/pool.js';
 import { enqueueCommands } from '../store/workflow-commands.js';
 import { repoOutsideRoots } from '../activities/repo-paths.js';
@@ -57,12 +57,10 @@ export function composeRoutes(deps: ComposeRouteDeps) {
     return composeToJson(row, { ...jsonOptions, includeConfigDump });
   }
 
-  /** Inserts the row and the record that its workflow must be started, in the caller's transaction. */
-  async function insertWithStart(tx: pg.PoolClient, input: NewComposeRequest, owner: string): Promise<ComposeRecord> {
+  /** Inserts the row and the record that its workflow must be started, in one statement. */
+  async function insertWithStart(db: Queryable, input: NewComposeRequest, owner: string): Promise<ComposeRecord> {
     const { seconds_to_live, ...composeInput } = input;
-    const row = await insertCompose(tx, composeInput, owner, seconds_to_live);
-    await enqueueCommands(tx, [{ composeId: row.id, command: { kind: 'start' } }]);
-    return row;
+    return insertCompose(db, composeInput, owner, seconds_to_live, { start: true });
   }
 
   const created = (row: ComposeRecord) =>
@@ -112,7 +110,8 @@ export function composeRoutes(deps: ComposeRouteDeps) {
       checkPermissions(input, user, settings, isAdmin(user, settings));
       assertResultsProducible(input.results);
       checkRepoRoots(input);
-      const row = await inTransaction(pool, (tx) => insertWithStart(tx, input, user.name));
+      // One statement (the row and its start record): atomic, one round trip.
+      const row = await insertWithStart(pool, input, user.name);
       created(row);
       c.header('X-Compose-Id', String(row.id)); // lets the request log line name the new compose
       return c.json(toJson(row), 200);

@@ -1,5 +1,6 @@
 // Liveness and readiness. /healthz never touches a dependency; /readyz asks each one, with a
-// short deadline, and names what is down.
+// short deadline, and names what is down. Only PostgreSQL decides readiness: every write is committed
+// there, so with Temporal away the API still serves (200 `degraded`, the start backlog in details).
 import { createRoute } from '@hono/zod-openapi';
 import type pg from 'pg';
 import type { TemporalGateway } from '../temporal/client.js';
@@ -26,10 +27,12 @@ export const readyzRoute = createRoute({
   tags: ['health'],
   operationId: 'readyz',
   summary: 'Readiness',
-  description: 'Asks PostgreSQL and Temporal, each within 2 s, and names what is down.',
+  description:
+    'Asks PostgreSQL and Temporal, each within 2 s, and names what is down. Ready (200) while PostgreSQL answers: reads and writes work. ' +
+    'With Temporal away it is `degraded`: writes are accepted and wait in PostgreSQL (`details.workflowStarts`) for their workflows.',
   responses: {
-    200: { description: 'Every dependency answers.', content: json(ReadySchema) },
-    503: { description: 'A dependency is down.', content: json(NotReadySchema) },
+    200: { description: 'PostgreSQL answers: `ready`, or `degraded` while Temporal is away.', content: json(ReadySchema) },
+    503: { description: 'PostgreSQL is down: nothing can be served.', content: json(NotReadySchema) },
   },
 });
 
@@ -69,7 +72,12 @@ export function healthRoutes(deps: { pool: pg.Pool; temporal: TemporalGateway; c
     const workflowStarts = postgres.ok ? await pendingCommands(deps.pool).catch(() => null) : null;
     const details = { composeRoot: { usageBytes, limitBytes: deps.config.composeRootLimit || null }, workflowStarts };
     const down = (['postgres', 'temporal'] as const).filter((name) => !checks[name].ok);
-    if (down.length === 0) return c.json({ status: 'ready' as const, checks, details }, 200);
+    if (postgres.ok && temporal.ok) return c.json({ status: 'ready' as const, checks, details }, 200);
+    if (postgres.ok) {
+      const pending = workflowStarts?.pending ?? 0;
+      const message = `degraded: temporal unavailable; writes are accepted and ${pending} workflow start(s) and signal(s) wait in PostgreSQL`;
+      return c.json({ status: 'degraded' as const, message, degraded: ['temporal' as const], checks, details }, 200);
+    }
     const message = `not ready: ${down.join(', ')} unavailable`;
     return c.json({ status: 503 as const, error: 'Service Unavailable' as const, message, down, checks, details }, 503);
   });

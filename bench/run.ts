@@ -1,8 +1,8 @@
-// `npm run bench [-- --only generation|post|expiry|amqp|providers[,...]]`: runs the benchmarks and prints, for each,
+// `npm run bench [-- --only generation|closure|koji|compose|post|odcs|flow|expiry|amqp|providers|cluster[,...]]`: runs the benchmarks and prints, for each,
 // its figures and their ratio to a baseline measured in the same run (machines are noisy: compare
 // ratios between runs, never absolute times). Progress goes to stderr, results to stdout.
 //
-// compose, post and expiry need PostgreSQL and Temporal: this starts a private pair on free ports (as
+// compose, post, odcs, flow and expiry need PostgreSQL and Temporal: this starts a private pair on free ports (as
 // `npm test` does, see test/harness/services.ts; `node scripts/bootstrap.mjs` must have run) and
 // stops it at the end. generation and koji need only rpmbuild and createrepo_c; closure only dnf. amqp needs PostgreSQL (from
 // the same pair) and starts its own RabbitMQ (scripts/services/rabbitmq.ts).
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { startTestServices, type TestServices } from '../test/harness/services.js';
 import { heading, machineLine, progress } from './lib.js';
 
-const ALL = ['generation', 'closure', 'koji', 'compose', 'post', 'expiry', 'amqp', 'providers', 'cluster'] as const;
+const ALL = ['generation', 'closure', 'koji', 'compose', 'post', 'odcs', 'flow', 'expiry', 'amqp', 'providers', 'cluster'] as const;
 type BenchName = (typeof ALL)[number];
 
 const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-tmp]
@@ -25,8 +25,14 @@ const USAGE = `usage: npm run bench [-- --only ${ALL.join('|')}[,...]] [--keep-t
               BENCH_KOJI_TAG=3000  BENCH_KOJI_CLOSURE=300  BENCH_KOJI_PAYLOAD=50000  BENCH_KOJI_REPEAT=3
   compose     the whole path, POST /api/1/composes/ to done, for a 300-package closure of realistic sizes vs createrepo_c alone
               BENCH_COMPOSE_PACKAGES=300  BENCH_COMPOSE_REPEAT=3
-  post        POST /api/1/composes/ throughput vs its transaction (INSERT + start record) done directly
+  post        POST /api/1/composes/ throughput vs its one statement (INSERT + start record) done directly
               BENCH_POST_TOTAL=300  BENCH_POST_CONCURRENCY=8  BENCH_POST_WARMUP=20
+  odcs        odcs-flow's API (and worker) vs the real ODCS 0.9.2 API (gunicorn, 2 workers, SQLite, noauth) on the
+              same requests: POST, GET one, GET list, GET filtered list; req/s, p50, p99 (installs ODCS into a venv once)
+              BENCH_ODCS_REQUESTS=300  BENCH_ODCS_CONCURRENCY=8  BENCH_ODCS_ROUNDS=3  BENCH_ODCS_WARMUP=50  BENCH_ODCS_WORKERS=2
+  flow        whole stack: submit -> generating on an idle stack; composes done per second for identical (reuse)
+              and distinct requests; worker RSS with many live composes
+              BENCH_FLOW_LATENCY=30  BENCH_FLOW_REUSE=2000  BENCH_FLOW_DISTINCT=500  BENCH_FLOW_LIVE=10000  BENCH_FLOW_CONCURRENCY=8
   expiry      expiry lag of composes vs a bare Temporal timer for the same deadlines
               BENCH_EXPIRY_COMPOSES=500  BENCH_EXPIRY_TTL_MIN=20  BENCH_EXPIRY_TTL_MAX=60
               BENCH_EXPIRY_CONCURRENCY=8  BENCH_EXPIRY_PUNGI=2  BENCH_EXPIRY_TIMER_LEAD=5
@@ -79,7 +85,7 @@ async function main(): Promise<void> {
   console.log(`odcs-flow benchmarks: ${only.join(', ')}`);
   console.log(`machine: ${machineLine()}`);
   try {
-    if (only.includes('compose') || only.includes('post') || only.includes('expiry') || only.includes('amqp') || only.includes('providers')) {
+    if (['compose', 'post', 'odcs', 'flow', 'expiry', 'amqp', 'providers'].some((n) => only.includes(n as BenchName))) {
       const t0 = Date.now();
       services = await startTestServices(tmp);
       process.env.ODCS_TEST_DATABASE_URL = services.databaseUrl;
@@ -96,6 +102,8 @@ async function main(): Promise<void> {
       if (name === 'koji') await (await import('./koji.js')).runKojiBench({ tmp });
       if (name === 'compose') await (await import('./compose-path.js')).runComposePathBench({ tmp });
       if (name === 'post') await (await import('./post-throughput.js')).runPostThroughputBench();
+      if (name === 'odcs') await (await import('./odcs-peer.js')).runOdcsPeerBench({ tmp });
+      if (name === 'flow') await (await import('./compose-flow.js')).runComposeFlowBench({ tmp });
       if (name === 'expiry') await (await import('./expiry-lag.js')).runExpiryLagBench();
       if (name === 'amqp') await (await import('./amqp.js')).runAmqpBench({ tmp });
       if (name === 'providers') await (await import('./providers.js')).runProvidersBench();

@@ -15,27 +15,34 @@ const from = (to: number) => statesFrom(to).join(', ');
 
 const INPUT_COLUMNS = COMPOSE_INPUT_FIELDS;
 
+/**
+ * Inserts a compose. With `start`, the record telling the starter to start its workflow
+ * (workflow_commands) goes in the same statement: one round trip, atomic without a transaction.
+ */
 export async function insertCompose(
   db: Queryable,
   input: ComposeInput,
   owner: string,
   secondsToLive: number,
-  extra: { pungi_config_dump?: string | null } = {},
+  extra: { pungi_config_dump?: string | null; start?: boolean } = {},
 ): Promise<ComposeRecord> {
-  const columns = [...INPUT_COLUMNS, 'owner', 'seconds_to_live', 'time_to_expire', 'pungi_config_dump'];
   const values: unknown[] = INPUT_COLUMNS.map((c) => input[c]);
-  values.push(owner, secondsToLive);
-  const placeholders = values.map((_, i) => `$${i + 1}`);
-  // time_to_expire = submitted + ttl, as ODCS; recomputed from completion when the compose ends.
-  placeholders.push(`now() + $${values.length}::int * interval '1 second'`);
-  values.push(extra.pungi_config_dump ?? null);
-  placeholders.push(`$${values.length}`);
-  const { rows } = await db.query(
-    `INSERT INTO composes (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING *`,
-    values,
-  );
+  values.push(owner, secondsToLive, extra.pungi_config_dump ?? null);
+  const { rows } = await db.query({ name: extra.start ? 'insert-compose-start' : 'insert-compose', text: extra.start ? INSERT_WITH_START : INSERT, values });
   return rows[0];
 }
+
+const INSERT_VALUES = (() => {
+  const n = INPUT_COLUMNS.length;
+  const placeholders = INPUT_COLUMNS.map((_, i) => `$${i + 1}`);
+  // time_to_expire = submitted + ttl, as ODCS; recomputed from completion when the compose ends.
+  placeholders.push(`$${n + 1}`, `$${n + 2}`, `now() + $${n + 2}::int * interval '1 second'`, `$${n + 3}`);
+  return `INSERT INTO composes (${[...INPUT_COLUMNS, 'owner', 'seconds_to_live', 'time_to_expire', 'pungi_config_dump'].join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING *`;
+})();
+const INSERT = INSERT_VALUES;
+const INSERT_WITH_START = `WITH c AS (${INSERT_VALUES}),
+  s AS (INSERT INTO workflow_commands (compose_id, kind) SELECT id, 'start' FROM c)
+  SELECT * FROM c`;
 
 export async function getCompose(db: Queryable, id: number): Promise<ComposeRecord | null> {
   if (!Number.isSafeInteger(id) || id < 1) return null;
@@ -54,14 +61,23 @@ export async function listComposes(db: Queryable, q: ListQuery): Promise<{ items
   }
   const dir = q.orderBy.descending ? 'DESC' : 'ASC';
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const count = await db.query(`SELECT count(*)::int AS n FROM composes ${whereSql}`, values);
+  const countSql = `SELECT count(*)::int FROM composes ${whereSql}`;
+  const filterValues = [...values];
   values.push(q.perPage, q.offset);
+  // One round trip: the total rides on each row (an InitPlan, counted once).
   const { rows } = await db.query(
-    `SELECT * FROM composes ${whereSql} ORDER BY ${q.orderBy.column} ${dir} NULLS LAST, id ${dir}
+    `SELECT (${countSql}) AS odcs_list_total, * FROM composes ${whereSql} ORDER BY ${q.orderBy.column} ${dir} NULLS LAST, id ${dir}
      LIMIT $${values.length - 1} OFFSET $${values.length}`,
     values,
   );
-  return { items: rows, total: count.rows[0].n };
+  if (rows.length === 0) {
+    // An empty page (past the end, or nothing matches): count alone.
+    const count = await db.query(countSql.replace('count(*)::int', 'count(*)::int AS n'), filterValues);
+    return { items: [], total: count.rows[0].n };
+  }
+  const total: number = rows[0].odcs_list_total;
+  for (const row of rows) delete row.odcs_list_total;
+  return { items: rows, total };
 }
 
 /** The rows of `ids` that exist, by id. */

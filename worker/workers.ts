@@ -38,7 +38,7 @@ export async function createWorkers(deps: WorkerDeps, queues: { generate?: boole
       ...createComposeActivities({ pool, config, settings }),
       ...createReconcileActivities({ pool, client: deps.client, config, settings }),
     },
-    maxCachedWorkflows: 500,
+    maxCachedWorkflows: config.maxCachedWorkflows,
   });
   const workers = [main];
   // Provider caches: the upstream-fetching activities, on their own queue and concurrency.

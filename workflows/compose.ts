@@ -67,6 +67,8 @@ const sources = proxyActivities<Pick<ComposeActivities, 'prepareCompose'>>({
 });
 /** Histories recorded before local activities keep replaying with remote ones. */
 const LOCAL_DB_STEPS = 'local-db-steps';
+/** Sources on local files are resolved by a local activity; histories recorded before ran the remote one only. */
+const LOCAL_PREPARE = 'local-prepare';
 
 export async function composeWorkflow(input: ComposeWorkflowInput): Promise<string> {
   const id = input.composeId;
@@ -251,7 +253,15 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     preparing = new CancellationScope();
     let plan;
     try {
-      plan = await preparing.run(() => sources.prepareCompose(id));
+      plan = await preparing.run(async () => {
+        // Local files resolve in moments: no activity task to dispatch, the first workflow task
+        // does it all. A Koji hub (downloads, minutes, heartbeats) takes the remote activity.
+        if (patched(LOCAL_PREPARE)) {
+          const local = await dbLocal.prepareComposeLocally(id);
+          if (local.kind !== 'remote') return local;
+        }
+        return sources.prepareCompose(id);
+      });
     } catch (err) {
       if (cancelRequestedBy && isCancellation(err)) return cancel();
       throw err;
@@ -261,6 +271,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
     if (cancelRequestedBy) return cancel();
     switch (plan.kind) {
       case 'finished':
+        reusedId = plan.reusedId ?? null;
         return { state: plan.state, timeToExpire: plan.timeToExpire };
       case 'fail':
         return steps.failCompose(id, plan.reason);
@@ -281,7 +292,7 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
         return steps.completeCompose(id, await db.writePulpCompose(plan.plan));
       }
       case 'generate': {
-        const roomless = await waitForSpace();
+        const roomless = plan.roomChecked ? null : await waitForSpace();
         if (roomless) return roomless;
         // ComposeState 'generating' from here on means "scheduled or running"; the row says
         // `wait` until a generation slot (num_concurrent_pungi) takes it.
@@ -302,8 +313,9 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
         });
         try {
           generation = new CancellationScope();
-          const result = await generation.run(() => gen.generateCompose(plan.plan));
-          return steps.completeCompose(id, result);
+          const outcome = await generation.run(() => gen.generateCompose(plan.plan));
+          if ('finished' in outcome) return outcome.finished; // marked done by the generation itself
+          return steps.completeCompose(id, outcome); // histories recorded before it did
         } catch (err) {
           if (cancelRequestedBy) return steps.getFinished(id); // canceled while waiting for a slot
           const reason = failureReason(err, input.pungiTimeout);

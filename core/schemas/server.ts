@@ -58,8 +58,17 @@ export const ReadyDetailsSchema = z
   .openapi('ReadyDetails', { description: 'Reported, never a readiness failure: a full compose root makes generations wait.' });
 
 export const ReadySchema = z
-  .strictObject({ status: z.literal('ready'), checks: ChecksSchema, details: ReadyDetailsSchema })
+  .strictObject({
+    status: z.enum(['ready', 'degraded']).openapi({
+      description: '`degraded`: Temporal is away. Compose writes are still accepted (PostgreSQL holds them) and their workflows start when it is back.',
+    }),
+    message: z.string().optional().openapi({ description: 'What is degraded and what still works.' }),
+    degraded: z.array(z.enum(['temporal'])).optional(),
+    checks: ChecksSchema,
+    details: ReadyDetailsSchema,
+  })
   .openapi('Ready', {
+    description: 'Serving: PostgreSQL answers, so reads and writes work.',
     example: {
       status: 'ready',
       checks: { postgres: { ok: true }, temporal: { ok: true } },
@@ -72,7 +81,7 @@ export const NotReadySchema = z
     status: z.literal(503),
     error: z.literal('Service Unavailable'),
     message: z.string(),
-    down: z.array(z.enum(['postgres', 'temporal'])),
+    down: z.array(z.enum(['postgres', 'temporal'])).openapi({ description: 'Always names postgres; temporal too when it is also away.' }),
     checks: ChecksSchema,
     details: ReadyDetailsSchema,
   })
@@ -81,10 +90,10 @@ export const NotReadySchema = z
     example: {
       status: 503,
       error: 'Service Unavailable',
-      message: 'not ready: temporal unavailable',
-      down: ['temporal'],
-      checks: { postgres: { ok: true }, temporal: { ok: false, error: 'Temporal did not answer within 2000 ms' } },
-      details: { composeRoot: { usageBytes: 10485760, limitBytes: null }, workflowStarts: { pending: 3, oldestSeconds: 12.5 } },
+      message: 'not ready: postgres unavailable',
+      down: ['postgres'],
+      checks: { postgres: { ok: false, error: 'PostgreSQL did not answer within 2000 ms' }, temporal: { ok: true } },
+      details: { composeRoot: { usageBytes: null, limitBytes: null }, workflowStarts: null },
     },
   });
 

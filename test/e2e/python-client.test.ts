@@ -1,118 +1,22 @@
 // Fedora's own Python client, unmodified, against odcs-flow: the `odcs` package from PyPI (its
 // library class odcs.client.odcs.ODCS and its `odcs` CLI) drives a whole stack over HTTP.
 //
-// The client is installed once per machine into ${XDG_CACHE_HOME:-~/.cache}/odcs-flow/venv-odcs
-// (built under a temporary name and renamed, so a killed install is redone). PyPI must be
-// reachable the first time: if the virtualenv cannot be made, this test FAILS, it does not skip.
-// odcs[client] needs requests-gssapi, whose gssapi has no Linux wheel: it is compiled, which needs
-// krb5-config (Debian's libkrb5-dev, installed here with apt-get when running as root) and a C compiler.
+// The client is installed once per machine by test/harness/odcs-venv.ts (the `client` virtualenv).
+// PyPI must be reachable the first time: if the virtualenv cannot be made, this test FAILS, it does
+// not skip.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildRepo } from '../../scripts/rpm-fixtures.js';
+import { ensureOdcsVenv, ODCS_VERSION } from '../harness/odcs-venv.js';
 import { http, startStack, testTmpDir, waitForState, type Stack } from '../harness/stack.js';
 
-/** The client release this test is pinned to (the newest on PyPI when written). */
-const ODCS_VERSION = '0.9.2';
 const REQUIREMENT = `odcs[client]==${ODCS_VERSION}`;
-
-const CACHE = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'odcs-flow');
-const VENV = path.join(CACHE, 'venv-odcs');
-const VENV_PYTHON = path.join(VENV, 'bin', 'python');
+let VENV_PYTHON = '';
 /** Run through the venv's python: the script's shebang names the build directory it was made in. */
-const ODCS_SCRIPT = path.join(VENV, 'bin', 'odcs');
-const MARKER = path.join(VENV, '.odcs-flow-requirement');
-
-// ---------------------------------------------------------------------------------------------
-// The virtualenv
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, cmd), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function sh(cmd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, env, maxBuffer: 64 * 1024 * 1024 });
-  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  return { ok: r.status === 0, why: r.error ? r.error.message : `exit status ${r.status}`, output };
-}
-
-function venvReady(): boolean {
-  try {
-    if (fs.readFileSync(MARKER, 'utf8') !== REQUIREMENT) return false;
-  } catch {
-    return false;
-  }
-  return sh(VENV_PYTHON, ['-c', 'import odcs.client.odcs, odcs.client.cli'], 60_000).ok;
-}
-
-/** gssapi is compiled from source: it needs krb5-config, a C compiler and Python's headers. */
-function ensureBuildTools(python: string): void {
-  const missing: string[] = [];
-  if (!onPath('krb5-config')) missing.push('libkrb5-dev');
-  if (!onPath('cc') && !onPath('gcc')) missing.push('gcc');
-  const include = sh(python, ['-c', "import sysconfig, os; print(os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))"], 30_000);
-  if (include.output.trim() !== 'True') missing.push('python3-dev');
-  if (missing.length === 0) return;
-  const canApt = onPath('apt-get') && process.getuid?.() === 0;
-  if (!canApt) {
-    assert.fail(`installing ${REQUIREMENT} builds gssapi, which needs: ${missing.join(' ')}. Install them (apt-get install ${missing.join(' ')}) and rerun.`);
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => sh('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], 15 * 60_000, env);
-  let r = install();
-  if (!r.ok) {
-    sh('apt-get', ['update', '-q'], 10 * 60_000, env);
-    r = install();
-  }
-  if (!r.ok) assert.fail(`apt-get install ${missing.join(' ')} failed (${r.why}), needed to build ${REQUIREMENT}:\n${r.output.slice(-3000)}`);
-}
-
-function ensureVenv(): void {
-  if (venvReady()) return;
-  if (!onPath('python3')) assert.fail(`python3 is not on PATH: it is needed to install Fedora's odcs client (${REQUIREMENT})`);
-  fs.mkdirSync(CACHE, { recursive: true });
-  // Builds a killed run left behind (an hour old: not one that another run is making right now).
-  for (const name of fs.readdirSync(CACHE)) {
-    const p = path.join(CACHE, name);
-    if (name.startsWith('.venv-odcs-build-') && Date.now() - fs.statSync(p).mtimeMs > 3_600_000) fs.rmSync(p, { recursive: true, force: true });
-  }
-  ensureBuildTools('python3');
-  const staging = fs.mkdtempSync(path.join(CACHE, '.venv-odcs-build-'));
-  try {
-    const made = sh('python3', ['-m', 'venv', staging], 5 * 60_000);
-    if (!made.ok) assert.fail(`python3 -m venv ${staging} failed (${made.why}):\n${made.output.slice(-3000)}`);
-    process.stderr.write(`[python-client] installing ${REQUIREMENT} into ${VENV} (once per machine; compiles gssapi, about 1-2 minutes)\n`);
-    const pip = sh(
-      path.join(staging, 'bin', 'python'),
-      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--timeout', '30', '--retries', '3', REQUIREMENT],
-      20 * 60_000,
-      { ...process.env, PIP_NO_INPUT: '1' },
-    );
-    if (!pip.ok) {
-      assert.fail(
-        `could not install ${REQUIREMENT} from PyPI into a virtualenv (${pip.why}). This test needs PyPI reachable ` +
-          `once per machine to install Fedora's client; it does not skip. pip said:\n${pip.output.slice(-4000)}`,
-      );
-    }
-    fs.writeFileSync(path.join(staging, '.odcs-flow-requirement'), REQUIREMENT);
-    fs.chmodSync(staging, 0o755); // mkdtemp made it private
-    fs.rmSync(VENV, { recursive: true, force: true }); // an older or broken one
-    fs.renameSync(staging, VENV);
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
-  if (!venvReady()) assert.fail(`the virtualenv ${VENV} was made but cannot import odcs.client`);
-}
+let ODCS_SCRIPT = '';
 
 // ---------------------------------------------------------------------------------------------
 // Running Python without blocking this process (the API under test lives in it).
@@ -174,7 +78,9 @@ const requireClient = () => {
 
 before(async () => {
   try {
-    ensureVenv();
+    const venv = ensureOdcsVenv('client');
+    VENV_PYTHON = venv.python;
+    ODCS_SCRIPT = venv.bin('odcs');
   } catch (err) {
     installError = err as Error;
     return;
@@ -255,7 +161,7 @@ print("RESULT:" + json.dumps(out))
 `;
 
 describe(`Fedora's Python client (odcs ${ODCS_VERSION}) against odcs-flow`, () => {
-  test(`${REQUIREMENT} is installed in ${VENV}`, () => {
+  test(`${REQUIREMENT} is installed`, () => {
     if (installError) throw installError;
     assert.ok(fs.existsSync(ODCS_SCRIPT));
   });

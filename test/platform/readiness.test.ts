@@ -1,5 +1,6 @@
 // /healthz and /readyz against a real API process whose PostgreSQL and Temporal are stopped and
-// started again under it: 503 naming what is down, never a hang or a crash, then recovery.
+// started again under it: 503 naming PostgreSQL when it is down, 200 `degraded` while only Temporal
+// is (writes still work), never a hang or a crash, then recovery.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -76,11 +77,15 @@ test('PostgreSQL down: /readyz 503 naming it, reads 503 with the error body, the
   assert.equal((await get('/api/1/composes/')).status, 200);
 });
 
-test('Temporal down: /readyz 503 naming it; a new compose is accepted, its start waits in PostgreSQL', async () => {
+test('Temporal down: /readyz 200 degraded naming it; a new compose is accepted, its start waits in PostgreSQL', async () => {
   await temporal!.stop();
   const ready = await get('/readyz');
-  assert.equal(ready.status, 503);
-  assert.deepEqual(ready.body.down, ['temporal']);
+  assert.equal(ready.status, 200, 'writes still work, so a load balancer keeps sending traffic');
+  assert.equal(ready.body.status, 'degraded');
+  assert.deepEqual(ready.body.degraded, ['temporal']);
+  assert.equal(ready.body.checks.postgres.ok, true);
+  assert.equal(ready.body.checks.temporal.ok, false);
+  assert.match(ready.body.message, /temporal unavailable; writes are accepted/);
   const before = ready.body.details.workflowStarts.pending;
   const post = await get('/api/1/composes/', { method: 'POST', body: JSON.stringify({ source: { type: 'tag', source: 'demo' } }) });
   assert.equal(post.status, 200, JSON.stringify(post.body));
@@ -88,7 +93,9 @@ test('Temporal down: /readyz 503 naming it; a new compose is accepted, its start
   const list = await get('/api/1/composes/?state=wait');
   assert.deepEqual(list.body.items.map((c: { id: number }) => c.id), [post.body.id], 'the compose waits for its workflow');
   // No worker runs here: the start is recorded and reported, not lost.
-  assert.equal((await get('/readyz')).body.details.workflowStarts.pending, before + 1);
+  const after = await get('/readyz');
+  assert.equal(after.body.details.workflowStarts.pending, before + 1);
+  assert.match(after.body.message, new RegExp(`and ${before + 1} workflow start`));
   await startTemporal();
-  await eventually('recovery', async () => (await get('/readyz')).status === 200, 60_000);
+  await eventually('recovery', async () => (await get('/readyz')).body.status === 'ready', 60_000);
 });

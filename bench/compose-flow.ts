@@ -1,0 +1,206 @@
+// Benchmark: composes through the whole stack (API, PostgreSQL, starter, Temporal, worker), one stack.
+//
+//   1. submit -> generating on an idle stack: composes one at a time (no_reuse, so each generates),
+//      each after the previous one is done; latency from sending the POST to the transaction that
+//      moved the compose to `generating` (its outbox row). The POST's own latency is the reference.
+//   2. composes reaching `done` per second: REUSE identical requests (the first generates, the rest
+//      reuse it), then DISTINCT ones (no_reuse: each generates), CONCURRENCY POSTs in flight;
+//      done/s = composes / (last time_done - first time_submitted), next to the POST rate of the
+//      same requests (1.00x: the backend keeps up with the API).
+//   3. worker RSS with LIVE composes alive at once (long lifetimes: each workflow waits on its
+//      expiry timer), the worker process sampled every second; against its RSS when idle.
+//
+// The worker is its own process (worker/main.ts, as `npm start` runs it), the API the stack's
+// in-process one, the load from a worker thread (bench/http-load-worker.mjs).
+//
+// Env: BENCH_FLOW_LATENCY (30), BENCH_FLOW_REUSE (2000), BENCH_FLOW_DISTINCT (500),
+// BENCH_FLOW_LIVE (10000, composes alive at the end, the earlier ones included),
+// BENCH_FLOW_CONCURRENCY (8).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker as ThreadWorker } from 'node:worker_threads';
+import type { ChildProcess } from 'node:child_process';
+import { buildRepo } from '../scripts/rpm-fixtures.js';
+import { http, startStack, type Stack } from '../test/harness/stack.js';
+import { envInt, heading, median, ms, progress, quantile, ratio, sleep, table } from './lib.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const PACKAGES = 50;
+const pkg = (i: number) => `flow-p${String(i).padStart(2, '0')}`;
+
+interface LoadResult {
+  elapsedMs: number;
+  latencies: number[];
+}
+
+function postLoad(thread: ThreadWorker, url: string, bodies: unknown[], concurrency: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    thread.once('message', (m: LoadResult & { statuses: Record<string, number>; firstError: string | null }) => {
+      if (m.firstError) reject(new Error(`POST failed (${JSON.stringify(m.statuses)}): ${m.firstError}`));
+      else resolve(m);
+    });
+    thread.postMessage({ url, method: 'POST', bodies: bodies.map((b) => JSON.stringify(b)), total: bodies.length, concurrency });
+  });
+}
+
+function rssMb(pid: number): { rss: number; peak: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** Waits until every compose with id > `after` has left wait/generating; returns how many there are. */
+async function settle(stack: Stack, after: number, expected: number, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const { rows } = await stack.pool.query(
+      `SELECT count(*) FILTER (WHERE state IN (0, 1))::int AS busy, count(*) FILTER (WHERE state = 4)::int AS failed, count(*)::int AS n
+         FROM composes WHERE id > $1`,
+      [after],
+    );
+    const r = rows[0];
+    if (r.failed > 0) {
+      const { rows: f } = await stack.pool.query('SELECT id, state_reason FROM composes WHERE id > $1 AND state = 4 LIMIT 1', [after]);
+      throw new Error(`${what}: compose ${f[0].id} failed: ${f[0].state_reason}`);
+    }
+    if (r.n >= expected && r.busy === 0) return;
+    const line = `${what}: ${r.n - r.busy}/${expected} finished`;
+    if (line !== last) progress(line);
+    last = line;
+    if (Date.now() > deadline) throw new Error(`${what}: timed out (${line})`);
+    await sleep(500);
+  }
+}
+
+async function maxId(stack: Stack): Promise<number> {
+  const { rows } = await stack.pool.query('SELECT coalesce(max(id), 0)::int AS id FROM composes');
+  return rows[0].id;
+}
+
+/** composes per second from the first submission to the last completion (PostgreSQL's clock). */
+async function doneRate(stack: Stack, after: number): Promise<{ n: number; perSecond: number; spanS: number }> {
+  const { rows } = await stack.pool.query(
+    `SELECT count(*)::int AS n, extract(epoch FROM max(time_done) - min(time_submitted))::float AS span FROM composes WHERE id > $1`,
+    [after],
+  );
+  return { n: rows[0].n, perSecond: rows[0].n / rows[0].span, spanS: rows[0].span };
+}
+
+export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<void> {
+  const latencyN = envInt('BENCH_FLOW_LATENCY', 30);
+  const reuseN = envInt('BENCH_FLOW_REUSE', 2000);
+  const distinctN = envInt('BENCH_FLOW_DISTINCT', 500);
+  const liveN = envInt('BENCH_FLOW_LIVE', 10_000);
+  const concurrency = envInt('BENCH_FLOW_CONCURRENCY', 8);
+
+  const repo = path.join(tmp, 'flow-repo');
+  progress(`flow: building a ${PACKAGES}-package repository`);
+  await buildRepo(
+    repo,
+    Array.from({ length: PACKAGES }, (_, i) => ({ name: pkg(i), version: '1.0', requires: i > 0 ? [pkg(i - 1)] : [] })),
+  );
+  const stack = await startStack({ settings: { tags: { flow: { repos: [repo] } } }, workers: false });
+  // Other benchmarks' stacks on the same Temporal server count ids from 1 too: keep the workflow ids apart.
+  await stack.pool.query(`SELECT setval(pg_get_serial_sequence('composes', 'id'), 3000000)`);
+  const url = `${stack.baseUrl}/api/1/composes/`;
+  const thread = new ThreadWorker(path.join(HERE, 'http-load-worker.mjs'));
+  let worker: ChildProcess | null = null;
+  const samples: Array<{ live: number; rss: number }> = [];
+  let sampler: NodeJS.Timeout | null = null;
+  const out: string[][] = [];
+  try {
+    worker = stack.spawnWorker();
+    // Ready when it has run a compose.
+    const first = (await http(stack, 'POST', '/api/1/composes/', { source: { type: 'tag', source: 'flow', packages: [pkg(0)] }, flags: ['no_reuse'] })).body;
+    await settle(stack, first.id - 1, 1, 'flow: worker start', 180_000);
+    await sleep(2_000);
+    const idle = rssMb(worker.pid!);
+
+    // 1. submit -> generating, one at a time on an idle stack.
+    const latencies: number[] = [];
+    const posts: number[] = [];
+    for (let i = 0; i < latencyN; i++) {
+      const sent = Date.now();
+      const t0 = performance.now();
+      const c = (await http(stack, 'POST', '/api/1/composes/', { source: { type: 'tag', source: 'flow', packages: [pkg(i % PACKAGES)] }, flags: ['no_reuse'] })).body;
+      posts.push(performance.now() - t0);
+      await settle(stack, c.id - 1, 1, 'flow: latency', 60_000);
+      const { rows } = await stack.pool.query(
+        `SELECT extract(epoch FROM min(created_at))::float * 1000 AS at FROM compose_events WHERE compose_id = $1 AND state = 1`,
+        [c.id],
+      );
+      latencies.push(rows[0].at - sent);
+    }
+    heading(`flow: submit -> generating, ${latencyN} composes one at a time on an idle stack (each generates)`);
+    table([
+      ['', 'p50', 'p99', 'max'],
+      ['POST answered (reference)', ms(median(posts)), ms(quantile(posts, 0.99)), ms(quantile(posts, 1))],
+      ['submit -> generating', ms(median(latencies)), ms(quantile(latencies, 0.99)), ms(quantile(latencies, 1))],
+    ]);
+    console.log(`  goal: p50 <= 100 ms, p99 <= 500 ms; generating/POST at p50 = ${ratio(median(latencies), median(posts))}`);
+
+    sampler = setInterval(() => {
+      if (worker?.pid) stack.pool.query('SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1, 2)').then(
+        ({ rows }) => samples.push({ live: rows[0].n, rss: rssMb(worker!.pid!).rss }),
+        () => undefined,
+      );
+    }, 1_000);
+
+    // 2. done per second: identical requests (reuse), then distinct ones (generation).
+    const rounds: Array<[string, unknown[]]> = [
+      [`${reuseN} identical requests (reuse)`, Array.from({ length: reuseN }, () => ({ source: { type: 'tag', source: 'flow', packages: [pkg(49)] } }))],
+      [
+        `${distinctN} distinct requests (each generates)`,
+        Array.from({ length: distinctN }, (_, i) => ({ source: { type: 'tag', source: 'flow', packages: [pkg(i % PACKAGES)] }, flags: ['no_reuse'] })),
+      ],
+    ];
+    out.push(['requests', 'POST/s', 'done/s', 'done/POST', 'span']);
+    for (const [name, bodies] of rounds) {
+      const before = await maxId(stack);
+      progress(`flow: ${name}`);
+      const load = await postLoad(thread, url, bodies, concurrency);
+      await settle(stack, before, bodies.length, `flow: ${name}`, 30 * 60_000);
+      const rate = await doneRate(stack, before);
+      const postRate = (bodies.length / load.elapsedMs) * 1000;
+      out.push([name, postRate.toFixed(1), rate.perSecond.toFixed(1), ratio(rate.perSecond, postRate), `${rate.spanS.toFixed(1)} s`]);
+    }
+    heading(`flow: composes reaching done per second (concurrency ${concurrency})`);
+    table(out);
+    console.log('  goal (reuse path): >= 4x the 20-25 done/s measured before issue 10 (so >= 80-100/s); done/POST 1.00x = the backend keeps up with the API');
+
+    // 3. worker RSS with many live composes.
+    const { rows: liveRows } = await stack.pool.query('SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1, 2)');
+    const more = Math.max(0, liveN - liveRows[0].n);
+    if (more > 0) {
+      const before = await maxId(stack);
+      progress(`flow: ${more} more long-lived composes (${liveN} live in all)`);
+      const bodies = Array.from({ length: more }, () => ({ source: { type: 'tag', source: 'flow', packages: [pkg(49)] }, seconds_to_live: 86400 }));
+      await postLoad(thread, url, bodies, concurrency);
+      await settle(stack, before, more, 'flow: live composes', 60 * 60_000);
+    }
+    await sleep(5_000);
+    const end = rssMb(worker.pid!);
+    const { rows: live } = await stack.pool.query('SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1, 2)');
+    const peakSample = samples.reduce((m, s) => (s.rss > m.rss ? s : m), { live: 0, rss: 0 });
+    heading(`flow: worker RSS with ${live[0].n} live compose workflows (each waiting on its expiry timer)`);
+    table([
+      ['', 'RSS', 'vs idle'],
+      ['worker idle (after one compose)', `${idle.rss.toFixed(0)} MB`, '1.00x'],
+      [`worker with ${live[0].n} live composes`, `${end.rss.toFixed(0)} MB`, ratio(end.rss, idle.rss)],
+      [`worker peak (VmHWM; sampled peak ${peakSample.rss.toFixed(0)} MB at ${peakSample.live} live)`, `${end.peak.toFixed(0)} MB`, ratio(end.peak, idle.rss)],
+    ]);
+    console.log('  goal: <= 400 MB with 10,000 live composes');
+  } finally {
+    if (sampler) clearInterval(sampler);
+    await thread.terminate();
+    if (worker && worker.exitCode === null) {
+      const exited = new Promise((r) => worker!.once('exit', r));
+      worker.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+    }
+    // The live workflows stay on this run's private Temporal server (stopped at the end); ids are apart.
+    await stack.stop();
+  }
+}
