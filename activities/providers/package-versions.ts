@@ -3,7 +3,7 @@
 // `getLatestBuilds(<release's Bodhi stable_tag>, package=<pkg>)` (f41-updates inherits f41), for
 // many packages in one `multiCall` POST; mdapi (GET <branch>/srcpkg/<name>; a Fedora release's
 // <branch>-updates first, then <branch>; 404 means "not there") answers for a release without a
-// stable tag and for everything when KOJI_HUB_URL is empty. Testing builds come from the cached Bodhi
+// stable tag and for everything when KOJI_HUB_URL is none. Testing builds come from the cached Bodhi
 // updates (status testing), so this provider depends on fedora_releases and bodhi_updates. A stable
 // build changes only through Bodhi (pushes of composed releases, Rawhide's automatic updates), so a
 // sweep first asks Bodhi for the updates pushed or submitted since the packages' last refresh

@@ -170,10 +170,10 @@ describe('a sweep where nothing changed', () => {
       'Fedora Rawhide': { stable: 'foo-1.3-1.fc43', testing: null },
       'EPEL 9': { stable: 'foo-1.0-1.el9', testing: 'foo-1.0-2.el9' },
     });
-    // Without Koji (KOJI_HUB_URL empty): mdapi package by package, the same rows.
+    // Without Koji (KOJI_HUB_URL=none): mdapi package by package, the same rows.
     await clearCache(pool, 'package_versions_generic');
     const m = up.requests.length;
-    const noKoji = runtime({ KOJI_HUB_URL: '' });
+    const noKoji = runtime({ KOJI_HUB_URL: 'none' });
     for (const p of PKGS) await noKoji.refreshPackage('package_versions_generic', p);
     assert.ok(up.requests.slice(m).every((x) => x.service === 'mdapi'), JSON.stringify(up.requests.slice(m).filter((x) => x.service !== 'mdapi')));
     assert.ok(up.requests.slice(m).length > PKGS.length);
