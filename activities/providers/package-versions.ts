@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { PackageVersions, UpdateItem } from '../../core/providers/items.js';
 import { labelOrder, nvrName, type ReleaseInfo } from '../../core/providers/releases.js';
+import { kojiBuildSchema } from '../koji/client.js';
 import { decodeMethodResponse, encodeMethodCall, kwargs, XmlRpcFault, type XmlRpcValue } from '../koji/xmlrpc.js';
 import { isUpstreamFailure, MalformedUpstreamError, parseUpstream, runConditional, UpstreamError, type FetchContext } from './http.js';
 import { bodhiPages } from './paging.js';
@@ -61,8 +62,7 @@ async function mdapiBuild(ctx: FetchContext, env: ProviderEnv, r: ReleaseInfo, p
   return null;
 }
 
-/** What we read of a Koji build (getLatestBuilds answers a list of 0 or 1 of them per package). */
-export const kojiBuildSchema = z.looseObject({ name: z.string(), version: z.string(), release: z.string() });
+/** Each call's answer: getLatestBuilds' list of 0 or 1 tagged builds, or a fault. */
 const multiCallResultSchema = z.array(z.union([z.tuple([z.array(kojiBuildSchema)]), z.looseObject({ faultCode: z.number(), faultString: z.string() })]));
 
 /** Packages per Koji multiCall (times the releases with a stable tag: about 600 calls, a few MB of answer). */
@@ -90,7 +90,7 @@ async function kojiBuilds(ctx: FetchContext, hub: string, pairs: Array<{ tag: st
   return results.map((r, i) => {
     if (!Array.isArray(r)) throw new UpstreamError(`POST ${hub} getLatestBuilds(${pairs[i].tag}, package=${pairs[i].pkg}): fault ${r.faultCode}: ${r.faultString}`, hub);
     const b = r[0][0];
-    return b ? `${b.name}-${b.version}-${b.release}` : null;
+    return b ? `${b.package_name}-${b.version}-${b.release}` : null;
   });
 }
 
