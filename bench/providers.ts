@@ -20,6 +20,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { decodeMethodResponse } from '../activities/koji/xmlrpc.js';
 import { cacheStats, readKeysLite, readRowsLite, touchAndQueue } from '../store/cache.js';
 import { startRefreshAll } from '../temporal/providers.js';
 import { DASHBOARD_GLOBALS, resolutionKeys, resolvePackages, type DashboardQuery, type RowLike } from '../core/providers/dashboard.js';
@@ -97,22 +98,26 @@ async function refreshAll(stack: Stack): Promise<Map<string, number>> {
 }
 
 /** The requests the fake upstreams served after `after` (their log sequence number). */
-async function upstreamLog(env: Record<string, string>, after: number): Promise<{ seq: number; requests: Array<{ path: string; status: number }> }> {
+type Logged = { path: string; status: number; body?: string };
+
+async function upstreamLog(env: Record<string, string>, after: number): Promise<{ seq: number; requests: Logged[] }> {
   const base = env.BODHI_URL.replace(/\/bodhi$/, '');
-  return (await fetch(`${base}/__log?after=${after}`)).json() as Promise<{ seq: number; requests: Array<{ path: string; status: number }> }>;
+  return (await fetch(`${base}/__log?after=${after}`)).json() as Promise<{ seq: number; requests: Logged[] }>;
 }
 
-/** The floor of a refresh: the same requests, bare fetch + JSON.parse, `concurrency` at a time. */
-async function bareReplay(env: Record<string, string>, paths: string[], concurrency: number): Promise<number> {
+/** The floor of a refresh: the same requests, bare fetch + JSON.parse (XML-RPC decode for Koji's POSTs), `concurrency` at a time. */
+async function bareReplay(env: Record<string, string>, paths: Logged[], concurrency: number): Promise<number> {
   const base = env.BODHI_URL.replace(/\/bodhi$/, '');
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < paths.length) {
-        const text = await (await fetch(`${base}${paths[next++]}`)).text();
+        const { path, body } = paths[next++];
+        const text = await (await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', body, headers: { 'Content-Type': 'text/xml' } })).text();
         try {
-          JSON.parse(text);
+          if (body === undefined) JSON.parse(text);
+          else decodeMethodResponse(text);
         } catch {
           /* a non-JSON answer costs its transfer only */
         }
@@ -142,7 +147,7 @@ export async function runProvidersBench(): Promise<void> {
     const full = await measured(() => refreshAll(s));
     const fullCounts = diff(c0, await upstreamCounts(up.env));
     const fullLog = await upstreamLog(up.env, seq0);
-    const replayed = fullLog.requests.filter((r) => r.status > 0).map((r) => r.path);
+    const replayed = fullLog.requests.filter((r) => r.status > 0);
     progress(`baseline: replaying the full refresh's ${replayed.length} requests with bare fetch`);
     const bare = await bareReplay(up.env, replayed, s.config.providers.upstream.concurrency);
     const stats = await cacheStats(s.pool);

@@ -13,6 +13,7 @@ export const bodhiReleaseSchema = z.looseObject({
   version: z.string(),
   id_prefix: z.string(),
   branch: z.string(),
+  stable_tag: z.string().nullable().optional(),
   state: z.enum(['disabled', 'pending', 'frozen', 'current', 'archived']),
 });
 

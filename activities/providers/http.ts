@@ -1,4 +1,4 @@
-// The upstream HTTP client of every provider: JSON GETs with a timeout, retries with exponential
+// The upstream HTTP client of every provider: JSON GETs (and Koji's XML-RPC POSTs) with a timeout, retries with exponential
 // backoff on network errors, timeouts, 429 and 5xx, conditional requests, and a clear error for
 // malformed answers. Bodies are kept as text and read as JSON (or handed over as text, for ICS)
 // only when a provider asks for them. Paging lives in the providers (each upstream pages its own way); the
@@ -88,6 +88,15 @@ export async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: 
   return out;
 }
 
+export interface RequestOptions {
+  conditional?: Validator;
+  allow404?: boolean;
+  /** POST this XML-RPC body instead of a GET. */
+  body?: string;
+}
+
+const verb = (opts: RequestOptions) => (opts.body === undefined ? 'GET' : 'POST');
+
 export class UpstreamClient {
   readonly stats: RequestStats = { requests: 0, ok: 0, notModified: 0, notFound: 0, retries: 0 };
 
@@ -97,8 +106,11 @@ export class UpstreamClient {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  /** One GET with retries. `conditional` sends If-None-Match/If-Modified-Since; 404 is an outcome only with allow404. */
-  async request(url: string, opts: { conditional?: Validator; allow404?: boolean } = {}): Promise<Outcome> {
+  /**
+   * One GET with retries (a POST of `body` when given: XML-RPC, never conditional). `conditional`
+   * sends If-None-Match/If-Modified-Since; 404 is an outcome only with allow404.
+   */
+  async request(url: string, opts: RequestOptions = {}): Promise<Outcome> {
     const { attempts, backoffMs } = this.settings;
     let lastError: UpstreamError | null = null;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -114,7 +126,7 @@ export class UpstreamClient {
       } catch (err) {
         if (err instanceof MalformedUpstreamError) throw err;
         if (err instanceof UpstreamError && err.status !== undefined && !RETRY_STATUS.has(err.status)) throw err;
-        lastError = err instanceof UpstreamError ? err : new UpstreamError(`GET ${url}: ${(err as Error).message}`, url);
+        lastError = err instanceof UpstreamError ? err : new UpstreamError(`${verb(opts)} ${url}: ${(err as Error).message}`, url);
       } finally {
         this.onProgress();
       }
@@ -140,12 +152,18 @@ export class UpstreamClient {
     }
   }
 
-  private once(url: string, opts: { conditional?: Validator; allow404?: boolean }): Promise<Outcome> {
+  private once(url: string, opts: RequestOptions): Promise<Outcome> {
     return this.slot(() => this.send(url, opts));
   }
 
-  private async send(url: string, opts: { conditional?: Validator; allow404?: boolean }): Promise<Outcome> {
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...this.settings.headersFor?.(url) };
+  private async send(url: string, opts: RequestOptions): Promise<Outcome> {
+    const method = verb(opts);
+    const headers: Record<string, string> = {
+      Accept: opts.body === undefined ? 'application/json' : 'text/xml',
+      'User-Agent': USER_AGENT,
+      ...(opts.body === undefined ? {} : { 'Content-Type': 'text/xml' }),
+      ...this.settings.headersFor?.(url),
+    };
     if (opts.conditional?.etag) headers['If-None-Match'] = opts.conditional.etag;
     if (opts.conditional?.last_modified) headers['If-Modified-Since'] = opts.conditional.last_modified;
     const controller = new AbortController();
@@ -154,12 +172,12 @@ export class UpstreamClient {
     let res: Response;
     let text: string;
     try {
-      res = await this.fetchImpl(url, { headers, signal: controller.signal, redirect: 'follow' });
+      res = await this.fetchImpl(url, { method, body: opts.body, headers, signal: controller.signal, redirect: 'follow' });
       text = res.status === 304 ? '' : await res.text();
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why = controller.signal.aborted ? `no complete answer within ${this.settings.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-      throw new UpstreamError(`GET ${url}: ${why}`, url);
+      throw new UpstreamError(`${method} ${url}: ${why}`, url);
     } finally {
       clearTimeout(timer);
     }
@@ -182,7 +200,7 @@ export class UpstreamClient {
     if (res.status !== 200) {
       const ra = Number(res.headers.get('retry-after'));
       if (Number.isFinite(ra) && ra > 0) this.retryAfterMs = Math.min(60, ra) * 1000;
-      throw new UpstreamError(`GET ${url}: HTTP ${res.status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`, url, res.status);
+      throw new UpstreamError(`${method} ${url}: HTTP ${res.status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`, url, res.status);
     }
     this.stats.ok++;
     return { status: 200, text, validator: validator(200) };
@@ -215,6 +233,11 @@ export interface FetchContext {
   get(url: string, opts?: { allow404?: boolean }): Promise<unknown | null>;
   /** The body as text (ICS files); null when the URL answered 404 and allow404 is set. */
   getText(url: string, opts?: { allow404?: boolean }): Promise<string | null>;
+  /**
+   * An XML-RPC POST (Koji), with retries; the answer's text. Not conditional: a fetch that posts
+   * is asked again in full next time (nothing to probe).
+   */
+  post(url: string, body: string): Promise<string>;
   /** Maps with the upstream concurrency limit. */
   map<T, R>(items: readonly T[], fn: (item: T, i: number) => Promise<R>): Promise<R[]>;
   readonly today: Date;
@@ -279,6 +302,13 @@ export async function runConditional<T>(
     today,
     map,
     getText,
+    async post(url, body) {
+      const out = await client.request(url, { body });
+      if (out.status !== 200) throw new UpstreamError(`POST ${url}: unexpected HTTP ${out.status}`, url, out.status);
+      // No validator: the next refresh of this key cannot be a probe.
+      urls[url] = { status: 200 };
+      return out.text;
+    },
     async get(url, opts = {}) {
       const text = await getText(url, opts);
       return text === null ? null : parseJson(text, url);

@@ -1,18 +1,21 @@
 // package_versions_generic: per package, {"Fedora 41": {"stable": nvr|null, "testing": nvr|null},
-// "Fedora Rawhide": {...}, "Fedora ELN": {...}, "EPEL 9": {...}}. Stable builds come from mdapi
-// (GET <branch>/srcpkg/<name>; a Fedora release's <branch>-updates first, then <branch>; 404 means
-// "not there"); testing builds from the cached Bodhi updates (status testing), so this provider
-// depends on fedora_releases and bodhi_updates. mdapi has no bulk endpoint: the data is kept per
-// package, for packages somebody asked for, on a Schedule of its own. A stable build changes only
-// through Bodhi (pushes of composed releases, Rawhide's automatic updates), so a sweep first asks
-// Bodhi for the updates pushed or submitted since the packages' last refresh (`pushed_since`,
-// `submitted_since`) and asks mdapi only about the packages those name.
+// "Fedora Rawhide": {...}, "Fedora ELN": {...}, "EPEL 9": {...}}. Stable builds come from Koji:
+// `getLatestBuilds(<release's Bodhi stable_tag>, package=<pkg>)` (f41-updates inherits f41), for
+// many packages in one `multiCall` POST; mdapi (GET <branch>/srcpkg/<name>; a Fedora release's
+// <branch>-updates first, then <branch>; 404 means "not there") answers for a release without a
+// stable tag and for everything when KOJI_HUB_URL is none. Testing builds come from the cached Bodhi
+// updates (status testing), so this provider depends on fedora_releases and bodhi_updates. A stable
+// build changes only through Bodhi (pushes of composed releases, Rawhide's automatic updates), so a
+// sweep first asks Bodhi for the updates pushed or submitted since the packages' last refresh
+// (`pushed_since`, `submitted_since`) and asks about the packages those name only.
 import { z } from 'zod';
 import type { PackageVersions, UpdateItem } from '../../core/providers/items.js';
 import { labelOrder, nvrName, type ReleaseInfo } from '../../core/providers/releases.js';
-import { parseUpstream, type FetchContext } from './http.js';
+import { kojiBuildSchema } from '../koji/client.js';
+import { decodeMethodResponse, encodeMethodCall, kwargs, XmlRpcFault, type XmlRpcValue } from '../koji/xmlrpc.js';
+import { isUpstreamFailure, MalformedUpstreamError, parseUpstream, runConditional, UpstreamError, type FetchContext } from './http.js';
 import { bodhiPages } from './paging.js';
-import type { PackageProviderModule, ProviderEnv } from './types.js';
+import type { BatchOutcome, PackageProviderModule, ProviderEnv } from './types.js';
 
 export const mdapiSrcpkgSchema = z.looseObject({
   name: z.string(),
@@ -48,7 +51,7 @@ function releasesToAsk(env: ProviderEnv): ReleaseInfo[] {
   return (env.releases?.releases ?? []).filter((r) => !seen.has(r.label) && seen.add(r.label));
 }
 
-async function stableBuild(ctx: FetchContext, env: ProviderEnv, r: ReleaseInfo, pkg: string): Promise<string | null> {
+async function mdapiBuild(ctx: FetchContext, env: ProviderEnv, r: ReleaseInfo, pkg: string): Promise<string | null> {
   for (const branch of stableBranches(r)) {
     const url = mdapiUrl(env.urls.mdapi, branch, pkg);
     const body = await ctx.get(url, { allow404: true });
@@ -57,6 +60,74 @@ async function stableBuild(ctx: FetchContext, env: ProviderEnv, r: ReleaseInfo, 
     return `${p.name}-${p.version}-${p.release}`;
   }
   return null;
+}
+
+/** Each call's answer: getLatestBuilds' list of 0 or 1 tagged builds, or a fault. */
+const multiCallResultSchema = z.array(z.union([z.tuple([z.array(kojiBuildSchema)]), z.looseObject({ faultCode: z.number(), faultString: z.string() })]));
+
+/** Packages per Koji multiCall (times the releases with a stable tag: about 600 calls, a few MB of answer). */
+export const PACKAGES_PER_MULTICALL = 100;
+
+/** The multiCall body asking the latest build of each (tag, package). */
+export function latestBuildsCall(pairs: Array<{ tag: string; pkg: string }>): string {
+  const calls: XmlRpcValue[] = pairs.map(({ tag, pkg }) => ({ methodName: 'getLatestBuilds', params: [tag, kwargs({ package: pkg })] }));
+  return encodeMethodCall('multiCall', [calls]);
+}
+
+/** The latest build of each (tag, package) pair in one multiCall: nvr or null. A fault fails them all. */
+async function kojiBuilds(ctx: FetchContext, hub: string, pairs: Array<{ tag: string; pkg: string }>): Promise<Array<string | null>> {
+  if (pairs.length === 0) return [];
+  const text = await ctx.post(hub, latestBuildsCall(pairs));
+  let decoded: unknown;
+  try {
+    decoded = decodeMethodResponse(text);
+  } catch (err) {
+    if (err instanceof XmlRpcFault) throw new UpstreamError(`POST ${hub} multiCall: fault ${err.faultCode}: ${err.faultString}`, hub);
+    throw new MalformedUpstreamError(`POST ${hub}: not an XML-RPC answer: ${(err as Error).message}`, hub);
+  }
+  const results = parseUpstream(multiCallResultSchema, decoded, hub);
+  if (results.length !== pairs.length) throw new MalformedUpstreamError(`POST ${hub}: ${results.length} multiCall results for ${pairs.length} calls`, hub);
+  return results.map((r, i) => {
+    if (!Array.isArray(r)) throw new UpstreamError(`POST ${hub} getLatestBuilds(${pairs[i].tag}, package=${pairs[i].pkg}): fault ${r.faultCode}: ${r.faultString}`, hub);
+    const b = r[0][0];
+    return b ? `${b.package_name}-${b.version}-${b.release}` : null;
+  });
+}
+
+/** Stable builds of each package, per release in `releases`' order: Koji where it can answer, mdapi elsewhere. */
+async function stableBuilds(ctx: FetchContext, env: ProviderEnv, releases: ReleaseInfo[], pkgs: string[]): Promise<Map<string, Array<string | null>>> {
+  const hub = env.urls.koji;
+  const byKoji = (r: ReleaseInfo) => hub !== null && !!r.stable_tag;
+  const pairs = pkgs.flatMap((pkg) => releases.filter(byKoji).map((r) => ({ tag: r.stable_tag!, pkg })));
+  const fromKoji = hub ? await kojiBuilds(ctx, hub, pairs) : [];
+  const out = new Map<string, Array<string | null>>();
+  let k = 0;
+  for (const pkg of pkgs) {
+    out.set(pkg, releases.map((r) => (byKoji(r) ? fromKoji[k++] : null)));
+  }
+  await ctx.map(pkgs, async (pkg) => {
+    const builds = out.get(pkg)!;
+    const rest = releases.map((r, i) => [r, i] as const).filter(([r]) => !byKoji(r));
+    const got = await ctx.map(rest, ([r]) => mdapiBuild(ctx, env, r, pkg));
+    rest.forEach(([, i], j) => (builds[i] = got[j]));
+  });
+  return out;
+}
+
+async function versionsOf(ctx: FetchContext, env: ProviderEnv, pkgs: string[]): Promise<Map<string, PackageVersions>> {
+  const releases = releasesToAsk(env).sort((a, b) => labelOrder(a.label) - labelOrder(b.label));
+  const stable = await stableBuilds(ctx, env, releases, pkgs);
+  const out = new Map<string, PackageVersions>();
+  for (const pkg of pkgs) {
+    const testing = testingFromUpdates(await env.readData<UpdateItem[]>('bodhi_updates', pkg), pkg);
+    const versions: PackageVersions = {};
+    releases.forEach((r, i) => {
+      const entry = { stable: stable.get(pkg)![i], testing: testing[r.label] ?? null };
+      if (entry.stable !== null || entry.testing !== null) versions[r.label] = entry;
+    });
+    out.set(pkg, versions);
+  }
+  return out;
 }
 
 const bodhiSince = (since: Date) => since.toISOString().replace(/\.\d{3}Z$/, '');
@@ -74,17 +145,31 @@ export const packageVersions: PackageProviderModule = {
   },
   async plan(env, pkg) {
     const testing = testingFromUpdates(await env.readData<UpdateItem[]>('bodhi_updates', pkg), pkg);
-    return JSON.stringify([releasesToAsk(env).map((r) => r.name), env.labels.rawhide, testing]);
+    // Which upstream answers for a release (its Koji tag, or mdapi) is part of the plan.
+    const source = (r: ReleaseInfo) => (env.urls.koji !== null && r.stable_tag ? r.stable_tag : 'mdapi');
+    return JSON.stringify([releasesToAsk(env).map((r) => [r.name, source(r)]), env.labels.rawhide, testing]);
   },
   async fetch(ctx, env, pkg) {
-    const testing = testingFromUpdates(await env.readData<UpdateItem[]>('bodhi_updates', pkg), pkg);
-    const releases = releasesToAsk(env).sort((a, b) => labelOrder(a.label) - labelOrder(b.label));
-    const stable = await ctx.map(releases, (r) => stableBuild(ctx, env, r, pkg));
-    const out: PackageVersions = {};
-    releases.forEach((r, i) => {
-      const entry = { stable: stable[i], testing: testing[r.label] ?? null };
-      if (entry.stable !== null || entry.testing !== null) out[r.label] = entry;
-    });
+    return (await versionsOf(ctx, env, [pkg])).get(pkg)!;
+  },
+  async fetchBatch(client, env, items, today) {
+    // Without Koji, mdapi is asked package by package, conditionally.
+    if (env.urls.koji === null) return null;
+    const out = new Map<string, BatchOutcome>();
+    const chunks = Array.from({ length: Math.ceil(items.length / PACKAGES_PER_MULTICALL) }, (_, i) => items.slice(i * PACKAGES_PER_MULTICALL, (i + 1) * PACKAGES_PER_MULTICALL));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const pkgs = chunk.map((i) => i.pkg);
+        try {
+          const result = await runConditional(client, null, 'batch', (ctx) => versionsOf(ctx, env, pkgs), today);
+          if (result.unchanged) throw new Error('unreachable: an unconditional fetch is never unchanged');
+          for (const i of chunk) out.set(i.pkg, { unchanged: false, value: result.value.get(i.pkg)!, validators: { plan: i.plan } });
+        } catch (err) {
+          if (!isUpstreamFailure(err)) throw err;
+          for (const p of pkgs) out.set(p, { error: err });
+        }
+      }),
+    );
     return out;
   },
   async changedSince(ctx, env, pkgs, since) {

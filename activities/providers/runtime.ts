@@ -194,8 +194,8 @@ export class ProviderRuntime {
 
     // 2. Bulk upstreams, or each package conditionally.
     const todo = pkgs.filter((pkg) => !outcomes.has(pkg));
-    if (mod.fetchBatch) {
-      const got = await mod.fetchBatch(this.client, env, todo.map((pkg) => ({ pkg, plan: plans.get(pkg)!, previous: previous(pkg) })), today);
+    const got = mod.fetchBatch ? await mod.fetchBatch(this.client, env, todo.map((pkg) => ({ pkg, plan: plans.get(pkg)!, previous: previous(pkg) })), today) : null;
+    if (got) {
       for (const [pkg, o] of got) outcomes.set(pkg, o);
     } else {
       // The client keeps UPSTREAM_CONCURRENCY requests in flight; enough packages at once to fill them.

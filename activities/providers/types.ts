@@ -12,6 +12,8 @@ export interface UpstreamUrls {
   pagure: string;
   koschei: string;
   mdapi: string;
+  /** Koji hub (XML-RPC); null: package versions from mdapi only. */
+  koji: string | null;
   bugzilla: string;
   faf: string;
   /** Full URL of the orphans JSON. */
@@ -61,10 +63,11 @@ export interface PackageProviderModule {
    */
   changedSince?(ctx: FetchContext, env: ProviderEnv, pkgs: string[], since: Date): Promise<Set<string>>;
   /**
-   * Optional bulk fetch (Bugzilla, FAF): many packages with few requests. A failed request fails the
-   * packages it was for (their old data stays); the others go on.
+   * Optional bulk fetch (Bugzilla, FAF, Koji): many packages with few requests. A failed request
+   * fails the packages it was for (their old data stays); the others go on. null: no bulk source
+   * configured, each package is asked on its own.
    */
-  fetchBatch?(client: UpstreamClient, env: ProviderEnv, items: BatchItem[], today: Date): Promise<Map<string, BatchOutcome>>;
+  fetchBatch?(client: UpstreamClient, env: ProviderEnv, items: BatchItem[], today: Date): Promise<Map<string, BatchOutcome> | null>;
 }
 
 export interface BatchItem {

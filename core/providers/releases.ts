@@ -10,6 +10,8 @@ export interface BodhiReleaseLike {
   id_prefix: string;
   branch: string;
   state: string;
+  /** Koji tag of the release's stable builds (f41-updates, which inherits f41; f43 for Rawhide; epel9; eln). */
+  stable_tag?: string | null;
 }
 
 /** GET /api/v1/releases, exactly (spec Part B section 3; testcloud depends on it). */
@@ -29,6 +31,8 @@ export interface ReleaseInfo {
   branch: string;
   state: string;
   label: string;
+  /** Bodhi's stable_tag, the Koji tag asked for the release's latest stable builds (absent: mdapi). */
+  stable_tag?: string;
 }
 
 /** The cached data of fedora_releases. */
@@ -88,6 +92,7 @@ export function computeReleases(all: BodhiReleaseLike[]): ReleasesData {
       bodhi_version: r.version,
       branch: r.branch,
       state: r.state,
+      ...(r.stable_tag ? { stable_tag: r.stable_tag } : {}),
       label: c.kind === 'eln' ? 'Fedora ELN' : c.kind === 'epel' ? `EPEL ${c.version}` : c.version === rawhide ? 'Fedora Rawhide' : `Fedora ${c.version}`,
     }))
     .sort((a, b) => labelOrder(a.label) - labelOrder(b.label) || a.name.localeCompare(b.name));

@@ -47,7 +47,7 @@ function providerOf(path: string): string | null {
   if (path.startsWith('/bodhi/updates/')) return 'bodhi_updates';
   if (path.startsWith('/bodhi/overrides/')) return 'bodhi_overrides';
   if (path.startsWith('/koschei/')) return 'koschei_data';
-  if (path.startsWith('/mdapi/')) return 'package_versions_generic';
+  if (path.startsWith('/mdapi/') || path.startsWith('/koji/')) return 'package_versions_generic';
   if (path.startsWith('/bugzilla/')) return 'packager-dashboard__all_package_bugs';
   if (/^\/pagure\/api\/0\/rpms\//.test(path)) return 'packager_dashboard_package_prs';
   if (path.startsWith('/faf/')) return 'packager-dashboard_abrt_issues';

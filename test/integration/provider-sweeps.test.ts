@@ -12,7 +12,8 @@ import { clearCache, readData, readRow, touchAndQueue } from '../../store/cache.
 import { createPool } from '../../store/pool.js';
 import { ProviderRuntime } from '../../activities/providers/runtime.js';
 import { createTestDatabase, ROOT } from '../harness/stack.js';
-import { bodhiUpdate, smallFedora, startFakeUpstreams, type FakeUpstreams } from '../fixtures/upstreams.js';
+import { decodeMethodCall } from '../../activities/koji/xmlrpc.js';
+import { bodhiUpdate, smallFedora, startFakeUpstreams, type FakeUpstreams, type LoggedRequest } from '../fixtures/upstreams.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
@@ -23,6 +24,12 @@ const PKGS = ['bar', 'baz', 'foo', 'lonely', 'qux'];
 function runtime(env: Record<string, string> = {}) {
   const config = loadConfig({ ...up.env, UPSTREAM_BACKOFF_MS: '5', UPSTREAM_ATTEMPTS: '2', UPSTREAM_TIMEOUT_MS: '5000', ...env }, ROOT);
   return new ProviderRuntime({ pool, providers: config.providers });
+}
+
+/** The (tag, package) pairs of a logged Koji multiCall of getLatestBuilds. */
+function kojiAsked(r: LoggedRequest): Array<[string, string]> {
+  const calls = decodeMethodCall(r.body!).params[0] as Array<{ methodName: string; params: [string, { package: string }] }>;
+  return calls.map((c) => [c.params[0], c.params[1].package]);
 }
 
 async function sweep(provider: PackageProvider, rt = runtime()) {
@@ -140,7 +147,70 @@ describe('a sweep where nothing changed', () => {
     const third = await sweep('package_versions_generic');
     assert.equal(third.changed, 1);
     assert.equal((await readData<any>(pool, 'package_versions_generic', 'baz'))!['Fedora Rawhide'].stable, 'baz-3.1-1.fc43');
-    assert.ok(up.requests.slice(m).every((r) => !/\/mdapi\/.*\/srcpkg\/(?!baz$)/.test(r.path)), 'mdapi was asked about baz only');
+    const koji = up.requests.slice(m).filter((r) => r.service === 'koji');
+    assert.equal(koji.length, 1);
+    assert.deepEqual([...new Set(kojiAsked(koji[0]).map(([, pkg]) => pkg))], ['baz'], 'Koji was asked about baz only');
+    assert.ok(up.requests.slice(m).every((r) => r.service !== 'mdapi'), 'every release has a stable tag: mdapi is not asked');
+  });
+
+  test('versions: Koji answers a sweep in one multiCall, the rows mdapi gives package by package', async () => {
+    const n = up.requests.length;
+    const r = await sweep('package_versions_generic');
+    assert.deepEqual([r.refreshed, r.failed], [PKGS.length, 0]);
+    const asked = up.requests.slice(n);
+    assert.deepEqual(asked.map((x) => [x.service, x.path]), [['koji', '/koji/kojihub']]);
+    // Every package in every release's Bodhi stable tag (F41's updates tag inherits f41; Rawhide's is f43).
+    const tags = [...new Set(kojiAsked(asked[0]).map(([tag]) => tag))].sort();
+    assert.deepEqual(tags, ['eln', 'epel8', 'epel9', 'f40-updates', 'f41-updates', 'f42-updates', 'f43']);
+    assert.equal(kojiAsked(asked[0]).length, tags.length * PKGS.length);
+    const fromKoji = await Promise.all(PKGS.map((p) => readData(pool, 'package_versions_generic', p)));
+    assert.deepEqual(fromKoji[PKGS.indexOf('foo')], {
+      'Fedora 40': { stable: 'foo-0.9-1.fc40', testing: null },
+      'Fedora 41': { stable: 'foo-1.1-2.fc41', testing: 'foo-1.2-1.fc41' },
+      'Fedora Rawhide': { stable: 'foo-1.3-1.fc43', testing: null },
+      'EPEL 9': { stable: 'foo-1.0-1.el9', testing: 'foo-1.0-2.el9' },
+    });
+    // Without Koji (KOJI_HUB_URL=none): mdapi package by package, the same rows.
+    await clearCache(pool, 'package_versions_generic');
+    const m = up.requests.length;
+    const noKoji = runtime({ KOJI_HUB_URL: 'none' });
+    for (const p of PKGS) await noKoji.refreshPackage('package_versions_generic', p);
+    assert.ok(up.requests.slice(m).every((x) => x.service === 'mdapi'), JSON.stringify(up.requests.slice(m).filter((x) => x.service !== 'mdapi')));
+    assert.ok(up.requests.slice(m).length > PKGS.length);
+    assert.deepEqual(await Promise.all(PKGS.map((p) => readData(pool, 'package_versions_generic', p))), fromKoji);
+    // One package alone goes through Koji too.
+    await clearCache(pool, 'package_versions_generic');
+    const k = up.requests.length;
+    await runtime().refreshPackage('package_versions_generic', 'foo');
+    assert.deepEqual(up.requests.slice(k).map((x) => x.service), ['koji']);
+    assert.deepEqual(await readData(pool, 'package_versions_generic', 'foo'), fromKoji[PKGS.indexOf('foo')]);
+  });
+
+  test('versions: a release without a Bodhi stable tag is asked of mdapi; a bad Koji answer fails its packages, old data kept', async () => {
+    const eln = up.data.releases.find((x) => x.name === 'ELN')!;
+    (eln as { stable_tag: string | null }).stable_tag = null;
+    await runtime().refreshGlobal('fedora_releases');
+    const n = up.requests.length;
+    await sweep('package_versions_generic');
+    const asked = up.requests.slice(n);
+    assert.equal(asked.filter((x) => x.service === 'koji').length, 1);
+    assert.ok(!kojiAsked(asked.find((x) => x.service === 'koji')!).some(([tag]) => tag === 'eln'));
+    assert.deepEqual(asked.filter((x) => x.service === 'mdapi').map((x) => x.path).sort(), PKGS.map((p) => `/mdapi/eln/srcpkg/${p}`));
+    const old = await readData(pool, 'package_versions_generic', 'foo');
+    // The hub answers garbage, then a fault: the packages fail visibly, their data stays.
+    for (const mode of ['malformed', '500'] as const) {
+      up.fail(/^\/koji\//, mode);
+      const r = await sweep('package_versions_generic', runtime({ UPSTREAM_FULL_RESYNC_HOURS: '0' }));
+      up.clearFaults();
+      assert.deepEqual([r.refreshed, r.failed], [PKGS.length, PKGS.length]);
+      const row = await readRow(pool, 'package_versions_generic', 'foo');
+      assert.match(row!.last_error ?? '', mode === 'malformed' ? /POST .*\/koji\/kojihub: not an XML-RPC answer/ : /POST .*\/koji\/kojihub: HTTP 500/);
+      assert.deepEqual(await readData(pool, 'package_versions_generic', 'foo'), old);
+    }
+    // The next good answer heals it.
+    const good = await sweep('package_versions_generic');
+    assert.equal(good.failed, 0);
+    assert.equal((await readRow(pool, 'package_versions_generic', 'foo'))!.last_error, null);
   });
 
   test('calendars: a 404 is remembered for UPSTREAM_NOT_FOUND_TTL, a calendar asked conditionally', async () => {

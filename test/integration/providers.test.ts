@@ -257,10 +257,13 @@ describe('paging, conditional requests, failures', () => {
       outcomes.push((await rt2.refreshPackage(p, 'foo')).outcome);
     }
     assert.deepEqual(outcomes, Array(10).fill('unchanged'));
-    const again = up.requests.slice(n);
+    // Koji's hub has no conditional requests: package versions ask it again in full (one POST), same data.
+    const koji = up.requests.slice(n).filter((r) => r.service === 'koji');
+    assert.equal(koji.length, 1);
+    const again = up.requests.slice(n).filter((r) => r.service !== 'koji');
     assert.ok(again.some((r) => r.status === 304), 'the second refresh asked conditionally');
     assert.ok(again.every((r) => r.status === 304 || r.status === 404), JSON.stringify(again.filter((r) => r.status !== 304 && r.status !== 404)));
-    assert.equal(rt2.client.stats.ok, 0);
+    assert.equal(rt2.client.stats.ok, koji.length);
     const afterRow = (await readRow(pool, 'bodhi_updates'))!;
     assert.ok(afterRow.time_created! > before!.time_created!, 'time_created moves: the data is confirmed current');
     assert.deepEqual(afterRow.time_changed, before!.time_changed);

@@ -29,6 +29,11 @@ test('releases: stable, branched, rawhide, values ascending ending with rawhide,
     releases.map((r) => r.label),
     ['Fedora 40', 'Fedora 41', 'Fedora 42', 'Fedora Rawhide', 'Fedora ELN', 'EPEL 8', 'EPEL 9'],
   );
+  // Bodhi's stable_tag, the Koji tag package versions ask (Rawhide's is its dist tag).
+  assert.deepEqual(
+    releases.map((r) => r.stable_tag),
+    ['f40-updates', 'f41-updates', 'f42-updates', 'f43', 'eln', 'epel8', 'epel9'],
+  );
 });
 
 test('releases: branched is null when there is no branched release', () => {
