@@ -15,14 +15,17 @@
 //
 // Env: BENCH_FLOW_LATENCY (30), BENCH_FLOW_REUSE (2000), BENCH_FLOW_DISTINCT (500),
 // BENCH_FLOW_LIVE (10000, composes alive at the end, the earlier ones included),
-// BENCH_FLOW_CONCURRENCY (8).
+// BENCH_FLOW_CONCURRENCY (8), BENCH_FLOW_COMPILED (0; 1: the worker runs compiled, dist/worker/main.js,
+// as in production; built first when stale), BENCH_FLOW_CPU_PROFILE (unset; a directory: the worker
+// writes a V8 CPU profile there when it exits).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker as ThreadWorker } from 'node:worker_threads';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { buildRepo } from '../scripts/rpm-fixtures.js';
 import { http, startStack, type Stack } from '../test/harness/stack.js';
+import { composeWorkflowId } from '../workflows/messages.js';
 import { envInt, heading, median, ms, progress, quantile, ratio, sleep, table } from './lib.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -88,12 +91,57 @@ async function doneRate(stack: Stack, after: number): Promise<{ n: number; perSe
   return { n: rows[0].n, perSecond: rows[0].n / rows[0].span, spanS: rows[0].span };
 }
 
+const tsMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+/** History event types (temporal.api.enums.v1.EventType). */
+const STARTED = 1;
+const WFT_SCHEDULED = 5;
+const WFT_STARTED = 6;
+const WFT_COMPLETED = 7;
+
+/**
+ * Where a round's time went, from a sample of its composes' histories: submission -> workflow started
+ * (the starter), started -> its first workflow task picked up (the task queue: pollers and matching),
+ * picked up -> completed (the worker: workflow code and the local prepare), and the workflow tasks
+ * each compose took.
+ */
+async function stageBreakdown(stack: Stack, after: number, sample: number): Promise<string[][]> {
+  const { rows } = await stack.pool.query(
+    `SELECT id, extract(epoch FROM time_submitted)::float * 1000 AS submitted FROM composes WHERE id > $1 ORDER BY random() LIMIT $2`,
+    [after, sample],
+  );
+  const stages: Record<string, number[]> = { starter: [], queue: [], worker: [], tasks: [] };
+  for (const r of rows) {
+    const history = await stack.temporal.client.workflow.getHandle(composeWorkflowId(r.id)).fetchHistory();
+    const events = history.events ?? [];
+    const at = (type: number) => events.find((e) => e.eventType === type)?.eventTime;
+    stages.starter.push(tsMs(at(STARTED)) - r.submitted);
+    stages.queue.push(tsMs(at(WFT_STARTED)) - tsMs(at(WFT_SCHEDULED)));
+    stages.worker.push(tsMs(at(WFT_COMPLETED)) - tsMs(at(WFT_STARTED)));
+    stages.tasks.push(events.filter((e) => e.eventType === WFT_COMPLETED).length);
+  }
+  const line = (name: string, xs: number[]) => [name, ms(median(xs)), ms(quantile(xs, 0.9)), ms(quantile(xs, 1))];
+  return [
+    ['stage (from workflow histories)', 'p50', 'p90', 'max'],
+    line('submitted -> workflow started (starter)', stages.starter),
+    line('first workflow task: queued -> picked up', stages.queue),
+    line('first workflow task: picked up -> completed', stages.worker),
+    ['workflow tasks per compose', String(median(stages.tasks)), String(quantile(stages.tasks, 0.9)), String(quantile(stages.tasks, 1))],
+  ];
+}
+
 export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<void> {
   const latencyN = envInt('BENCH_FLOW_LATENCY', 30);
   const reuseN = envInt('BENCH_FLOW_REUSE', 2000);
   const distinctN = envInt('BENCH_FLOW_DISTINCT', 500);
   const liveN = envInt('BENCH_FLOW_LIVE', 10_000);
   const concurrency = envInt('BENCH_FLOW_CONCURRENCY', 8);
+  const compiled = envInt('BENCH_FLOW_COMPILED', 0) === 1;
+  const cpuProfileDir = process.env.BENCH_FLOW_CPU_PROFILE;
+  if (compiled) {
+    progress('flow: building dist/ when stale (scripts/build.mjs)');
+    const built = spawnSync(process.execPath, [path.join(HERE, '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`flow: scripts/build.mjs failed (exit status ${built.status})`);
+  }
 
   const repo = path.join(tmp, 'flow-repo');
   progress(`flow: building a ${PACKAGES}-package repository`);
@@ -111,7 +159,8 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
   let sampler: NodeJS.Timeout | null = null;
   const out: string[][] = [];
   try {
-    worker = stack.spawnWorker();
+    worker = stack.spawnWorker({}, { compiled, nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [] });
+    progress(`flow: worker ${compiled ? 'compiled (dist/worker/main.js)' : 'under tsx (worker/main.ts)'}`);
     // Ready when it has run a compose.
     const first = (await http(stack, 'POST', '/api/1/composes/', { source: { type: 'tag', source: 'flow', packages: [pkg(0)] }, flags: ['no_reuse'] })).body;
     await settle(stack, first.id - 1, 1, 'flow: worker start', 180_000);
@@ -157,6 +206,7 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
       ],
     ];
     out.push(['requests', 'POST/s', 'done/s', 'done/POST', 'span']);
+    const breakdowns: Array<[string, string[][]]> = [];
     for (const [name, bodies] of rounds) {
       const before = await maxId(stack);
       progress(`flow: ${name}`);
@@ -165,10 +215,15 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
       const rate = await doneRate(stack, before);
       const postRate = (bodies.length / load.elapsedMs) * 1000;
       out.push([name, postRate.toFixed(1), rate.perSecond.toFixed(1), ratio(rate.perSecond, postRate), `${rate.spanS.toFixed(1)} s`]);
+      breakdowns.push([name, await stageBreakdown(stack, before, 100)]);
     }
     heading(`flow: composes reaching done per second (concurrency ${concurrency})`);
     table(out);
     console.log('  goal (reuse path): >= 4x the 20-25 done/s measured before issue 10 (so >= 80-100/s); done/POST 1.00x = the backend keeps up with the API');
+    for (const [name, rows] of breakdowns) {
+      heading(`flow: where the time went, ${name} (100 sampled composes)`);
+      table(rows);
+    }
 
     // 3. worker RSS with many live composes.
     const { rows: liveRows } = await stack.pool.query('SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1, 2)');
@@ -184,7 +239,7 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
     const end = rssMb(worker.pid!);
     const { rows: live } = await stack.pool.query('SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1, 2)');
     const peakSample = samples.reduce((m, s) => (s.rss > m.rss ? s : m), { live: 0, rss: 0 });
-    heading(`flow: worker RSS with ${live[0].n} live compose workflows (each waiting on its expiry timer)`);
+    heading(`flow: worker RSS with ${live[0].n} live compose workflows (each waiting on its expiry timer), worker ${compiled ? 'compiled' : 'under tsx'}`);
     table([
       ['', 'RSS', 'vs idle'],
       ['worker idle (after one compose)', `${idle.rss.toFixed(0)} MB`, '1.00x'],

@@ -91,7 +91,8 @@ export interface Stack {
   startWorkers(queues?: { generate?: boolean }): Promise<void>;
   stopWorkers(): Promise<void>;
   /** A worker in a separate process (for kill tests). */
-  spawnWorker(extraEnv?: Record<string, string>): ChildProcess;
+  /** worker/main.ts under tsx, or dist/worker/main.js with `compiled` (build it first: scripts/build.mjs). */
+  spawnWorker(extraEnv?: Record<string, string>, opts?: { compiled?: boolean; nodeArgs?: string[] }): ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -161,8 +162,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       workers = [];
       running = null;
     },
-    spawnWorker(extraEnv = {}) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    spawnWorker(extraEnv = {}, opts = {}) {
+      const entry = opts.compiled ? ['dist/worker/main.js'] : ['--import', 'tsx', 'worker/main.ts'];
+      const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
         cwd: ROOT,
         env: { ...process.env, ...env, ...extraEnv },
         stdio: ['ignore', 'ignore', 'inherit'],
