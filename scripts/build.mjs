@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = path.join(root, 'dist');
 const STAMP = path.join(DIST, '.build-stamp');
-const SOURCE_DIRS = ['core', 'activities', 'api', 'workflows', 'worker', 'cli', 'scripts', 'migrations'];
+/** The folders tsconfig.build.json compiles (first path segment of each include) and the migrations. */
+const SOURCE_DIRS = [
+  ...new Set([...JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')).include.map((p) => p.split('/')[0]), 'migrations']),
+];
 const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 /** Copied as they are: read at run time by compiled code, not compiled. */
 const ASSETS = [
