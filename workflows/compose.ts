@@ -188,7 +188,11 @@ export async function composeWorkflow(input: ComposeWorkflowInput): Promise<stri
   if (state === COMPOSE_STATES.wait) {
     const finished = await produce();
     setState(finished.state);
-    expiresAt = Date.parse(finished.timeToExpire);
+    // An expiry signal that arrived while producing (an admin's DELETE committed right after the
+    // compose was marked done) is newer than the outcome: keep the earlier of the two. Waking too
+    // early costs nothing, the expiry step reads the row and says when it really expires.
+    const produced = Date.parse(finished.timeToExpire);
+    expiresAt = expiresAt === null ? produced : Math.min(expiresAt, produced);
   }
 
   // Live until the deadline; updates and signals move it. The timer is durable: it survives
