@@ -95,6 +95,8 @@ const ENV = z.object({
   KOJI_HUB_URL: doc(url.or(z.literal('none')).default('https://koji.fedoraproject.org/kojihub'), 'provider caches: Koji hub (XML-RPC) asked for the latest builds of many packages at once (package versions); none: mdapi only'),
   BUGZILLA_URL: doc(url.default('https://bugzilla.redhat.com'), 'provider caches: Bugzilla REST'),
   FAF_URL: doc(url.default('https://retrace.fedoraproject.org/faf'), 'provider caches: FAF / retrace (ABRT reports)'),
+  DATAGREPPER_URL: doc(url.or(z.literal('none')).default('https://apps.fedoraproject.org/datagrepper'), 'provider caches: datagrepper (the message bus archive); a sweep of pull requests asks it which packages had pull-request messages since their last refresh instead of listing every package; none: every package listed'),
+  DATAGREPPER_TOPIC_PREFIX: doc(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'must be words separated by dots').default('org.fedoraproject.prod'), 'provider caches: topic prefix of dist-git\'s messages in datagrepper (org.fedoraproject.stg for staging)'),
   BZ_API_KEY: doc(z.string().optional(), 'provider caches: Bugzilla API key (sent to BUGZILLA_URL only)', 'unset'),
   // The four file-shaped providers; unset: that provider is off (its fields keep their defaults).
   ORPHANS_URL: doc(url.default('https://churchyard.fedorapeople.org/orphans.json'), 'provider caches: the orphans JSON file (full URL)'),
@@ -168,6 +170,8 @@ function schema(cwd: string) {
             koji: env.KOJI_HUB_URL !== 'none' ? env.KOJI_HUB_URL.replace(/\/+$/, '') : null,
             bugzilla: env.BUGZILLA_URL.replace(/\/+$/, ''),
             faf: env.FAF_URL.replace(/\/+$/, ''),
+            datagrepper: env.DATAGREPPER_URL !== 'none' ? env.DATAGREPPER_URL.replace(/\/+$/, '') : null,
+            topicPrefix: env.DATAGREPPER_TOPIC_PREFIX,
             orphans: env.ORPHANS_URL,
             fti: env.FTI_URL ? env.FTI_URL.replace(/\/+$/, '') : null,
             schedule: env.SCHEDULE_URL ?? null,
