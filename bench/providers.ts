@@ -114,7 +114,9 @@ async function bareReplay(env: Record<string, string>, paths: Logged[], concurre
     Array.from({ length: concurrency }, async () => {
       while (next < paths.length) {
         const { path, body } = paths[next++];
-        const text = await (await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', body, headers: { 'Content-Type': 'text/xml' } })).text();
+        const once = async () => (await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', body, headers: { 'Content-Type': 'text/xml' } })).text();
+        // A kept-alive socket the fake closed as idle fails once (our client retries such errors too).
+        const text = await once().catch(once);
         try {
           if (body === undefined) JSON.parse(text);
           else decodeMethodResponse(text);
