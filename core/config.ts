@@ -103,6 +103,7 @@ const ENV = z.object({
   FTI_URL: doc(url.optional(), 'provider caches: repochecker (fails to install), base URL of its /data/<release> lists', 'unset (provider off)'),
   SCHEDULE_URL: doc(url.optional(), 'provider caches: the Fedora release schedule ICS file (full URL; the landing page)', 'unset (provider off)'),
   CALENDARS_URL: doc(url.optional(), 'provider caches: base of the per-package calendars, <base>/<pkg>.ics', 'unset (provider off)'),
+  CALENDARS_INDEX_URL: doc(url.optional(), 'provider caches: Pagure\'s file listing of the folder holding the calendars (GET /api/0/<repo>/tree/<branch>[/f/<folder>]): a sweep asks only for the calendars it lists, in one request instead of one per package', 'unset (every package asked)'),
   // Packager Dashboard endpoints (api/dashboard.ts, api/oidc-login.ts).
   OPENSHIFT_PROD: doc(flag.default('0'), '/api/v1/deployment_env: 1 prod, 0 stg'),
   MOTD_PASSWORD: doc(z.string().min(8, 'must be at least 8 characters').optional(), 'secret that POST/DELETE /api/v1/motd/service_messages need (Authorization: Bearer)', 'unset (posting off)'),
@@ -176,6 +177,7 @@ function schema(cwd: string) {
             fti: env.FTI_URL ? env.FTI_URL.replace(/\/+$/, '') : null,
             schedule: env.SCHEDULE_URL ?? null,
             calendars: env.CALENDARS_URL ? env.CALENDARS_URL.replace(/\/+$/, '') : null,
+            calendarsIndex: env.CALENDARS_INDEX_URL ?? null,
           },
           bzApiKey: env.BZ_API_KEY,
           taskQueue: env.PROVIDER_TASK_QUEUE ?? `${env.TASK_QUEUE}-providers`,

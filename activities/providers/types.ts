@@ -28,6 +28,8 @@ export interface UpstreamUrls {
   schedule: string | null;
   /** Base of the per-package calendars (<base>/<pkg>.ics); null: provider off. */
   calendars: string | null;
+  /** Pagure's file listing of the calendars' folder; null: every package asked. */
+  calendarsIndex: string | null;
 }
 
 export interface ProviderEnv {

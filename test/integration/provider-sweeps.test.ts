@@ -233,6 +233,44 @@ describe('a sweep where nothing changed', () => {
     assert.equal((await readData<any[]>(pool, 'package_calendars', 'bar'))!.length, 1);
   });
 
+  test('calendars: with CALENDARS_INDEX_URL one listing, then only the calendars it lists; a failed listing asks every package', async () => {
+    const indexed = () => runtime({ CALENDARS_INDEX_URL: up.urls.calendarsIndex });
+    const n = up.requests.length;
+    const r = await sweep('package_calendars', indexed());
+    assert.deepEqual([r.refreshed, r.failed], [PKGS.length, 0]);
+    assert.deepEqual(up.requests.slice(n).map((x) => x.path), ['/pagure-io/api/0/package-calendars/tree/main', '/calendars/foo.ics']);
+    const rows = await Promise.all(PKGS.map((p) => readData(pool, 'package_calendars', p)));
+    assert.equal((rows[PKGS.indexOf('foo')] as unknown[]).length, 2);
+    // The same rows as asking every package.
+    await clearCache(pool, 'package_calendars');
+    const one = runtime();
+    for (const p of PKGS) await one.refreshPackage('package_calendars', p);
+    assert.deepEqual(await Promise.all(PKGS.map((p) => readData(pool, 'package_calendars', p))), rows);
+    await touchAndQueue(pool, PKGS.map((arg) => ({ provider: 'package_calendars', arg, touch: true, queue: false })), 60);
+    // A calendar that appears is in the next listing: found at once.
+    up.data.calendars!.bar = { name: 'bar', events: [{ summary: 'bar 2', start: '20250101' }] };
+    await sweep('package_calendars', indexed());
+    assert.equal((await readData<any[]>(pool, 'package_calendars', 'bar'))!.length, 1);
+    // The listing fails or answers garbage: every package is asked (then their 404s are remembered), nothing fails.
+    const withCalendar = ['bar', 'foo'];
+    for (const [mode, asked] of [['500', PKGS], ['schema', withCalendar]] as const) {
+      up.fail(/^\/pagure-io\//, mode);
+      const m = up.requests.length;
+      const bad = await sweep('package_calendars', indexed());
+      up.clearFaults();
+      assert.equal(bad.failed, 0);
+      assert.deepEqual(up.requests.slice(m).filter((x) => x.service === 'calendars').map((x) => x.path).sort(), asked.map((p) => `/calendars/${p}.ics`), mode);
+      assert.equal((await readData<any[]>(pool, 'package_calendars', 'bar'))!.length, 1);
+    }
+    // A listed calendar with a broken line fails that package only, its data kept.
+    up.fail(/^\/calendars\/foo\.ics/, 'broken-ics');
+    const broken = await sweep('package_calendars', runtime({ CALENDARS_INDEX_URL: up.urls.calendarsIndex, UPSTREAM_FULL_RESYNC_HOURS: '0' }));
+    up.clearFaults();
+    assert.equal(broken.failed, 1);
+    assert.equal((await readData<any[]>(pool, 'package_calendars', 'foo'))!.length, 2);
+    assert.ok((await readRow(pool, 'package_calendars', 'foo'))!.last_error);
+  });
+
   test('pull requests: datagrepper names the packages with pull-request messages since, only those are listed', async () => {
     const n0 = up.requests.length;
     await sweep('packager_dashboard_package_prs');
