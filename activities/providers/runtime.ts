@@ -30,7 +30,7 @@ import {
   type PackageWrite,
 } from '../../store/cache.js';
 import { deleteCold, warmPackages } from '../../store/visits.js';
-import { isUpstreamFailure, mapLimit, runConditional, UpstreamClient } from './http.js';
+import { fetchTransport, isUpstreamFailure, mapLimit, runConditional, UpstreamClient } from './http.js';
 import { GLOBAL_MODULES, PACKAGE_MODULES } from './index.js';
 import type { BatchOutcome, ProviderEnv } from './types.js';
 
@@ -68,7 +68,7 @@ export class ProviderRuntime {
         headersFor: (url): Record<string, string> => (bzApiKey && url.startsWith(`${urls.bugzilla}/`) ? { 'X-BUGZILLA-API-KEY': bzApiKey } : {}),
       },
       deps.onProgress,
-      deps.fetchImpl,
+      deps.fetchImpl ? fetchTransport(deps.fetchImpl) : undefined,
     );
   }
 
