@@ -140,6 +140,8 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   });
   // The request log lets the benchmark replay a refresh's requests as its baseline.
   const up = await startFakeUpstreams(data, { log: true });
+  // The calendars are asked through Pagure's listing of their folder.
+  up.env.CALENDARS_INDEX_URL = up.urls.calendarsIndex;
   // The packages of the first BENCH_PROVIDERS_REQUESTED_USERS users: those "asked for recently".
   const askers = new Set(Array.from({ length: num('BENCH_PROVIDERS_REQUESTED_USERS', 10) }, (_, i) => userName(i)));
   const requested = Object.entries(data.owners)

@@ -6,7 +6,7 @@
 //    of BENCH_PROVIDERS_REQUESTED_USERS users (marked as asked for). Wall time, upstream requests,
 //    and the peak RSS / heap of this process (API + workers + activities) over its baseline
 //    (after a gc() when node runs with --expose-gc, as `npm run bench` does). Its baseline, in the
-//    same run: the same upstream requests replayed with bare fetch + JSON.parse,
+//    same run: the same upstream requests replayed bare (node:http, kept-alive sockets) + JSON.parse,
 //    UPSTREAM_CONCURRENCY at a time (no Temporal, no parsing into rows, no database).
 // 2. No-change refresh: the same workflow again; every upstream answers 304 (conditional requests),
 //    nothing is parsed or rewritten.
@@ -21,6 +21,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { decodeMethodResponse } from '../activities/koji/xmlrpc.js';
+import { nodeTransport } from '../activities/providers/http.js';
 import { cacheStats, readKeysLite, readRowsLite, touchAndQueue } from '../store/cache.js';
 import { startRefreshAll } from '../temporal/providers.js';
 import { DASHBOARD_GLOBALS, resolutionKeys, resolvePackages, type DashboardQuery, type RowLike } from '../core/providers/dashboard.js';
@@ -105,7 +106,11 @@ async function upstreamLog(env: Record<string, string>, after: number): Promise<
   return (await fetch(`${base}/__log?after=${after}`)).json() as Promise<{ seq: number; requests: Logged[] }>;
 }
 
-/** The floor of a refresh: the same requests, bare fetch + JSON.parse (XML-RPC decode for Koji's POSTs), `concurrency` at a time. */
+/**
+ * The floor of a refresh: the same requests through the client's transport alone (node:http with
+ * kept-alive sockets; no retries, validators or schemas) + JSON.parse (XML-RPC decode for Koji's
+ * POSTs), `concurrency` at a time.
+ */
 async function bareReplay(env: Record<string, string>, paths: Logged[], concurrency: number): Promise<number> {
   const base = env.BODHI_URL.replace(/\/bodhi$/, '');
   let next = 0;
@@ -114,7 +119,10 @@ async function bareReplay(env: Record<string, string>, paths: Logged[], concurre
     Array.from({ length: concurrency }, async () => {
       while (next < paths.length) {
         const { path, body } = paths[next++];
-        const text = await (await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', body, headers: { 'Content-Type': 'text/xml' } })).text();
+        const once = async () =>
+          (await nodeTransport(`${base}${path}`, { method: body === undefined ? 'GET' : 'POST', body, headers: body === undefined ? {} : { 'Content-Type': 'text/xml' }, signal: AbortSignal.timeout(60_000) })).text;
+        // A kept-alive socket the fake closed as idle fails once (our client retries such errors too).
+        const text = await once().catch(once);
         try {
           if (body === undefined) JSON.parse(text);
           else decodeMethodResponse(text);
@@ -148,7 +156,7 @@ export async function runProvidersBench(): Promise<void> {
     const fullCounts = diff(c0, await upstreamCounts(up.env));
     const fullLog = await upstreamLog(up.env, seq0);
     const replayed = fullLog.requests.filter((r) => r.status > 0);
-    progress(`baseline: replaying the full refresh's ${replayed.length} requests with bare fetch`);
+    progress(`baseline: replaying the full refresh's ${replayed.length} requests bare`);
     const bare = await bareReplay(up.env, replayed, s.config.providers.upstream.concurrency);
     const stats = await cacheStats(s.pool);
     progress('no-change refresh');
@@ -185,9 +193,9 @@ export async function runProvidersBench(): Promise<void> {
     console.log(`  upstream requests by service, full: ${byService(fullLog)}`);
     console.log(`  upstream requests by service, no change: ${byService(againLog)}`);
     console.log(
-      `  baseline, same run: the full refresh's ${replayed.length} upstream answers fetched + JSON.parse'd bare, ${s.config.providers.upstream.concurrency} at a time: ${(bare / 1000).toFixed(1)} s`,
+      `  baseline, same run: the full refresh's ${replayed.length} upstream answers fetched bare (node:http, kept-alive) + JSON.parse'd, ${s.config.providers.upstream.concurrency} at a time: ${(bare / 1000).toFixed(1)} s`,
     );
-    console.log(`  full refresh / bare fetch of the same answers: ${ratio(full.ms, bare)}`);
+    console.log(`  full refresh / bare replay of the same requests: ${ratio(full.ms, bare)}`);
     console.log(`  no-change / full time: ${ratio(again.ms, full.ms)}`);
     if (!gc) console.log('  (node ran without --expose-gc: the memory baselines include uncollected garbage)');
     console.log('  per provider (child workflow wall time; phases run one after the other, providers of a phase at once):');

@@ -12,7 +12,8 @@ const pagurePaging = z.looseObject({
   pagination: z.looseObject({ pages: z.number().int().min(0).nullable().optional() }).nullable().optional(),
 });
 
-function checkPages(pages: number, url: string): number {
+/** A page count beyond MAX_PAGES is a malformed answer. */
+export function checkPages(pages: number, url: string): number {
   if (pages > MAX_PAGES) throw new MalformedUpstreamError(`GET ${url}: ${pages} pages is beyond the limit of ${MAX_PAGES}`, url);
   return pages;
 }

@@ -1,8 +1,13 @@
 // packager_dashboard_package_prs: src.fedoraproject.org GET /api/0/rpms/<pkg>/pull-requests?status=Open
 // (paged), then /api/0/rpms/<pkg>/pull-request/<id>/flag for each PR's CI status, keyed by flag
 // username (the newest flag of a username wins). A package dist-git does not know is a 404: no PRs.
+// Pagure's per-project list has no changed-since filter, but dist-git announces every pull-request
+// event on the message bus (pagure's `pull-request.*` topics, the pull request with its target
+// `project` in the body): a sweep asks datagrepper which packages had such messages since their
+// last refresh and lists only those (DATAGREPPER_URL; none, or a gap in the feed: every package).
 import { z } from 'zod';
 import { normalizeDate, type PrItem } from '../../core/providers/items.js';
+import { messagesSince } from './datagrepper.js';
 import { parseUpstream } from './http.js';
 import { pagurePages } from './paging.js';
 import type { PackageProviderModule } from './types.js';
@@ -30,6 +35,20 @@ export const pagureFlagsSchema = z.looseObject({
 export const prListUrl = (pagure: string, pkg: string, page: number) =>
   `${pagure}/api/0/rpms/${encodeURIComponent(pkg)}/pull-requests?status=Open&per_page=100&page=${page}`;
 export const prFlagsUrl = (pagure: string, pkg: string, id: number) => `${pagure}/api/0/rpms/${encodeURIComponent(pkg)}/pull-request/${id}/flag`;
+
+/**
+ * Every topic dist-git's Pagure publishes about a pull request (pagure/lib/query.py, git.py,
+ * api/fork.py, ui/fork.py): whatever changes the list, a PR's title, branch, comments, flags or
+ * last update sends one of them.
+ */
+export const PR_TOPICS = [
+  'new', 'updated', 'rebased', 'closed', 'reopened', 'comment.added', 'comment.edited', 'initial_comment.edited',
+  'flag.added', 'flag.updated', 'assigned.added', 'assigned.reset', 'tag.added', 'tag.removed',
+].map((t) => `pagure.pull-request.${t}`);
+
+export const prMessageSchema = z.looseObject({
+  pullrequest: z.looseObject({ project: z.looseObject({ name: z.string(), namespace: z.string().nullable().optional() }) }),
+});
 
 /** CI status per flag username; the newest flag of each username wins. */
 export function ciStatus(flags: z.output<typeof pagureFlagsSchema>['flags']): Record<string, string | null> {
@@ -64,5 +83,18 @@ export const pullRequests: PackageProviderModule = {
       ci_status: flags[i],
     }));
     return items.sort((a, b) => (b.last_updated ?? '').localeCompare(a.last_updated ?? '') || a.url.localeCompare(b.url));
+  },
+  async changedSince(ctx, env, pkgs, since) {
+    if (env.urls.datagrepper === null) return null;
+    const base = env.urls.datagrepper;
+    const messages = await messagesSince(ctx, base, PR_TOPICS.map((t) => `${env.urls.topicPrefix}.${t}`), since.getTime());
+    if (messages === null) return null;
+    const asked = new Set(pkgs);
+    const changed = new Set<string>();
+    for (const m of messages) {
+      const { project } = parseUpstream(prMessageSchema, m.body, `${base}/v2/search`, m.topic).pullrequest;
+      if ((project.namespace ?? 'rpms') === 'rpms' && asked.has(project.name)) changed.add(project.name);
+    }
+    return changed;
   },
 };

@@ -30,7 +30,7 @@ import {
   type PackageWrite,
 } from '../../store/cache.js';
 import { deleteCold, warmPackages } from '../../store/visits.js';
-import { isUpstreamFailure, mapLimit, runConditional, UpstreamClient } from './http.js';
+import { fetchTransport, isUpstreamFailure, mapLimit, runConditional, UpstreamClient } from './http.js';
 import { GLOBAL_MODULES, PACKAGE_MODULES } from './index.js';
 import type { BatchOutcome, ProviderEnv } from './types.js';
 
@@ -68,7 +68,7 @@ export class ProviderRuntime {
         headersFor: (url): Record<string, string> => (bzApiKey && url.startsWith(`${urls.bugzilla}/`) ? { 'X-BUGZILLA-API-KEY': bzApiKey } : {}),
       },
       deps.onProgress,
-      deps.fetchImpl,
+      deps.fetchImpl ? fetchTransport(deps.fetchImpl) : undefined,
     );
   }
 
@@ -183,8 +183,10 @@ export class ProviderRuntime {
         const since = new Date(Math.min(...eligible.map((pkg) => rows.get(pkg)!.time_created!.getTime())) - 300_000);
         try {
           const delta = await runConditional(this.client, null, 'delta', (ctx) => mod.changedSince!(ctx, env, eligible, since), today);
-          const changed = delta.unchanged ? new Set<string>() : delta.value;
-          for (const pkg of eligible) if (!changed.has(pkg)) outcomes.set(pkg, { unchanged: true });
+          if (delta.unchanged) throw new Error('unreachable: an unconditional fetch is never unchanged');
+          // null: the filter cannot answer this time (off, or a gap in its feed).
+          const changed = delta.value;
+          if (changed) for (const pkg of eligible) if (!changed.has(pkg)) outcomes.set(pkg, { unchanged: true });
         } catch (err) {
           // Without the filter every package is asked on its own below.
           if (!isUpstreamFailure(err)) throw err;

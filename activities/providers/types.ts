@@ -16,6 +16,10 @@ export interface UpstreamUrls {
   koji: string | null;
   bugzilla: string;
   faf: string;
+  /** datagrepper, the message bus archive; null: no message feed (every package's pull requests listed). */
+  datagrepper: string | null;
+  /** Topic prefix of dist-git's messages (org.fedoraproject.prod). */
+  topicPrefix: string;
   /** Full URL of the orphans JSON. */
   orphans: string;
   /** Full URL of the fails-to-install JSON; null: provider off. */
@@ -24,6 +28,8 @@ export interface UpstreamUrls {
   schedule: string | null;
   /** Base of the per-package calendars (<base>/<pkg>.ics); null: provider off. */
   calendars: string | null;
+  /** Pagure's file listing of the calendars' folder; null: every package asked. */
+  calendarsIndex: string | null;
 }
 
 export interface ProviderEnv {
@@ -57,11 +63,13 @@ export interface PackageProviderModule {
   /** Optional: before a batch, read what plan() and fetch() will read of other providers (env.preload). */
   prepare?(env: ProviderEnv, pkgs: string[]): Promise<void>;
   /**
-   * Optional "changed since" filter of the upstream (Bodhi, Bugzilla): of `pkgs`, each fetched in
-   * full with its current plan and confirmed at or after `since`, the ones that may have changed
-   * since. The others are confirmed without a request of their own.
+   * Optional "changed since" filter of the upstream (Bodhi, Bugzilla, datagrepper's messages): of
+   * `pkgs`, each fetched in full with its current plan and confirmed at or after `since`, the ones
+   * that may have changed since. The others are confirmed without a request of their own. null:
+   * the filter cannot answer this time (not configured, or its feed has a gap): every package is
+   * asked on its own.
    */
-  changedSince?(ctx: FetchContext, env: ProviderEnv, pkgs: string[], since: Date): Promise<Set<string>>;
+  changedSince?(ctx: FetchContext, env: ProviderEnv, pkgs: string[], since: Date): Promise<Set<string> | null>;
   /**
    * Optional bulk fetch (Bugzilla, FAF, Koji): many packages with few requests. A failed request
    * fails the packages it was for (their old data stays); the others go on. null: no bulk source

@@ -50,6 +50,8 @@ function providerOf(path: string): string | null {
   if (path.startsWith('/mdapi/') || path.startsWith('/koji/')) return 'package_versions_generic';
   if (path.startsWith('/bugzilla/')) return 'packager-dashboard__all_package_bugs';
   if (/^\/pagure\/api\/0\/rpms\//.test(path)) return 'packager_dashboard_package_prs';
+  // The pull-request sweep asks datagrepper which packages had pull-request messages.
+  if (path.startsWith('/datagrepper/')) return 'packager_dashboard_package_prs';
   if (path.startsWith('/faf/')) return 'packager-dashboard_abrt_issues';
   if (path.startsWith('/files/orphans.json')) return 'orphans';
   if (path.startsWith('/repochecker/')) return 'fails_to_install';

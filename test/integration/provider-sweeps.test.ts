@@ -2,7 +2,9 @@
 // upstreams asked for many packages at once give the same rows as one package at a time; a
 // refresh where nothing changed asks the upstreams' "changed since" filters (Bugzilla
 // last_change_time, Bodhi pushed_since/submitted_since) and remembered 404s instead of every
-// package; a change is still picked up; a bad answer fails only the packages it was for.
+// package, and datagrepper's pull-request messages instead of every package's pull-request list;
+// a change is still picked up; a bad answer fails only the packages it was for; a feed that is
+// down, answers garbage or has a gap means every package is asked.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import pg from 'pg';
@@ -13,7 +15,7 @@ import { createPool } from '../../store/pool.js';
 import { ProviderRuntime } from '../../activities/providers/runtime.js';
 import { createTestDatabase, ROOT } from '../harness/stack.js';
 import { decodeMethodCall } from '../../activities/koji/xmlrpc.js';
-import { bodhiUpdate, smallFedora, startFakeUpstreams, type FakeUpstreams, type LoggedRequest } from '../fixtures/upstreams.js';
+import { bodhiUpdate, prMessageBody, smallFedora, startFakeUpstreams, type FakeUpstreams, type LoggedRequest } from '../fixtures/upstreams.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
@@ -229,5 +231,117 @@ describe('a sweep where nothing changed', () => {
     await pool.query(`UPDATE cached_data SET validators = jsonb_set(validators, ARRAY['urls', $1, 'at'], '0') WHERE provider = 'package_calendars' AND arg = 'bar'`, [`${up.urls.calendars}/bar.ics`]);
     await sweep('package_calendars');
     assert.equal((await readData<any[]>(pool, 'package_calendars', 'bar'))!.length, 1);
+  });
+
+  test('calendars: with CALENDARS_INDEX_URL one listing, then only the calendars it lists; a failed listing asks every package', async () => {
+    const indexed = () => runtime({ CALENDARS_INDEX_URL: up.urls.calendarsIndex });
+    const n = up.requests.length;
+    const r = await sweep('package_calendars', indexed());
+    assert.deepEqual([r.refreshed, r.failed], [PKGS.length, 0]);
+    assert.deepEqual(up.requests.slice(n).map((x) => x.path), ['/pagure-io/api/0/package-calendars/tree/main', '/calendars/foo.ics']);
+    const rows = await Promise.all(PKGS.map((p) => readData(pool, 'package_calendars', p)));
+    assert.equal((rows[PKGS.indexOf('foo')] as unknown[]).length, 2);
+    // The same rows as asking every package.
+    await clearCache(pool, 'package_calendars');
+    const one = runtime();
+    for (const p of PKGS) await one.refreshPackage('package_calendars', p);
+    assert.deepEqual(await Promise.all(PKGS.map((p) => readData(pool, 'package_calendars', p))), rows);
+    await touchAndQueue(pool, PKGS.map((arg) => ({ provider: 'package_calendars', arg, touch: true, queue: false })), 60);
+    // A calendar that appears is in the next listing: found at once.
+    up.data.calendars!.bar = { name: 'bar', events: [{ summary: 'bar 2', start: '20250101' }] };
+    await sweep('package_calendars', indexed());
+    assert.equal((await readData<any[]>(pool, 'package_calendars', 'bar'))!.length, 1);
+    // The listing fails or answers garbage: every package is asked (then their 404s are remembered), nothing fails.
+    const withCalendar = ['bar', 'foo'];
+    for (const [mode, asked] of [['500', PKGS], ['schema', withCalendar]] as const) {
+      up.fail(/^\/pagure-io\//, mode);
+      const m = up.requests.length;
+      const bad = await sweep('package_calendars', indexed());
+      up.clearFaults();
+      assert.equal(bad.failed, 0);
+      assert.deepEqual(up.requests.slice(m).filter((x) => x.service === 'calendars').map((x) => x.path).sort(), asked.map((p) => `/calendars/${p}.ics`), mode);
+      assert.equal((await readData<any[]>(pool, 'package_calendars', 'bar'))!.length, 1);
+    }
+    // A listed calendar with a broken line fails that package only, its data kept.
+    up.fail(/^\/calendars\/foo\.ics/, 'broken-ics');
+    const broken = await sweep('package_calendars', runtime({ CALENDARS_INDEX_URL: up.urls.calendarsIndex, UPSTREAM_FULL_RESYNC_HOURS: '0' }));
+    up.clearFaults();
+    assert.equal(broken.failed, 1);
+    assert.equal((await readData<any[]>(pool, 'package_calendars', 'foo'))!.length, 2);
+    assert.ok((await readRow(pool, 'package_calendars', 'foo'))!.last_error);
+  });
+
+  test('pull requests: datagrepper names the packages with pull-request messages since, only those are listed', async () => {
+    const n0 = up.requests.length;
+    await sweep('packager_dashboard_package_prs');
+    const first = up.requests.slice(n0);
+    assert.ok(first.every((r) => r.service === 'pagure'), 'the first sweep lists every package, no feed');
+    assert.equal(first.filter((r) => /\/pull-requests\?/.test(r.path)).length, PKGS.length);
+
+    const n = up.requests.length;
+    const again = await sweep('packager_dashboard_package_prs');
+    const asked = up.requests.slice(n);
+    assert.deepEqual([again.changed, again.failed], [0, 0]);
+    assert.deepEqual(asked.map((r) => r.service), ['datagrepper', 'datagrepper'], JSON.stringify(asked));
+    const feed = new URL(asked[1].path, 'http://x').searchParams;
+    assert.ok(feed.getAll('topic').includes('org.fedoraproject.prod.pagure.pull-request.comment.added'));
+    assert.ok(feed.getAll('topic').includes('org.fedoraproject.prod.pagure.pull-request.flag.added'));
+    assert.ok(Number(feed.get('start')) < Number(feed.get('end')));
+
+    // A comment on foo's PR 7 (and messages about packages nobody asked for): foo alone is listed again.
+    const pr = up.data.prs.foo[0];
+    pr.comments = 5;
+    up.publish('org.fedoraproject.prod.pagure.pull-request.comment.added', prMessageBody('foo', pr, 'alice'));
+    up.publish('org.fedoraproject.prod.pagure.pull-request.new', prMessageBody('nobody-asked', pr));
+    const m = up.requests.length;
+    const third = await sweep('packager_dashboard_package_prs');
+    assert.deepEqual([third.changed, third.failed], [1, 0]);
+    assert.equal((await readData<any[]>(pool, 'packager_dashboard_package_prs', 'foo'))!.find((x) => x.url.endsWith('/7')).comments, 5);
+    const pagure = up.requests.slice(m).filter((r) => r.service === 'pagure').map((r) => r.path);
+    assert.ok(pagure.length > 0 && pagure.every((p) => p.startsWith('/pagure/api/0/rpms/foo/')), JSON.stringify(pagure));
+
+    // The list of a package the feed names answers garbage: that package fails visibly, keeps its data, and heals.
+    const before = await readData(pool, 'packager_dashboard_package_prs', 'foo');
+    up.publish('org.fedoraproject.prod.pagure.pull-request.flag.added', prMessageBody('foo', pr, 'zuul'));
+    up.fail(/\/rpms\/foo\/pull-requests/, 'malformed');
+    const bad = await sweep('packager_dashboard_package_prs');
+    up.clearFaults();
+    assert.equal(bad.failed, 1);
+    const row = (await readRow(pool, 'packager_dashboard_package_prs', 'foo'))!;
+    assert.deepEqual(row.data, before);
+    assert.match(row.last_error!, /^packager_dashboard_package_prs foo: GET .*not JSON/);
+    assert.equal((await sweep('packager_dashboard_package_prs')).failed, 0);
+    assert.equal((await readRow(pool, 'packager_dashboard_package_prs', 'foo'))!.last_error, null);
+  });
+
+  test('pull requests: a feed that is down, answers garbage or lags behind the bus means every package is listed', async () => {
+    await sweep('packager_dashboard_package_prs');
+    const listed = async (rt = runtime()) => {
+      const n = up.requests.length;
+      const r = await sweep('packager_dashboard_package_prs', rt);
+      assert.equal(r.failed, 0);
+      return up.requests.slice(n).filter((x) => /^\/pagure\/api\/0\/rpms\/[^/]+\/pull-requests\?/.test(x.path)).length;
+    };
+    for (const mode of ['500', 'malformed', 'schema'] as const) {
+      up.fail(/^\/datagrepper\//, mode);
+      assert.equal(await listed(), PKGS.length, `datagrepper answering ${mode}`);
+      up.clearFaults();
+    }
+    assert.equal(await listed(), 0, 'the feed answers again');
+    // A PR changed without its message in the archive yet (datanommer behind the bus: nothing
+    // stored for the last minutes): the window is a gap, every package is listed and the change is seen.
+    up.data.prs.foo[1].title = 'Backport fix, take 2';
+    up.stallArchive();
+    assert.equal(await listed(), PKGS.length, 'a gap in the feed');
+    assert.ok((await readData<any[]>(pool, 'packager_dashboard_package_prs', 'foo'))!.some((x) => x.title === 'Backport fix, take 2'));
+    up.resumeArchive();
+    // DATAGREPPER_URL=none: no feed, every package listed (conditionally).
+    const n = up.requests.length;
+    assert.equal(await listed(runtime({ DATAGREPPER_URL: 'none' })), PKGS.length);
+    assert.ok(up.requests.slice(n).every((r) => r.service !== 'datagrepper'));
+    // With UPSTREAM_FULL_RESYNC_HOURS=0 the feed is not asked either.
+    const k = up.requests.length;
+    assert.equal(await listed(runtime({ UPSTREAM_FULL_RESYNC_HOURS: '0' })), PKGS.length);
+    assert.ok(up.requests.slice(k).every((r) => r.service !== 'datagrepper'));
   });
 });

@@ -233,7 +233,7 @@ describe('paging, conditional requests, failures', () => {
     await rt.refreshPackage('packager_dashboard_package_prs', 'foo');
     assert.ok(up.count(/\/bodhi\/updates\/.*page=25/) >= 1, 'Bodhi updates were paged');
     assert.ok(up.count(/\/pagure\/api\/0\/groups\?.*page=6/) >= 1, 'the group list was paged');
-    assert.ok(up.count(/\/pagure\/api\/0\/group\/g3\?.*acl=commit.*page=3/) >= 1, 'group projects were paged');
+    assert.ok(up.count(/\/pagure\/api\/0\/group\/g3\?.*page=3/) >= 1, 'group projects were paged');
     assert.equal((await readData<any>(pool, 'bodhi_updates'))!.updates, 49);
     assert.equal((await readData<any[]>(pool, 'bodhi_updates', 'pkg3'))!.length, 6);
     assert.deepEqual(await readData(pool, 'pagure_groups', 'g3'), { commit: ['p3-0', 'p3-1', 'p3-2', 'p3-3', 'p3-4'], admin: [] });
