@@ -15,6 +15,7 @@ import { buildPool, solve, type ArchSolution, type Pool, type Unresolved } from 
 import { reasonMissingPackages } from '../../core/lifecycle.js';
 import { underivable, writeDerivedRepodata, type Tree } from './derive.js';
 import { GenerationError } from './errors.js';
+import { warmFileThreads } from './file-threads.js';
 import { composeDir, composeName, globalLog, osDir, pungiComposeId, readMarker, repoFileText, tempPrefix, variantDir, writeMarker } from './layout.js';
 import { packagePath, placePackages } from './place.js';
 import { unacceptablySigned } from './signatures.js';
@@ -212,6 +213,8 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   const id = pungiComposeId(input.composeId, now);
   log.info(`Compose ${id}: arches=${arches.join(',')} packages=${input.packages.length ? input.packages.join(',') : '(all)'} no_deps=${input.noDeps} check_deps=${input.checkDeps}`);
 
+  // The file threads (links, checks) start while the metadata is read.
+  warmFileThreads();
   const lookasidePaths = input.lookasideRepos ?? [];
   const [sources, lookaside] = await Promise.all([Promise.all(input.sourceRepos.map(readRepo)), Promise.all(lookasidePaths.map(readRepo))]);
   for (const r of sources) log.info(`Source repo ${r.path}: ${r.packages.length} packages (revision ${r.revision})`);
