@@ -102,11 +102,11 @@ async function run(count: number, job: (from: number, to: number) => Omit<FileJo
   const lane = async (t: Thread) => {
     while (next < count && !failure && !hooks.signal?.aborted) {
       const from = next;
-      next = Math.min(count, next + SLICE);
-      const r = await send(t, job(from, next));
+      const to = (next = Math.min(count, next + SLICE));
+      const r = await send(t, job(from, to));
       const err = failureOf(r);
       if (err) failure ??= err;
-      else hooks.progress?.((done += next - from));
+      else hooks.progress?.((done += to - from));
     }
   };
   await Promise.all(pool().slice(0, Math.ceil(count / SLICE)).map(lane));
