@@ -1,8 +1,8 @@
 // Work on package files off the main thread: hard links into the compose trees (place.ts) and the
 // GENERATE_VERIFY size/header checks (verify.ts) run in worker threads, a slice of files per
-// message, so the main thread is left to read and write the metadata. The threads (as many as
-// the cores, at most 4) start with the first use and stay for later composes (unref'd: they
-// never keep the process alive); one that dies is replaced at the next use.
+// message, so the main thread is left to read and write the metadata. The threads (one per core
+// but the main thread's, at least one, at most 4) start with the first use and stay for later
+// composes (unref'd: they never keep the process alive); one that dies is replaced at the next use.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GenerationError } from './errors.js';
@@ -54,7 +54,8 @@ function startThread(): Thread {
 }
 
 function pool(): Thread[] {
-  const want = Math.max(1, Math.min(MAX_THREADS, os.availableParallelism()));
+  // A core is left to the main thread (it reads and writes the metadata meanwhile).
+  const want = Math.max(1, Math.min(MAX_THREADS, os.availableParallelism() - 1));
   while (threads.length < want) startThread();
   return threads;
 }
