@@ -21,7 +21,7 @@ export function encodeFileChecks(pkgs: readonly PackageRecord[], from: number, t
   const parts: Array<string | number> = [];
   for (let i = from; i < to; i++) {
     const p = pkgs[i];
-    parts.push(p.location, p.repo, p.href, p.size ?? '', p.headerStart ?? '', p.headerEnd ?? '', p.name, p.epoch, p.version, p.release, p.arch);
+    parts.push(p.location, p.repo, p.href || p.location, p.size ?? '', p.headerStart ?? '', p.headerEnd ?? '', p.name, p.epoch, p.version, p.release, p.arch);
   }
   return parts.join('\0');
 }
