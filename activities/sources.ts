@@ -2,7 +2,8 @@
 // `repo` sources and lookaside repositories stay under the configured roots (repo-paths.ts). Tags
 // are resolved by the tag source (tag-sources/: configured repositories, or a Koji hub).
 import { SOURCE_TYPES, type ComposeInput } from '../core/compose.js';
-import { hasFlag } from '../core/flags.js';
+import { hasFlag, multilibMethodToNames } from '../core/flags.js';
+import { neededCompatArches } from '../core/multilib.js';
 import { combineRevisions } from '../core/revision.js';
 import { resolveTagRepos, type OdcsSettings } from '../core/settings.js';
 import { localPath, repoOutsideRoots } from './repo-paths.js';
@@ -39,11 +40,12 @@ export async function resolveSourceRepos(
       const revisions: string[] = [];
       const noInheritance = hasFlag(input.flags, 'no_inheritance');
       const arches = input.arches.split(/\s+/).filter(Boolean);
+      const compatArches = neededCompatArches(arches, input.multilib_arches.split(/\s+/).filter(Boolean), multilibMethodToNames(input.multilib_method));
       // Every tag of the compose is read at one event: the requested one, else the first tag's.
       let event = input.koji_event ?? undefined;
       let fetch: KojiFetchPlan | undefined;
       for (const tag of names) {
-        const resolved = await tagSource.resolve(tag, { noInheritance, event, arches });
+        const resolved = await tagSource.resolve(tag, { noInheritance, event, arches, ...(compatArches.length ? { compatArches } : {}) });
         event ??= resolved.kojiEvent;
         if (resolved.fetch) fetch = { ...resolved.fetch, repos: [...(fetch?.repos ?? []), ...resolved.fetch.repos] };
         revisions.push(resolved.revision);

@@ -14,12 +14,16 @@
 // parsed again; each package checked as GENERATE_VERIFY's default says: its size and RPM header,
 // the checksums taken from the source metadata), "full" cold with GENERATE_VERIFY=full (every file
 // read and hashed, as createrepo_c does), and "warm" with the caches (a worker composing again from
-// the same source). The page cache is warm for every side.
+// the same source). The page cache is warm for every side. Beside the wall times, the CPU time of
+// each side (generate's main thread and all its threads; createrepo_c's threads) and the load
+// average of each round, since wall times on a shared machine follow its load.
 //
 // Env: BENCH_GEN_SIZES (tiny sizes, default "100,1000"), BENCH_GEN_REALISTIC (realistic sizes,
 // default "1000"; "0" skips), BENCH_GEN_REPEAT (timed runs per side, default 5; one extra untimed
 // warm-up run each).
+import { readFileSync } from 'node:fs';
 import { link, mkdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { generateCompose, removeComposeTree, type GenerateInput } from '../activities/generate/index.js';
 import { createrepo } from '../activities/generate/createrepo.js';
@@ -75,6 +79,13 @@ interface SizeResult {
   full: number[];
   warm: number[];
   base: number[];
+  /** CPU time of each cold generate: this process's main thread, and all its threads. */
+  coldMainCpu: number[];
+  coldCpu: number[];
+  /** CPU time of each createrepo_c run (its threads). */
+  baseCpu: number[];
+  /** 1-minute load average at each interleaved round. */
+  load: number[];
 }
 
 async function timeIt(fn: () => Promise<unknown>): Promise<number> {
@@ -82,6 +93,27 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   await fn();
   return performance.now() - t0;
 }
+
+// CPU time in ms (Linux /proc; NaN elsewhere): on a machine shared with other work, wall times
+// follow its load, CPU times much less.
+const procNumbers = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+/** This process's main thread (schedstat: ns on a CPU). */
+const mainThreadCpu = () => Number(procNumbers(`/proc/self/task/${process.pid}/schedstat`)?.split(' ')[0] ?? NaN) / 1e6;
+const processCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** Waited-for children (createrepo_c), in clock ticks of 10 ms. */
+const childrenCpu = () => {
+  const f = procNumbers('/proc/self/stat')?.split(') ')[1]?.split(' ');
+  return f ? (Number(f[13]) + Number(f[14])) * 10 : NaN;
+};
 
 async function benchSize(tmp: string, kind: SizeResult['kind'], size: number, repeat: number): Promise<SizeResult> {
   const work = path.join(tmp, `gen-${kind}-${size}`);
@@ -118,6 +150,7 @@ async function benchSize(tmp: string, kind: SizeResult['kind'], size: number, re
       resultRepoUrl: `http://localhost/composes/odcs-${composeId}/compose/Temporary`,
     };
   };
+  const result: SizeResult = { kind, size, bytes, cold: [], full: [], warm: [], base: [], coldMainCpu: [], coldCpu: [], baseCpu: [], load: [] };
   const runGen = async (cold: boolean, verify?: 'full') => {
     if (cold) {
       clearRepoCache();
@@ -125,29 +158,35 @@ async function benchSize(tmp: string, kind: SizeResult['kind'], size: number, re
     }
     const inp = input();
     let packages = 0;
+    const [main0, cpu0] = [mainThreadCpu(), processCpu()];
     const t = await timeIt(async () => {
       packages = (await generateCompose(inp, { verify })).packages;
     });
+    if (cold && !verify) result.coldMainCpu.push(mainThreadCpu() - main0), result.coldCpu.push(processCpu() - cpu0);
     if (packages !== size) throw new Error(`generation of ${size} produced ${packages} packages: the fixture chain is broken`);
     await removeComposeTree(target, inp.composeId);
     return t;
   };
   const runBase = async () => {
     await rm(path.join(baseline, 'repodata'), { recursive: true, force: true });
-    return timeIt(() => createrepo(baseline));
+    const cpu0 = childrenCpu();
+    const t = await timeIt(() => createrepo(baseline));
+    result.baseCpu.push(childrenCpu() - cpu0);
+    return t;
   };
 
-  await runGen(true); // warm-up: page cache, JIT, createrepo_c's shared libraries
+  await runGen(true); // warm-up: page cache, JIT, createrepo_c's shared libraries, the file threads
   await runBase();
-  const result: SizeResult = { kind, size, bytes, cold: [], full: [], warm: [], base: [] };
+  result.coldMainCpu.length = result.coldCpu.length = result.baseCpu.length = 0;
   for (let r = 0; r < repeat; r++) {
     // Interleaved, so drift in machine load hits every side alike.
+    result.load.push(os.loadavg()[0]);
     result.cold.push(await runGen(true));
     result.warm.push(await runGen(false));
     result.base.push(await runBase());
     result.full.push(await runGen(true, 'full'));
     progress(
-      `generation: ${size} ${kind} packages, run ${r + 1}/${repeat}: generate cold ${ms(result.cold.at(-1)!)}, warm ${ms(result.warm.at(-1)!)}, full ${ms(result.full.at(-1)!)}, createrepo_c ${ms(result.base.at(-1)!)}`,
+      `generation: ${size} ${kind} packages, run ${r + 1}/${repeat}: generate cold ${ms(result.cold.at(-1)!)}, warm ${ms(result.warm.at(-1)!)}, full ${ms(result.full.at(-1)!)}, createrepo_c ${ms(result.base.at(-1)!)} (load ${result.load.at(-1)!.toFixed(1)})`,
     );
   }
   await rm(work, { recursive: true, force: true });
@@ -181,6 +220,20 @@ export async function runGenerationBench(ctx: GenerationContext): Promise<void> 
     ]);
   }
   table(rows);
+  const cpuRows = [['packages', 'load (1 min) min..max', 'cold: main thread CPU p50', 'cold: all threads CPU p50', 'createrepo_c CPU p50', 'cold ratios per run (generate / createrepo_c)']];
+  for (const r of results) {
+    cpuRows.push([
+      `${r.size} ${r.kind}`,
+      `${quantile(r.load, 0).toFixed(1)}..${quantile(r.load, 1).toFixed(1)}`,
+      ms(median(r.coldMainCpu)),
+      ms(median(r.coldCpu)),
+      ms(median(r.baseCpu)),
+      r.cold.map((c, i) => (c / r.base[i]).toFixed(2)).join(' '),
+    ]);
+  }
+  table(cpuRows);
+  console.log('  CPU: generate\'s main thread is its critical path; its other threads (file threads: links and header checks; gzip in the');
+  console.log('  thread pool) run beside it, as createrepo_c\'s --workers threads do. createrepo_c\'s CPU is counted in 10 ms ticks.');
   console.log('  ratio = generate / createrepo_c (same RPMs, same layout, same flags). cold: worker caches dropped, packages checked by size and');
   console.log('  RPM header (GENERATE_VERIFY=header, the default); full: the same with GENERATE_VERIFY=full (every package hashed);');
   console.log('  warm: source metadata parsed by an earlier compose in the same worker.');

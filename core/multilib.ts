@@ -1,7 +1,8 @@
 // Multilib rules as Pungi applies them for ODCS's `multilib_arches` / `multilib_method`: which
-// arches are the compatible ("multilib") arches of a tree's arch, and whether a package of such an
-// arch goes into the tree by the requested methods (runtime, devel, all; none selects nothing).
-// Pure functions over a package's name, arch, provides and full file list.
+// arches are the compatible ("multilib") arches of a tree's arch, which of them a compose needs,
+// and whether a package of such an arch goes into the tree by the requested methods (runtime,
+// devel, all; none selects nothing). Pure functions over a package's name, arch, provides and
+// full file list; also Koji's canonical arch (the name of a tag repository's arch directory).
 
 export type MultilibMethod = 'none' | 'runtime' | 'devel' | 'all';
 
@@ -16,6 +17,37 @@ const COMPAT: Record<string, string[]> = {
 
 export function compatArches(arch: string): string[] {
   return COMPAT[arch] ?? [];
+}
+
+const SELECTING = new Set<MultilibMethod>(['runtime', 'devel', 'all']);
+
+/** The methods that select anything, from ODCS's multilib_method names (none and unknown names dropped). */
+export function activeMultilibMethods(names: readonly string[]): MultilibMethod[] {
+  return names.filter((m): m is MultilibMethod => SELECTING.has(m as MultilibMethod));
+}
+
+/**
+ * The compatible arches whose packages a compose's trees may take: for each tree arch named in
+ * multilib_arches, its compatible arches, when a method selects anything. Empty: no multilib.
+ */
+export function neededCompatArches(arches: readonly string[], multilibArches: readonly string[], methodNames: readonly string[]): string[] {
+  if (!activeMultilibMethods(methodNames).length) return [];
+  const wanted = new Set(multilibArches);
+  return [...new Set(arches.filter((a) => wanted.has(a)).flatMap(compatArches))];
+}
+
+/** Koji's canonArch: its tag repositories have one directory per canonical arch (i686 RPMs under i386). */
+export function kojiRepoArch(arch: string): string {
+  if (/^i.86$/.test(arch) || arch === 'athlon') return 'i386';
+  if (arch === 'ia32e') return 'x86_64';
+  if (arch === 'ppc64le') return arch;
+  if (arch.startsWith('ppc64')) return 'ppc64';
+  if (arch.startsWith('sparc64')) return 'sparc64';
+  if (arch.startsWith('sparc')) return 'sparc';
+  if (arch.startsWith('alpha')) return 'alpha';
+  if (/^arm.*h/.test(arch)) return 'armhfp';
+  if (arch.startsWith('arm')) return 'arm';
+  return arch;
 }
 
 export interface MultilibCandidate {

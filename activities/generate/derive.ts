@@ -115,7 +115,14 @@ export class MdWriter {
   }
 }
 
-const pkgidOfPrimary = (xml: string) => /<checksum(?:\s[^>]*)?>([^<]*)<\/checksum>/.exec(xml)?.[1].trim();
+const pkgidOfPrimary = (xml: string) => {
+  // createrepo_c's `<checksum type="…" pkgid="YES">…</checksum>`: found by position, no regex over the whole entry.
+  const at = xml.indexOf('<checksum');
+  const open = at < 0 ? -1 : xml.indexOf('>', at);
+  const close = open < 0 ? -1 : xml.indexOf('</checksum>', open);
+  if (close < 0 || !/^<checksum[\s>]/.test(xml.slice(at, at + 10))) return /<checksum(?:\s[^>]*)?>([^<]*)<\/checksum>/.exec(xml)?.[1].trim();
+  return xml.slice(open + 1, close).trim();
+};
 const pkgidOfHeader = (xml: string) => {
   // createrepo_c writes `<package pkgid="…" name=…`: read it directly, attributes otherwise.
   if (xml.startsWith('<package pkgid="')) return xml.slice(16, xml.indexOf('"', 16));
@@ -123,9 +130,16 @@ const pkgidOfHeader = (xml: string) => {
   return head ? attrs(head[1]).pkgid : undefined;
 };
 
+const LOCATION_RE = /<location\s[^>]*?\/>|<location\s[^>]*>\s*<\/location>/;
+
 /** The primary entry with its location pointing into the compose tree (no xml:base). */
 function relocate(xml: string, href: string): string {
-  return xml.replace(/<location\s[^>]*?\/>|<location\s[^>]*>\s*<\/location>/, `<location href="${escapeXml(href)}"/>`);
+  const location = `<location href="${escapeXml(href)}"/>`;
+  // createrepo_c's `<location href="…"/>` (one per entry) spliced by position; anything else by the regex.
+  const at = xml.indexOf('<location ');
+  const end = at < 0 ? -1 : xml.indexOf('>', at);
+  if (end > 0 && xml.charCodeAt(end - 1) === 47 /* / */ && xml.indexOf('<location', end) < 0) return xml.slice(0, at) + location + xml.slice(end + 1);
+  return xml.replace(LOCATION_RE, location);
 }
 
 /**
@@ -165,11 +179,17 @@ export interface DeriveHooks {
   log?: (message: string) => void;
 }
 
+/** A tree's packages by repository and source pkgid, and how many there are. */
+interface Wanted {
+  byRepo: Map<string, Map<string, PackageRecord>>;
+  count: number;
+}
+
 /** Writes one metadata type (primary, filelists or other) for every tree; its repomd entries in tree order. */
 async function writeMdType(
   md: (typeof MD_TYPES)[number],
   trees: Tree[],
-  wanted: Array<Map<string, PackageRecord>>,
+  wanted: Wanted[],
   used: RepoMetadata[],
   sources: RepoMetadata[],
   hooks: DeriveHooks,
@@ -178,21 +198,21 @@ async function writeMdType(
   const out: Array<RepomdEntry & { timestamp: number }> = [];
   const writers = trees.map((t) => new MdWriter(path.join(t.osDir, 'repodata'), md.type));
   try {
-    const emitted = trees.map(() => new Set<string>());
-    for (const [i, w] of writers.entries()) await w.write(`<?xml version="1.0" encoding="UTF-8"?>\n${md.open} packages="${wanted[i].size}">\n`);
+    const emitted = trees.map(() => new Set<PackageRecord>());
+    for (const [i, w] of writers.entries()) await w.write(`<?xml version="1.0" encoding="UTF-8"?>\n${md.open} packages="${wanted[i].count}">\n`);
     for (const repo of used) {
       const entry = repo.data.get(md.type)!;
       await verifyMetadataFile(repo.path, entry);
       hooks.signal?.throwIfAborted();
+      const inRepo = wanted.map((w) => w.byRepo.get(repo.path));
       await scanPackages(repo.path, entry.file, md.root, (xml) => {
         const pkgid = md.type === 'primary' ? pkgidOfPrimary(xml) : pkgidOfHeader(xml);
         if (!pkgid) return;
-        const key = `${repo.path}\0${pkgid}`;
         let wait: Promise<void> | undefined;
         for (let i = 0; i < trees.length; i++) {
-          const p = wanted[i].get(key);
-          if (p === undefined || emitted[i].has(key)) continue;
-          emitted[i].add(key);
+          const p = inRepo[i]?.get(pkgid);
+          if (p === undefined || emitted[i].has(p)) continue;
+          emitted[i].add(p);
           const entry = p.sourcePkgid === undefined ? xml : placedFile(md.type, xml, p);
           wait = writers[i].write((md.type === 'primary' ? relocate(entry, packagePath(p)) : entry) + '\n') ?? wait;
         }
@@ -200,8 +220,8 @@ async function writeMdType(
       });
     }
     for (let i = 0; i < trees.length; i++) {
-      if (emitted[i].size !== wanted[i].size) {
-        const lost = trees[i].packages.find((p) => !emitted[i].has(`${p.repo}\0${p.sourcePkgid ?? p.pkgid}`))!;
+      if (emitted[i].size !== wanted[i].count) {
+        const lost = [...wanted[i].byRepo.values()].flatMap((m) => [...m.values()]).find((p) => !emitted[i].has(p))!;
         const entry = sources.find((r) => r.path === lost.repo)?.data.get(md.type);
         throw new GenerationError(
           `Repository ${lost.repo}: metadata file ${entry?.href ?? md.type} has no entry for ${lost.href} (pkgid ${lost.pkgid}) listed in its primary metadata.`,
@@ -225,11 +245,17 @@ async function writeMdType(
  */
 export async function writeDerivedRepodata(trees: Tree[], sources: RepoMetadata[], hooks: DeriveHooks = {}): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
-  // Per tree: "<repo>\0<source pkgid>" -> the package (placed at packagePath), emitted once each.
+  // Per tree: repository -> source pkgid -> the package (placed at packagePath), emitted once each.
   const wanted = trees.map((t) => {
-    const m = new Map<string, PackageRecord>();
-    for (const p of t.packages) m.set(`${p.repo}\0${p.sourcePkgid ?? p.pkgid}`, p);
-    return m;
+    const w: Wanted = { byRepo: new Map(), count: 0 };
+    for (const p of t.packages) {
+      let m = w.byRepo.get(p.repo);
+      if (!m) w.byRepo.set(p.repo, (m = new Map()));
+      const id = p.sourcePkgid ?? p.pkgid ?? '';
+      if (!m.has(id)) w.count++;
+      m.set(id, p);
+    }
+    return w;
   });
   const used = sources.filter((r) => trees.some((t) => t.packages.some((p) => p.repo === r.path)));
   await Promise.all(trees.map((t) => mkdir(path.join(t.osDir, 'repodata'), { recursive: true })));

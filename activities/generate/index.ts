@@ -8,13 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compatArches, multilibMethodFor, needsFileLists, type MultilibMethod } from '../../core/multilib.js';
+import { activeMultilibMethods, compatArches, multilibMethodFor, needsFileLists } from '../../core/multilib.js';
 import { ComposeLog } from './composelog.js';
 import { createrepo } from './createrepo.js';
 import { buildPool, solve, type ArchSolution, type Pool, type Unresolved } from './depsolve.js';
 import { reasonMissingPackages } from '../../core/lifecycle.js';
 import { underivable, writeDerivedRepodata, type Tree } from './derive.js';
 import { GenerationError } from './errors.js';
+import { warmFileThreads } from './file-threads.js';
 import { composeDir, composeName, globalLog, osDir, pungiComposeId, readMarker, repoFileText, tempPrefix, variantDir, writeMarker } from './layout.js';
 import { packagePath, placePackages } from './place.js';
 import { unacceptablySigned } from './signatures.js';
@@ -72,7 +73,6 @@ export interface GenerateHooks {
 }
 
 const ARCH_RE = /^[A-Za-z0-9_]+$/;
-const MULTILIB_METHODS = new Set(['runtime', 'devel', 'all']);
 const MAX_LISTED = 50;
 
 function validate(input: GenerateInput): string[] {
@@ -132,12 +132,17 @@ function rpmsJson(id: string, now: Date, solutions: ArchSolution[]) {
   return { header: { type: 'productmd.rpms', version: '1.2' }, payload: { compose: { id, date, respin: 0, type: 'test' }, rpms: { Temporary: tree } } };
 }
 
-function unresolvedMessage(items: Unresolved[]): string {
+/** A package of a tree's compatible arch (multilib) is named with its arch: `foo.i686 requires …`. */
+const requirer = (u: Unresolved, treeArch: string) => (u.package.arch === treeArch || u.package.arch === 'noarch' ? u.package.name : `${u.package.name}.${u.package.arch}`);
+
+function unresolvedMessage(solutions: ArchSolution[]): string {
   const seen = new Set<string>();
   const parts: string[] = [];
-  for (const u of items) {
-    const text = `${u.package.name} requires ${u.requirement}`;
-    if (!seen.has(text)) parts.push(text), seen.add(text);
+  for (const s of solutions) {
+    for (const u of s.unresolved) {
+      const text = `${requirer(u, s.arch)} requires ${u.requirement}`;
+      if (!seen.has(text)) parts.push(text), seen.add(text);
+    }
   }
   parts.sort();
   const more = parts.length > MAX_LISTED ? `; and ${parts.length - MAX_LISTED} more` : '';
@@ -176,7 +181,7 @@ export async function resolveClosure(
   lookaside: RepoMetadata[],
   info: (message: string) => void,
 ): Promise<ArchSolution[]> {
-  const methods = (input.multilibMethods ?? []).filter((m): m is MultilibMethod => m !== 'none' && MULTILIB_METHODS.has(m));
+  const methods = activeMultilibMethods(input.multilibMethods ?? []);
   const multilibArches = new Set(methods.length ? input.multilibArches ?? [] : []);
   if (arches.some((a) => multilibArches.has(a) && compatArches(a).length)) {
     info(`Multilib for ${arches.filter((a) => multilibArches.has(a)).join(',')} by ${methods.join(',')}`);
@@ -208,6 +213,8 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   const id = pungiComposeId(input.composeId, now);
   log.info(`Compose ${id}: arches=${arches.join(',')} packages=${input.packages.length ? input.packages.join(',') : '(all)'} no_deps=${input.noDeps} check_deps=${input.checkDeps}`);
 
+  // The file threads (links, checks) start while the metadata is read.
+  warmFileThreads();
   const lookasidePaths = input.lookasideRepos ?? [];
   const [sources, lookaside] = await Promise.all([Promise.all(input.sourceRepos.map(readRepo)), Promise.all(lookasidePaths.map(readRepo))]);
   for (const r of sources) log.info(`Source repo ${r.path}: ${r.packages.length} packages (revision ${r.revision})`);
@@ -225,10 +232,9 @@ async function build(input: GenerateInput, arches: string[], root: string, log: 
   if (missing.length) throw new GenerationError(reasonMissingPackages(missing));
   for (const s of solutions) if (s.missing.length) log.info(`Not available for ${s.arch}: ${s.missing.join(' ')}`);
 
-  const unresolved = solutions.flatMap((s) => s.unresolved);
-  if (unresolved.length && input.checkDeps) throw new GenerationError(unresolvedMessage(unresolved));
+  if (input.checkDeps && solutions.some((s) => s.unresolved.length)) throw new GenerationError(unresolvedMessage(solutions));
   for (const s of solutions) {
-    for (const u of s.unresolved.slice(0, 1000)) log.warning(`Unresolvable dependency on ${s.arch}: ${u.package.name} requires ${u.requirement}`);
+    for (const u of s.unresolved.slice(0, 1000)) log.warning(`Unresolvable dependency on ${s.arch}: ${requirer(u, s.arch)} requires ${u.requirement}`);
   }
 
   if (!input.fetch) return gather(input, arches, root, log, hooks, now, id, solutions, sources);

@@ -2,7 +2,7 @@
 // payload: where the main header lies, its NEVRA, and what the signature header says about it
 // (the header's sha256 and the header+payload size), so a package can be checked cheaply against
 // its repository metadata (verify.ts).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 const LEAD = 96;
@@ -132,7 +132,7 @@ function inspect(buf: Buffer, size: number): RpmHeaderInfo | number {
     version,
     release,
     arch: sourceRpm ? (str(buf, main, 1022) ?? '') : main.tags.has(1051) || main.tags.has(1052) ? 'nosrc' : 'src',
-    headerDigestOk: sha === undefined ? undefined : createHash('sha256').update(buf.subarray(start, end)).digest('hex') === sha,
+    headerDigestOk: sha === undefined ? undefined : hash('sha256', buf.subarray(start, end), 'hex') === sha,
     signedSize: int(buf, sig, 270) ?? int(buf, sig, 1000),
   };
 }

@@ -1,6 +1,6 @@
 // A Koji hub as the tag source. Usually the tag's own Koji repository (getRepo) at the compose's
-// event: its metadata is made local (koji/repo.ts) and the generator fetches only the closure's
-// RPMs (koji/fetch.ts). When no repository has the tag's content at that event, or the compose
+// event: its metadata for the compose's arches (and multilib's compatible arches) is made local
+// (koji/repo.ts) and the generator fetches only the closure's RPMs (koji/fetch.ts). When no repository has the tag's content at that event, or the compose
 // has no_inheritance, the tag's latest builds (listTaggedRPMS, following inheritance unless
 // no_inheritance) are downloaded once each into ${DATA_DIR}/koji-cache/packages and assembled
 // into a mirror repository per (tag, inheritance, arches, content event) that later composes of
@@ -13,7 +13,8 @@
 // Hubs older than Koji 1.35 lack tagLastChangeEvent: the newest earlier mirror is then used when
 // tagChangedSinceEvent says nothing changed since. koji_event records the event the compose read.
 import path from 'node:path';
-import { KojiFaultError, KojiProtocolError, KojiSession, KojiUnavailableError, type KojiBuild, type KojiRpm } from '../koji/client.js';
+import { kojiRepoArch } from '../../core/multilib.js';
+import { KojiFaultError, KojiProtocolError, KojiSession, KojiUnavailableError, type KojiBuild, type KojiRpm, type KojiTag } from '../koji/client.js';
 import { assembleMirror, cacheRpm, completeMirrors, KojiDownloadError, mapLimit, readMirrorMarker, rpmFileName, rpmRelPath, rpmUrl } from '../koji/mirror.js';
 import type { KojiFetchPlan } from '../koji/fetch.js';
 import { fetchRepoMetadataForArches } from '../koji/repo.js';
@@ -69,7 +70,8 @@ export class KojiTagSource implements TagSource {
   }
 
   private async resolveOrThrow(tag: string, opts: TagResolveOptions): Promise<TagResolution> {
-    const arches = opts.arches?.length ? [...new Set(opts.arches)].sort() : null;
+    // Multilib's compatible arches are read like the compose's own (a tree takes their packages).
+    const arches = opts.arches?.length ? [...new Set([...opts.arches, ...(opts.compatArches ?? [])])].sort() : null;
     const bad = arches?.filter((a) => !ARCH_RE.test(a));
     if (bad?.length) throw new SourceError(`Invalid arches: ${bad.join(' ')}.`);
     const inherit = !opts.noInheritance;
@@ -102,7 +104,7 @@ export class KojiTagSource implements TagSource {
       contentEvent = same ? earlier.event : event;
     }
     const result = { revision: `koji:${tag}@${contentEvent}`, kojiEvent: event };
-    const fromRepo = await this.fromKojiRepo(tag, tagInfo.id, event, contentEvent, inherit, arches);
+    const fromRepo = await this.fromKojiRepo(tagInfo, event, contentEvent, inherit, opts.arches ?? [], opts.compatArches ?? []);
     if (fromRepo) return { ...fromRepo, ...result };
     const dir = path.join(mirrors, `${prefix}@${contentEvent}`);
     if (await readMirrorMarker(dir)) {
@@ -156,34 +158,43 @@ export class KojiTagSource implements TagSource {
   /**
    * The tag's own Koji repository, when one has the content at the compose's event: the newest
    * READY repo at or before `event` made after the tag's last change (`contentEvent`). Its
-   * metadata is fetched for the compose's arches (merged into one source for several) and the
-   * generator fetches only the closure's RPMs. null when there is none, it has no metadata for an
-   * arch, or the compose needs what Koji repos do not give: no_inheritance (a repo always follows
-   * inheritance) or no arches. Those composes mirror the tag as before.
+   * metadata is fetched for the compose's arches and, with multilib, their compatible arches
+   * (Koji's directory of each: its canonical arch, i686 under i386; a compatible arch the tag does
+   * not build is left out), merged into one source for several, and the generator fetches only
+   * the closure's RPMs. null when there is none, it has no metadata for an arch, or the compose
+   * needs what Koji repos do not give: no_inheritance (a repo always follows inheritance) or no
+   * arches. Those composes mirror the tag as before.
    */
   private async fromKojiRepo(
-    tag: string,
-    tagId: number,
+    tagInfo: KojiTag,
     event: number,
     contentEvent: number,
     inherit: boolean,
-    arches: string[] | null,
+    arches: string[],
+    compatArches: string[],
   ): Promise<{ repos: string[]; fetch: KojiFetchPlan } | null> {
-    if (!inherit || !arches?.length) return null;
-    const repo = await this.session.getRepo(tagId, { event });
+    const tag = tagInfo.name;
+    if (!inherit || !arches.length) return null;
+    const built = new Set((tagInfo.arches ?? '').split(/\s+/).filter(Boolean).map(kojiRepoArch));
+    const native = new Set(arches.map(kojiRepoArch));
+    const compat = [...new Set(compatArches.map(kojiRepoArch))].filter((a) => !native.has(a));
+    const absent = compat.filter((a) => !built.has(a));
+    if (absent.length) this.opts.log?.('Koji tag builds no compatible arch for multilib; left out', { tag, arches: absent, tagArches: tagInfo.arches });
+    const dirs = [...native, ...compat.filter((a) => built.has(a))].sort();
+    const repo = await this.session.getRepo(tagInfo.id, { event });
     if (!repo || repo.create_event < contentEvent) {
       this.opts.log?.('No Koji repo has the tag as of the event; mirroring it', { tag, event, contentEvent, repo: repo?.id ?? null, repoEvent: repo?.create_event ?? null });
       return null;
     }
     let dir: string;
     try {
-      dir = await fetchRepoMetadataForArches(this.opts.topurl, this.opts.cacheRoot, tag, repo.id, arches, this.downloadOptions());
+      dir = await fetchRepoMetadataForArches(this.opts.topurl, this.opts.cacheRoot, tag, repo.id, dirs, this.downloadOptions());
     } catch (err) {
       if (!(err instanceof KojiDownloadError && err.notFound)) throw err;
-      this.opts.log?.('Koji repo has no metadata for an arch; mirroring the tag', { tag, repo: repo.id, arches, error: err.message });
+      this.opts.log?.('Koji repo has no metadata for an arch; mirroring the tag', { tag, repo: repo.id, arches: dirs, error: err.message });
       return null;
     }
-    this.opts.log?.('Koji repo metadata ready', { tag, repo: repo.id, repoEvent: repo.create_event, arches, dir });
+    this.opts.log?.('Koji repo metadata ready', { tag, repo: repo.id, repoEvent: repo.create_event, arches: dirs, dir });
     return {
       repos: [dir],
       fetch: {

@@ -10,6 +10,8 @@ export interface TagResolveOptions {
   event?: number | null;
   /** The compose's arches; a source may then leave other arches out (noarch always stays). */
   arches?: string[];
+  /** Multilib: the compatible arches (i686 for x86_64 …) whose packages the compose may also take. */
+  compatArches?: string[];
 }
 
 export interface TagResolution {

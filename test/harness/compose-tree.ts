@@ -9,16 +9,17 @@ import { testTmpDir } from './stack.js';
 const execFileAsync = promisify(execFile);
 
 /**
- * `dnf repoclosure` against a compose's repository as served over HTTP. Asynchronous on purpose:
- * the API answering dnf usually runs in this very process.
+ * `dnf repoclosure` against a compose's repository as served over HTTP (as an x86_64 machine; with
+ * `arches`, only packages of those arches are checked, e.g. ['i686', 'noarch'] for multilib's).
+ * Asynchronous on purpose: the API answering dnf usually runs in this very process.
  */
-export async function repoclosure(baseurl: string): Promise<{ ok: boolean; output: string }> {
+export async function repoclosure(baseurl: string, arches: string[] = []): Promise<{ ok: boolean; output: string }> {
   const tmp = testTmpDir('dnf');
   try {
     const { stdout: output } = await execFileAsync(
       'dnf',
       ['repoclosure', '-q', '--setopt=reposdir=/dev/null', `--setopt=cachedir=${tmp}/cache`, `--installroot=${tmp}/root`,
-        '--releasever=0', '--forcearch=x86_64', `--repofrompath=c,${baseurl}`, '--repo=c', '--check=c'],
+        '--releasever=0', '--forcearch=x86_64', `--repofrompath=c,${baseurl}`, '--repo=c', '--check=c', ...arches.map((a) => `--arch=${a}`)],
       { encoding: 'utf8' },
     );
     return { ok: true, output };

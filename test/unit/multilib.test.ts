@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compatArches, multilibMethodFor, needsFileLists, type MultilibCandidate } from '../../core/multilib.js';
+import { activeMultilibMethods, compatArches, kojiRepoArch, multilibMethodFor, neededCompatArches, needsFileLists, type MultilibCandidate } from '../../core/multilib.js';
 
 const pkg = (name: string, o: { arch?: string; provides?: string[]; files?: string[] } = {}): MultilibCandidate => ({
   name,
@@ -65,5 +65,26 @@ describe('multilib rules', () => {
     assert.equal(multilibMethodFor(lib, ['runtime', 'devel']), 'runtime');
     assert.equal(needsFileLists(['devel', 'runtime']), true);
     assert.equal(needsFileLists(['devel', 'all']), false);
+  });
+
+  it('the compatible arches a compose needs: only for its arches named in multilib_arches, only when a method selects', () => {
+    assert.deepEqual(activeMultilibMethods(['none', 'devel', 'bogus', 'all']), ['devel', 'all']);
+    assert.deepEqual(neededCompatArches(['x86_64', 'aarch64'], ['x86_64'], ['runtime']), compatArches('x86_64'));
+    assert.deepEqual(neededCompatArches(['x86_64', 's390x'], ['x86_64', 's390x', 'ppc64'], ['devel']), [...compatArches('x86_64'), 's390']);
+    assert.deepEqual(neededCompatArches(['x86_64'], ['x86_64'], ['none']), []);
+    assert.deepEqual(neededCompatArches(['x86_64'], ['x86_64'], []), []);
+    assert.deepEqual(neededCompatArches(['aarch64'], ['x86_64'], ['all']), []);
+  });
+
+  it("Koji's canonical arch names a tag repository's arch directory", () => {
+    for (const a of ['i386', 'i486', 'i586', 'i686', 'athlon']) assert.equal(kojiRepoArch(a), 'i386');
+    assert.equal(kojiRepoArch('x86_64'), 'x86_64');
+    assert.equal(kojiRepoArch('aarch64'), 'aarch64');
+    assert.equal(kojiRepoArch('ppc64le'), 'ppc64le');
+    assert.equal(kojiRepoArch('ppc64p7'), 'ppc64');
+    assert.equal(kojiRepoArch('armv7hl'), 'armhfp');
+    assert.equal(kojiRepoArch('armv5tel'), 'arm');
+    assert.equal(kojiRepoArch('sparcv9'), 'sparc');
+    assert.equal(kojiRepoArch('s390'), 's390');
   });
 });

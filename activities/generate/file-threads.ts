@@ -1,0 +1,131 @@
+// Work on package files off the main thread: hard links into the compose trees (place.ts) and the
+// GENERATE_VERIFY size/header checks (verify.ts) run in worker threads, a slice of files per
+// message, so the main thread is left to read and write the metadata. The threads (one per core
+// but the main thread's, at least one, at most 4) start with the first use and stay for later
+// composes (unref'd: they never keep the process alive); one that dies is replaced at the next use.
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { GenerationError } from './errors.js';
+import { encodeFileChecks } from './filecheck.js';
+import type { FileJob, FileJobResult } from './file-worker.js';
+import type { PackageRecord } from './types.js';
+
+/** Files per message: large enough that messaging costs little, small enough to stop soon on abort or failure. */
+const SLICE = 64;
+const MAX_THREADS = 4;
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, (r: FileJobResult) => void>;
+}
+
+const threads: Thread[] = [];
+let nextJob = 1;
+
+/**
+ * Compiled, this module is a .js file next to file-worker.js. Run through tsx (development, tests),
+ * both are .ts, and tsx registers its loader on the main thread only: the thread registers it first.
+ */
+function newWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./file-worker.js', import.meta.url));
+  const entry = new URL('./file-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+}
+
+function startThread(): Thread {
+  const t: Thread = { worker: newWorker(), pending: new Map() };
+  const lost = (why: string) => {
+    const i = threads.indexOf(t);
+    if (i >= 0) threads.splice(i, 1);
+    for (const done of t.pending.values()) done({ id: 0, failure: { message: `file thread ${why}`, generation: false } });
+    t.pending.clear();
+  };
+  t.worker.on('message', (r: FileJobResult) => {
+    const done = t.pending.get(r.id);
+    t.pending.delete(r.id);
+    done?.(r);
+  });
+  t.worker.on('error', (e) => lost(`failed: ${e.message}`));
+  t.worker.on('exit', (code) => lost(`exited (${code})`));
+  t.worker.unref();
+  threads.push(t);
+  return t;
+}
+
+function pool(): Thread[] {
+  // A core is left to the main thread (it reads and writes the metadata meanwhile).
+  const want = Math.max(1, Math.min(MAX_THREADS, os.availableParallelism() - 1));
+  while (threads.length < want) startThread();
+  return threads;
+}
+
+/** Starts the threads ahead of their first job (their start overlaps the caller's other work). */
+export function warmFileThreads(): void {
+  pool();
+}
+
+function send(t: Thread, job: Omit<FileJob, 'id'>): Promise<FileJobResult> {
+  const id = nextJob++;
+  return new Promise((resolve) => {
+    t.pending.set(id, resolve);
+    t.worker.ref();
+    t.worker.postMessage({ ...job, id });
+  }).finally(() => {
+    if (!t.pending.size) t.worker.unref();
+  }) as Promise<FileJobResult>;
+}
+
+function failureOf(r: FileJobResult): Error | undefined {
+  const f = r.failure;
+  if (!f) return undefined;
+  if (f.generation) return new GenerationError(f.message);
+  return Object.assign(new Error(f.message), f.code ? { code: f.code } : {});
+}
+
+export interface FileWorkHooks {
+  signal?: AbortSignal;
+  /** Called with the number of items done so far, after each slice. */
+  progress?: (done: number) => void;
+}
+
+/**
+ * Runs items [0, count) through the threads, a slice per message (`job` encodes a slice), each
+ * thread one slice at a time. The first failure (or an abort) stops the dispatch; every slice in
+ * flight is waited for before the failure is thrown, so nothing is written after the caller has
+ * moved on.
+ */
+async function run(count: number, job: (from: number, to: number) => Omit<FileJob, 'id'>, hooks: FileWorkHooks): Promise<void> {
+  if (!count) return;
+  let next = 0;
+  let done = 0;
+  let failure: Error | undefined;
+  const lane = async (t: Thread) => {
+    while (next < count && !failure && !hooks.signal?.aborted) {
+      const from = next;
+      const to = (next = Math.min(count, next + SLICE));
+      const r = await send(t, job(from, to));
+      const err = failureOf(r);
+      if (err) failure ??= err;
+      else hooks.progress?.((done += to - from));
+    }
+  };
+  await Promise.all(pool().slice(0, Math.ceil(count / SLICE)).map(lane));
+  hooks.signal?.throwIfAborted();
+  if (failure) throw failure;
+}
+
+/** Hard-links (or copies, across file systems) each source file to its destination; the destination dirs must exist. */
+export function linkFiles(sources: readonly string[], dests: readonly string[], hooks: FileWorkHooks = {}): Promise<void> {
+  const items = (from: number, to: number) => {
+    const parts: string[] = [];
+    for (let i = from; i < to; i++) parts.push(sources[i], dests[i]);
+    return parts.join('\0');
+  };
+  return run(sources.length, (from, to) => ({ kind: 'link', items: items(from, to) }), hooks);
+}
+
+/** Checks package files against their metadata (filecheck.ts) in the threads. */
+export function checkFiles(pkgs: readonly PackageRecord[], mode: 'header' | 'size', hooks: FileWorkHooks = {}): Promise<void> {
+  return run(pkgs.length, (from, to) => ({ kind: 'check', mode, items: encodeFileChecks(pkgs, from, to) }), hooks);
+}
