@@ -3,6 +3,7 @@
 // source repos, pull in whatever their requires need, and treat lookaside
 // repos as "already available" (they satisfy deps but are never copied).
 import { compareEVR, formatDep, rangesOverlap } from './rpmvercmp.js';
+import { StoredPackage } from './pkgstore.js';
 import { isRich, parseRich, type RichDep } from './richdep.js';
 import type { Dep, PackageRecord } from './types.js';
 
@@ -152,9 +153,16 @@ class ArchIndex {
   /** Indexes what some candidate requires: the solver asks only for those (most provides, at Fedora's size, nobody requires). */
   private index(p: PackageRecord, needed: Set<string>) {
     if (needed.has(p.name)) addTo(this.provides, p.name, p);
-    for (const d of p.provides) if (needed.has(d.name)) addTo(this.provides, d.name, p);
-    for (const f of p.files) if (needed.has(f)) addTo(this.files, f, p);
+    eachName(p, 'provides', (name) => needed.has(name) && addTo(this.provides, name, p));
+    eachName(p, 'files', (f) => needed.has(f) && addTo(this.files, f, p));
   }
+}
+
+/** Each name of a package's provides or requires, or each file; a parsed source's package gives them without making objects. */
+function eachName(p: PackageRecord, list: 'provides' | 'requires' | 'files', fn: (name: string) => void): void {
+  if (p instanceof StoredPackage) p.eachName(list, fn);
+  else if (list === 'files') p.files.forEach(fn);
+  else for (const d of p[list]) fn(d.name);
 }
 
 /** Every name the requires of `pkgs` can ask providers for: plain requires and the operands of rich ones. */
@@ -170,19 +178,18 @@ function requiredNames(pkgs: PackageRecord[]): Set<string> {
       if (node.else) walk(node.else);
     }
   };
-  for (const p of pkgs) {
-    for (const r of p.requires) {
-      if (!isRich(r.name)) names.add(r.name);
-      else if (!seen.has(r.name)) {
-        seen.add(r.name);
-        try {
-          walk(parseRich(r.name));
-        } catch {
-          // Unparsable: the solver reports it as unresolved without asking for providers.
-        }
+  const add = (name: string) => {
+    if (!isRich(name)) names.add(name);
+    else if (!seen.has(name)) {
+      seen.add(name);
+      try {
+        walk(parseRich(name));
+      } catch {
+        // Unparsable: the solver reports it as unresolved without asking for providers.
       }
     }
-  }
+  };
+  for (const p of pkgs) eachName(p, 'requires', add);
   return names;
 }
 
