@@ -76,19 +76,17 @@ function latestPerNameArch(pkgs: PackageRecord[]): PackageRecord[] {
 
 /** Builds the candidate pool once per call; repos are given in precedence order. */
 export function buildPool(sources: PackageRecord[][], lookaside: PackageRecord[][] = []): Pool {
+  // Names of earlier repos (only kept while a later repo is to come).
   const seen = new Set<string>();
-  const out: PackageRecord[] = [];
+  let out: PackageRecord[] = [];
   const rank = new Map<PackageRecord, number>();
   sources.forEach((repo, index) => {
-    const names = new Set<string>();
-    for (const p of latestPerNameArch(repo)) {
-      // A name present in an earlier repo shadows the whole name here (tag inheritance).
-      if (seen.has(p.name)) continue;
-      names.add(p.name);
-      out.push(p);
-      if (index > 0) rank.set(p, index);
-    }
-    for (const n of names) seen.add(n);
+    const latest = latestPerNameArch(repo);
+    // A name present in an earlier repo shadows the whole name here (tag inheritance).
+    const kept = index === 0 ? latest : latest.filter((p) => !seen.has(p.name));
+    if (index > 0) for (const p of kept) rank.set(p, index);
+    if (index < sources.length - 1) for (const p of kept) seen.add(p.name);
+    out = index === 0 ? kept : out.concat(kept);
   });
   return { sources: out, lookaside: lookaside.flatMap(latestPerNameArch), rank };
 }
@@ -164,6 +162,10 @@ function eachName(p: PackageRecord, list: 'provides' | 'requires' | 'files', fn:
   else if (list === 'files') p.files.forEach(fn);
   else for (const d of p[list]) fn(d.name);
 }
+
+/** Does one of the package's provides named `name` pass `test`? */
+const someProvide = (p: PackageRecord, name: string, test: (d: Dep) => boolean): boolean =>
+  p instanceof StoredPackage ? p.someProvide(name, test) : p.provides.some((d) => d.name === name && test(d));
 
 /** Every name the requires of `pkgs` can ask providers for: plain requires and the operands of rich ones. */
 function requiredNames(pkgs: PackageRecord[]): Set<string> {
@@ -243,7 +245,7 @@ class ArchSolver {
   private providers(dep: Dep): PackageRecord[] {
     const out = new Set<PackageRecord>();
     for (const p of each(this.provides.get(dep.name))) {
-      if ((p.name === dep.name && rangesOverlap(selfProvide(p), dep)) || p.provides.some((d) => d.name === dep.name && rangesOverlap(d, dep))) out.add(p);
+      if ((p.name === dep.name && rangesOverlap(selfProvide(p), dep)) || someProvide(p, dep.name, (d) => rangesOverlap(d, dep))) out.add(p);
     }
     if (dep.name.startsWith('/')) for (const p of each(this.files.get(dep.name))) out.add(p);
     return [...out];

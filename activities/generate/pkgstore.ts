@@ -66,8 +66,60 @@ const fit = <T extends Int32Array | Float64Array | Uint8Array>(a: T, n: number):
 const HEX_RE = /^(?:[0-9a-f]{2})+$/;
 const rpmFileName = (name: string, version: string, release: string, arch: string) => `${name}-${version}-${release}.${arch}.rpm`;
 // Strings cut from the metadata text keep the whole text alive (V8 slices share their parent):
-// what the pool keeps is copied out.
-const copy = (s: string) => (s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8'));
+// what the pool keeps is copied out, through one reused buffer (no buffer per string).
+const scratch = Buffer.allocUnsafe(1 << 16);
+function copy(s: string): string {
+  if (s.length < 13) return s;
+  if (s.length * 3 > scratch.length) return Buffer.from(s, 'utf8').toString('utf8');
+  return scratch.toString('utf8', 0, scratch.write(s, 'utf8'));
+}
+
+/** Writes hex digits (checked: lowercase, even length) into `to` at `at` as bytes. */
+function putHex(hex: string, to: Uint8Array, at: number): void {
+  const digit = (c: number) => (c <= 57 ? c - 48 : c - 87);
+  for (let k = 0; k < hex.length; k += 2) to[at + k / 2] = (digit(hex.charCodeAt(k)) << 4) | digit(hex.charCodeAt(k + 1));
+}
+
+/**
+ * Open-addressing hash table from strings to their index in `strings`: an Int32Array of slots
+ * (a tenth of what a Map of the same strings takes, and no entry objects for the collector).
+ */
+class InternTable {
+  private slots = new Int32Array(1 << 12).fill(-1);
+  private used = 0;
+
+  constructor(private readonly strings: string[]) {}
+
+  private static hash(s: string): number {
+    let h = 0x811c9dc5;
+    for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
+    return h >>> 0;
+  }
+
+  /** The string's id, or -1 - the free slot where it goes. */
+  find(s: string): number {
+    const mask = this.slots.length - 1;
+    for (let at = InternTable.hash(s) & mask; ; at = (at + 1) & mask) {
+      const id = this.slots[at];
+      if (id < 0) return -1 - at;
+      if (this.strings[id] === s) return id;
+    }
+  }
+
+  insert(slot: number, id: number): void {
+    this.slots[slot] = id;
+    if (++this.used * 2 <= this.slots.length) return;
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2).fill(-1);
+    const mask = this.slots.length - 1;
+    for (const v of old) {
+      if (v < 0) continue;
+      let at = InternTable.hash(this.strings[v]) & mask;
+      while (this.slots[at] >= 0) at = (at + 1) & mask;
+      this.slots[at] = v;
+    }
+  }
+}
 
 /** The arrays of one parsed repository, read-only once built (StoreBuilder makes them). */
 export class PackageStore {
@@ -140,6 +192,16 @@ export class PackageStore {
     const out = new Array<Dep>(to - from);
     for (let k = from; k < to; k++) out[k - from] = this.dep(this.refs[k]);
     return out;
+  }
+
+  /** Does an entry of one dependency list with this name pass `test`? Makes Dep objects only for entries of that name. */
+  someDep(i: number, col: number, name: string, test: (d: Dep) => boolean): boolean {
+    const to = this.cols[i * P + col + 1];
+    for (let k = this.cols[i * P + col]; k < to; k++) {
+      const e = this.refs[k];
+      if (this.strings[this.deps[e * D]] === name && test(this.dep(e))) return true;
+    }
+    return false;
   }
 
   /** Calls `fn` with each name of one dependency list, or each file (FILES), without making objects. */
@@ -250,6 +312,11 @@ export class StoredPackage implements PackageRecord {
   get requires() {
     return this.store.depList(this.i, REQ);
   }
+  /** Does one of the provides named `name` pass `test`? */
+  someProvide(name: string, test: (d: Dep) => boolean): boolean {
+    return this.store.someDep(this.i, PROV, name, test);
+  }
+
   /** Calls `fn` with each name of the provides or requires, or each file, without making Dep objects or arrays. */
   eachName(list: 'provides' | 'requires' | 'files', fn: (name: string) => void): void {
     this.store.eachName(this.i, list === 'provides' ? PROV : list === 'requires' ? REQ : FILES, fn);
@@ -316,8 +383,8 @@ export interface PackageFields {
  * attribute text, shared; provides are mostly unique: one entry each.
  */
 export class StoreBuilder {
-  private readonly ids = new Map<string, number>();
   private readonly strings: string[] = [];
+  private readonly pool = new InternTable(this.strings);
   private cols: Int32Array;
   private nums: Float64Array;
   private refs: Int32Array;
@@ -348,14 +415,11 @@ export class StoreBuilder {
 
   /** The pool id of a string (copied into the pool the first time). */
   id(s: string): number {
-    let v = this.ids.get(s);
-    if (v === undefined) {
-      v = this.strings.length;
-      const kept = copy(s);
-      this.strings.push(kept);
-      this.ids.set(kept, v);
-    }
-    return v;
+    const v = this.pool.find(s);
+    if (v >= 0) return v;
+    this.strings.push(copy(s));
+    this.pool.insert(-1 - v, this.strings.length - 1);
+    return this.strings.length - 1;
   }
 
   private optId(s: string | undefined): number {
@@ -407,7 +471,7 @@ export class StoreBuilder {
     if (hex.length > 510 || !HEX_RE.test(hex)) return -2 - this.id(hex);
     const len = hex.length / 2;
     this.bytes = grow(this.bytes, this.nBytes + len);
-    this.bytes.set(Buffer.from(hex, 'hex'), this.nBytes);
+    putHex(hex, this.bytes, this.nBytes);
     this.pkgidLength[i] = len;
     const at = this.nBytes;
     this.nBytes += len;
