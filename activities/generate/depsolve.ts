@@ -215,6 +215,7 @@ class ArchSolver {
   private readonly compatByName: Map<string, PackageRecord>;
   private readonly compat: Set<string>;
   private readonly richCache = new Map<string, RichDep | Error>();
+  private readonly providersOf = new Map<Dep, readonly PackageRecord[]>();
   readonly selected = new Set<PackageRecord>();
   private readonly queue: PackageRecord[] = [];
   /** Whose requires are being installed: a provider of the same kind (native or compat) is preferred. */
@@ -242,7 +243,14 @@ class ArchSolver {
     return [...this.byName.values()];
   }
 
-  private providers(dep: Dep): PackageRecord[] {
+  /** Providers of a requirement: fixed for the arch's candidates, so remembered per Dep (requirements are shared objects). */
+  private providers(dep: Dep): readonly PackageRecord[] {
+    let found = this.providersOf.get(dep);
+    if (found === undefined) this.providersOf.set(dep, (found = this.findProviders(dep)));
+    return found;
+  }
+
+  private findProviders(dep: Dep): PackageRecord[] {
     const out = new Set<PackageRecord>();
     for (const p of each(this.provides.get(dep.name))) {
       if ((p.name === dep.name && rangesOverlap(selfProvide(p), dep)) || someProvide(p, dep.name, (d) => rangesOverlap(d, dep))) out.add(p);
@@ -319,7 +327,7 @@ class ArchSolver {
   }
 
   /** Deterministic choice: exact name, same kind as the requirer, repo precedence, highest EVR, shortest name. */
-  private best(cands: PackageRecord[], wanted: string): PackageRecord | undefined {
+  private best(cands: readonly PackageRecord[], wanted: string): PackageRecord | undefined {
     const ok = cands.filter((p) => !this.lookaside.has(p));
     ok.sort(
       (a, b) =>

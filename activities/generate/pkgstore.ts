@@ -81,28 +81,26 @@ function putHex(hex: string, to: Uint8Array, at: number): void {
 }
 
 /**
- * Open-addressing hash table from strings to their index in `strings`: an Int32Array of slots
- * (a tenth of what a Map of the same strings takes, and no entry objects for the collector).
+ * Open-addressing hash table of ids (an Int32Array of slots: a tenth of what a Map of the same
+ * keys takes, and nothing for the collector to trace). The caller hashes keys and says which id
+ * matches; `hashOf` rehashes a stored id when the table grows.
  */
-class InternTable {
+class IdTable<K> {
   private slots = new Int32Array(1 << 12).fill(-1);
   private used = 0;
 
-  constructor(private readonly strings: string[]) {}
+  constructor(
+    private readonly hashOf: (id: number) => number,
+    private readonly same: (id: number, key: K) => boolean,
+  ) {}
 
-  private static hash(s: string): number {
-    let h = 0x811c9dc5;
-    for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
-    return h >>> 0;
-  }
-
-  /** The string's id, or -1 - the free slot where it goes. */
-  find(s: string): number {
+  /** The id stored for `key`, or -1 - the free slot where it goes. */
+  find(hash: number, key: K): number {
     const mask = this.slots.length - 1;
-    for (let at = InternTable.hash(s) & mask; ; at = (at + 1) & mask) {
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
       const id = this.slots[at];
       if (id < 0) return -1 - at;
-      if (this.strings[id] === s) return id;
+      if (this.same(id, key)) return id;
     }
   }
 
@@ -114,11 +112,27 @@ class InternTable {
     const mask = this.slots.length - 1;
     for (const v of old) {
       if (v < 0) continue;
-      let at = InternTable.hash(this.strings[v]) & mask;
+      let at = this.hashOf(v) & mask;
       while (this.slots[at] >= 0) at = (at + 1) & mask;
       this.slots[at] = v;
     }
   }
+}
+
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
+  return h >>> 0;
+}
+
+function hashInts(a: number, b: number, c: number, d: number, e: number): number {
+  let h = 0x811c9dc5;
+  h = Math.imul(h ^ a, 0x01000193);
+  h = Math.imul(h ^ b, 0x01000193);
+  h = Math.imul(h ^ c, 0x01000193);
+  h = Math.imul(h ^ d, 0x01000193);
+  h = Math.imul(h ^ e, 0x01000193);
+  return h >>> 0;
 }
 
 /** The arrays of one parsed repository, read-only once built (StoreBuilder makes them). */
@@ -127,6 +141,8 @@ export class PackageStore {
   readonly packages: StoredPackage[];
   /** File lists read from filelists.xml, replacing primary's partial ones (by package index). */
   private readonly fullFiles = new Map<number, string[]>();
+  /** Dep objects of the requirements asked for so far, by entry. */
+  private readonly requirements = new Map<number, Dep>();
 
   constructor(
     readonly repo: string,
@@ -190,8 +206,15 @@ export class PackageStore {
     const from = this.cols[i * P + col];
     const to = this.cols[i * P + col + 1];
     const out = new Array<Dep>(to - from);
-    for (let k = from; k < to; k++) out[k - from] = this.dep(this.refs[k]);
+    for (let k = from; k < to; k++) out[k - from] = col === REQ ? this.requirement(this.refs[k]) : this.dep(this.refs[k]);
     return out;
+  }
+
+  /** A requirement's Dep, made once when first asked and then shared (read-only), as its entry is. */
+  private requirement(e: number): Dep {
+    let d = this.requirements.get(e);
+    if (d === undefined) this.requirements.set(e, (d = this.dep(e)));
+    return d;
   }
 
   /** Does an entry of one dependency list with this name pass `test`? Makes Dep objects only for entries of that name. */
@@ -384,7 +407,19 @@ export interface PackageFields {
  */
 export class StoreBuilder {
   private readonly strings: string[] = [];
-  private readonly pool = new InternTable(this.strings);
+  private readonly pool = new IdTable<string>(
+    (id) => hashString(this.strings[id]),
+    (id, s) => this.strings[id] === s,
+  );
+  /** Requirements by their fields: one entry per distinct requirement, shared by every package listing it. */
+  private readonly requirements = new IdTable<Int32Array>(
+    (e) => this.depHash(e),
+    (e, key) => {
+      const at = e * D;
+      return this.deps[at] === key[0] && this.deps[at + 1] === key[2] && this.deps[at + 2] === key[3] && this.deps[at + 3] === key[4] && this.depFlags[e] === key[1];
+    },
+  );
+  private readonly key = new Int32Array(5);
   private cols: Int32Array;
   private nums: Float64Array;
   private refs: Int32Array;
@@ -392,7 +427,6 @@ export class StoreBuilder {
   private depFlags: Uint8Array;
   private bytes: Uint8Array;
   private pkgidLength: Uint8Array;
-  private readonly sharedDeps = new Map<string, number>();
   private count = 0;
   private nRefs = 0;
   private nDeps = 0;
@@ -415,7 +449,7 @@ export class StoreBuilder {
 
   /** The pool id of a string (copied into the pool the first time). */
   id(s: string): number {
-    const v = this.pool.find(s);
+    const v = this.pool.find(hashString(s), s);
     if (v >= 0) return v;
     this.strings.push(copy(s));
     this.pool.insert(-1 - v, this.strings.length - 1);
@@ -483,6 +517,11 @@ export class StoreBuilder {
     this.refs[this.nRefs++] = v;
   }
 
+  private depHash(e: number): number {
+    const at = e * D;
+    return hashInts(this.deps[at], this.depFlags[e], this.deps[at + 1], this.deps[at + 2], this.deps[at + 3]);
+  }
+
   private newDep(d: DepFields): number {
     const e = this.nDeps++;
     this.deps = grow(this.deps, this.nDeps * D);
@@ -510,16 +549,25 @@ export class StoreBuilder {
   }
 
   /**
-   * A requirement, shared with every package whose entry has the same attribute text; rpmlib()
-   * features are left out (rpm checks those itself, no package provides them).
+   * A requirement, one entry shared by every package that lists the same one (sonames, /usr/bin
+   * paths, common names repeat); rpmlib() features are left out (rpm checks those itself, no
+   * package provides them).
    */
-  require(text: string, parse: (text: string) => DepFields): void {
-    let e = this.sharedDeps.get(text);
-    if (e === undefined) {
-      const d = parse(text);
-      this.sharedDeps.set(copy(text), (e = d.name.startsWith('rpmlib(') ? NONE : this.newDep(d)));
+  require(d: DepFields): void {
+    if (d.name.startsWith('rpmlib(')) return;
+    const k = this.key;
+    k[0] = this.id(d.name);
+    k[1] = (d.flags ? FLAG_CODE[d.flags] ?? 0 : 0) | (d.pre ? PRE : 0);
+    k[2] = this.optId(d.epoch);
+    k[3] = this.optId(d.version);
+    k[4] = this.optId(d.release);
+    let e = this.requirements.find(hashInts(k[0], k[1], k[2], k[3], k[4]), k);
+    if (e < 0) {
+      const slot = -1 - e;
+      e = this.newDep(d);
+      this.requirements.insert(slot, e);
     }
-    if (e !== NONE) this.ref(e);
+    this.ref(e);
   }
 
   startObsoletes(): void {

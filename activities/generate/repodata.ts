@@ -197,7 +197,7 @@ function addPrimaryPackage(store: StoreBuilder, repoPath: string, xml: string): 
   });
   entries(xml, 'provides', (t) => store.provide(depFields(t)));
   store.startRequires();
-  entries(xml, 'requires', (t) => store.require(t, depFields));
+  entries(xml, 'requires', (t) => store.require(depFields(t)));
   store.startObsoletes();
   entries(xml, 'obsoletes', (t) => store.obsolete(depFields(t)));
   store.startFiles();
