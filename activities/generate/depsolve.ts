@@ -418,6 +418,13 @@ class ArchSolver {
 
 const byName = (a: PackageRecord, b: PackageRecord) => cmp(a.name, b.name) || cmp(a.arch, b.arch);
 
+/** `ps` sorted by name, then arch; each package's name and arch read once (a stored package reads them from its arrays). */
+function sortedByName(ps: Iterable<PackageRecord>): PackageRecord[] {
+  const keyed = Array.from(ps, (p) => ({ p, name: p.name, arch: p.arch }));
+  keyed.sort((a, b) => cmp(a.name, b.name) || cmp(a.arch, b.arch));
+  return keyed.map((k) => k.p);
+}
+
 /** Solves one arch tree: packages whose arch is `arch` or noarch; src rpms never. */
 export function solve(pool: Pool, opts: SolveOptions): ArchSolution {
   const ml = opts.multilib;
@@ -447,7 +454,7 @@ export function solve(pool: Pool, opts: SolveOptions): ArchSolution {
   }
   return {
     arch: opts.arch,
-    selected: [...s.selected].sort(byName),
+    selected: sortedByName(s.selected),
     missing: missing.sort(),
     unresolved: s.unresolved().sort((a, b) => byName(a.package, b.package) || cmp(a.requirement, b.requirement)),
   };

@@ -141,6 +141,8 @@ export class PackageStore {
   readonly packages: StoredPackage[];
   /** File lists read from filelists.xml, replacing primary's partial ones (by package index). */
   private readonly fullFiles = new Map<number, string[]>();
+  /** The checksum bytes as one Buffer (hex strings are cut from it, no Buffer made per package). */
+  private readonly hex: Buffer;
   /** Dep objects of the requirements asked for so far, by entry. */
   private readonly requirements = new Map<number, Dep>();
 
@@ -157,6 +159,7 @@ export class PackageStore {
     count: number,
   ) {
     this.packages = Array.from({ length: count }, (_, i) => new StoredPackage(this, i));
+    this.hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   }
 
   str(i: number, col: number): string {
@@ -194,7 +197,7 @@ export class PackageStore {
     const ref = this.cols[i * P + PKGID];
     if (ref === NONE) return undefined;
     if (ref < NONE) return this.strings[-2 - ref];
-    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + ref, this.pkgidLength[i]).toString('hex');
+    return this.hex.toString('hex', ref, ref + this.pkgidLength[i]);
   }
 
   hasPkgid(i: number): boolean {
