@@ -68,7 +68,7 @@ const rpmFileName = (name: string, version: string, release: string, arch: strin
 // Strings cut from the metadata text keep the whole text alive (V8 slices share their parent):
 // what the pool keeps is copied out, through one reused buffer (no buffer per string).
 const scratch = Buffer.allocUnsafe(1 << 16);
-function copy(s: string): string {
+export function copy(s: string): string {
   if (s.length < 13) return s;
   if (s.length * 3 > scratch.length) return Buffer.from(s, 'utf8').toString('utf8');
   return scratch.toString('utf8', 0, scratch.write(s, 'utf8'));
@@ -154,7 +154,7 @@ export class PackageStore {
     private readonly refs: Int32Array,
     private readonly deps: Int32Array,
     private readonly depFlags: Uint8Array,
-    private readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     private readonly pkgidLength: Uint8Array,
     count: number,
   ) {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { cachedDigest, hashName } from './digest.js';
 import { GenerationError } from './errors.js';
 import { attr, attrs, badMetadata, scanPackages, unescapeXml } from './mdstream.js';
-import { StoreBuilder, type DepFields } from './pkgstore.js';
+import { copy, StoreBuilder, type DepFields } from './pkgstore.js';
 import type { PackageRecord } from './types.js';
 
 /** One `<data>` entry of repomd.xml. */
@@ -257,7 +257,7 @@ export async function readFilelists(repo: RepoMetadata): Promise<Map<string, str
   const interned = new Map<string, string>();
   const intern = (s: string) => {
     let v = interned.get(s);
-    if (v === undefined) interned.set((v = s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8')), v);
+    if (v === undefined) interned.set((v = copy(s)), v);
     return v;
   };
   await scanPackages(repo.path, entry.file, 'filelists', (pkg) => {
