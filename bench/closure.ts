@@ -2,12 +2,13 @@
 // packages, bench/synthetic-source.ts) with the generator's resolver, against dnf resolving the
 // same request from the same metadata with a cold cache (`dnf repoquery --requires --resolve
 // --recursive`). Each side runs as its own process under /usr/bin/time: wall time and peak RSS. The
-// generator's process also resolves the request a second time, from its parsed-source cache.
+// generator's process also resolves the request a second time, from its parsed-source cache. The
+// generator runs as production runs it: compiled (dist/, built when stale), under plain node.
 //
 // Env: BENCH_CLOSURE_PACKAGES (source size, default 70000), BENCH_CLOSURE_REQUEST (default 500),
-// BENCH_CLOSURE_REPEAT (default 3).
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+// BENCH_CLOSURE_REPEAT (default 3), BENCH_CLOSURE_TSX (0; 1: the generator's TypeScript under tsx instead).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envInt, heading, median, ms, progress, ratio, table } from './lib.js';
@@ -50,16 +51,27 @@ export async function runClosureBench(ctx: ClosureContext): Promise<void> {
   const pkgs = syntheticPackages(size);
   await writeSyntheticRepo(repo, pkgs);
   const names = requestNames(pkgs, request);
+  const namesFile = path.join(ctx.tmp, 'closure-request.json');
+  await writeFile(namesFile, JSON.stringify(names));
   progress(`closure: source written in ${((Date.now() - t0) / 1000).toFixed(1)} s; requesting ${names.length} packages`);
 
-  const worker = fileURLToPath(new URL('./closure-worker.ts', import.meta.url));
-  const tsx = path.join(path.dirname(worker), '..', 'node_modules', '.bin', 'tsx');
-  const ours: Array<Timed & { cold: number; cached: number; closure: number; rss: number }> = [];
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const worker = path.join(root, 'bench', 'closure-worker.mjs');
+  const underTsx = envInt('BENCH_CLOSURE_TSX', 0, 0) === 1;
+  if (!underTsx) {
+    progress('closure: building dist/ when stale (scripts/build.mjs)');
+    const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`closure: scripts/build.mjs failed (exit status ${built.status})`);
+  }
+  const generator = underTsx
+    ? [...['--import', 'tsx'], worker, path.join(root, 'activities', 'generate')]
+    : [worker, path.join(root, 'dist', 'activities', 'generate')];
+  const ours: Array<Timed & { cold: number; cached: number; closure: number; rss: number; startRss: number }> = [];
   const dnf: Array<Timed & { closure: number }> = [];
   for (let r = 0; r < repeat; r++) {
-    const o = await timed(tsx, [worker, repo, JSON.stringify(names)]);
+    const o = await timed(process.execPath, [...generator, repo, namesFile]);
     const j = JSON.parse(o.stdout.trim().split('\n').at(-1)!);
-    ours.push({ ...o, cold: j.cold.ms, cached: j.cached.ms, closure: j.cold.closure, rss: j.maxRssKb });
+    ours.push({ ...o, cold: j.cold.ms, cached: j.cached.ms, closure: j.cold.closure, rss: j.maxRssKb, startRss: j.startRssKb });
     const cache = await mkdtemp(path.join(ctx.tmp, 'dnf-cache-'));
     const d = await timed('dnf', [
       'repoquery', '-q', '--setopt=reposdir=/dev/null', `--setopt=cachedir=${cache}`, '--releasever=0', '--forcearch=x86_64',
@@ -73,7 +85,9 @@ export async function runClosureBench(ctx: ClosureContext): Promise<void> {
   }
   await rm(repo, { recursive: true, force: true });
 
-  heading(`closure: ${names.length} requested packages out of ${size} (synthetic), generator vs dnf repoquery --resolve --recursive, cold (median of ${repeat})`);
+  heading(
+    `closure: ${names.length} requested packages out of ${size} (synthetic), generator (${underTsx ? 'under tsx' : 'compiled'}) vs dnf repoquery --resolve --recursive, cold (median of ${repeat})`,
+  );
   const oWall = median(ours.map((o) => o.wallMs));
   const dWall = median(dnf.map((d) => d.wallMs));
   const oRss = median(ours.map((o) => o.maxRssKb));
@@ -85,5 +99,6 @@ export async function runClosureBench(ctx: ClosureContext): Promise<void> {
     ['ratio', ratio(oWall, dWall), ratio(oRss, dRss), ''],
   ]);
   console.log(`  generator inside its process: parse + resolve ${ms(median(ours.map((o) => o.cold)))}, again from the parsed-source cache ${ms(median(ours.map((o) => o.cached)))}`);
+  console.log(`  generator RSS once its modules are loaded, before reading anything: ${(median(ours.map((o) => o.startRss)) / 1024).toFixed(0)} MB`);
   console.log('  closure: packages selected (generator) / distinct names requested or printed (dnf, one per name+arch).');
 }

@@ -3,6 +3,7 @@
 // source repos, pull in whatever their requires need, and treat lookaside
 // repos as "already available" (they satisfy deps but are never copied).
 import { compareEVR, formatDep, rangesOverlap } from './rpmvercmp.js';
+import { StoredPackage } from './pkgstore.js';
 import { isRich, parseRich, type RichDep } from './richdep.js';
 import type { Dep, PackageRecord } from './types.js';
 
@@ -75,19 +76,17 @@ function latestPerNameArch(pkgs: PackageRecord[]): PackageRecord[] {
 
 /** Builds the candidate pool once per call; repos are given in precedence order. */
 export function buildPool(sources: PackageRecord[][], lookaside: PackageRecord[][] = []): Pool {
+  // Names of earlier repos (only kept while a later repo is to come).
   const seen = new Set<string>();
-  const out: PackageRecord[] = [];
+  let out: PackageRecord[] = [];
   const rank = new Map<PackageRecord, number>();
   sources.forEach((repo, index) => {
-    const names = new Set<string>();
-    for (const p of latestPerNameArch(repo)) {
-      // A name present in an earlier repo shadows the whole name here (tag inheritance).
-      if (seen.has(p.name)) continue;
-      names.add(p.name);
-      out.push(p);
-      if (index > 0) rank.set(p, index);
-    }
-    for (const n of names) seen.add(n);
+    const latest = latestPerNameArch(repo);
+    // A name present in an earlier repo shadows the whole name here (tag inheritance).
+    const kept = index === 0 ? latest : latest.filter((p) => !seen.has(p.name));
+    if (index > 0) for (const p of kept) rank.set(p, index);
+    if (index < sources.length - 1) for (const p of kept) seen.add(p.name);
+    out = index === 0 ? kept : out.concat(kept);
   });
   return { sources: out, lookaside: lookaside.flatMap(latestPerNameArch), rank };
 }
@@ -152,10 +151,21 @@ class ArchIndex {
   /** Indexes what some candidate requires: the solver asks only for those (most provides, at Fedora's size, nobody requires). */
   private index(p: PackageRecord, needed: Set<string>) {
     if (needed.has(p.name)) addTo(this.provides, p.name, p);
-    for (const d of p.provides) if (needed.has(d.name)) addTo(this.provides, d.name, p);
-    for (const f of p.files) if (needed.has(f)) addTo(this.files, f, p);
+    eachName(p, 'provides', (name) => needed.has(name) && addTo(this.provides, name, p));
+    eachName(p, 'files', (f) => needed.has(f) && addTo(this.files, f, p));
   }
 }
+
+/** Each name of a package's provides or requires, or each file; a parsed source's package gives them without making objects. */
+function eachName(p: PackageRecord, list: 'provides' | 'requires' | 'files', fn: (name: string) => void): void {
+  if (p instanceof StoredPackage) p.eachName(list, fn);
+  else if (list === 'files') p.files.forEach(fn);
+  else for (const d of p[list]) fn(d.name);
+}
+
+/** Does one of the package's provides named `name` pass `test`? */
+const someProvide = (p: PackageRecord, name: string, test: (d: Dep) => boolean): boolean =>
+  p instanceof StoredPackage ? p.someProvide(name, test) : p.provides.some((d) => d.name === name && test(d));
 
 /** Every name the requires of `pkgs` can ask providers for: plain requires and the operands of rich ones. */
 function requiredNames(pkgs: PackageRecord[]): Set<string> {
@@ -170,19 +180,18 @@ function requiredNames(pkgs: PackageRecord[]): Set<string> {
       if (node.else) walk(node.else);
     }
   };
-  for (const p of pkgs) {
-    for (const r of p.requires) {
-      if (!isRich(r.name)) names.add(r.name);
-      else if (!seen.has(r.name)) {
-        seen.add(r.name);
-        try {
-          walk(parseRich(r.name));
-        } catch {
-          // Unparsable: the solver reports it as unresolved without asking for providers.
-        }
+  const add = (name: string) => {
+    if (!isRich(name)) names.add(name);
+    else if (!seen.has(name)) {
+      seen.add(name);
+      try {
+        walk(parseRich(name));
+      } catch {
+        // Unparsable: the solver reports it as unresolved without asking for providers.
       }
     }
-  }
+  };
+  for (const p of pkgs) eachName(p, 'requires', add);
   return names;
 }
 
@@ -206,6 +215,7 @@ class ArchSolver {
   private readonly compatByName: Map<string, PackageRecord>;
   private readonly compat: Set<string>;
   private readonly richCache = new Map<string, RichDep | Error>();
+  private readonly providersOf = new Map<Dep, readonly PackageRecord[]>();
   readonly selected = new Set<PackageRecord>();
   private readonly queue: PackageRecord[] = [];
   /** Whose requires are being installed: a provider of the same kind (native or compat) is preferred. */
@@ -233,10 +243,17 @@ class ArchSolver {
     return [...this.byName.values()];
   }
 
-  private providers(dep: Dep): PackageRecord[] {
+  /** Providers of a requirement: fixed for the arch's candidates, so remembered per Dep (requirements are shared objects). */
+  private providers(dep: Dep): readonly PackageRecord[] {
+    let found = this.providersOf.get(dep);
+    if (found === undefined) this.providersOf.set(dep, (found = this.findProviders(dep)));
+    return found;
+  }
+
+  private findProviders(dep: Dep): PackageRecord[] {
     const out = new Set<PackageRecord>();
     for (const p of each(this.provides.get(dep.name))) {
-      if ((p.name === dep.name && rangesOverlap(selfProvide(p), dep)) || p.provides.some((d) => d.name === dep.name && rangesOverlap(d, dep))) out.add(p);
+      if ((p.name === dep.name && rangesOverlap(selfProvide(p), dep)) || someProvide(p, dep.name, (d) => rangesOverlap(d, dep))) out.add(p);
     }
     if (dep.name.startsWith('/')) for (const p of each(this.files.get(dep.name))) out.add(p);
     return [...out];
@@ -310,7 +327,7 @@ class ArchSolver {
   }
 
   /** Deterministic choice: exact name, same kind as the requirer, repo precedence, highest EVR, shortest name. */
-  private best(cands: PackageRecord[], wanted: string): PackageRecord | undefined {
+  private best(cands: readonly PackageRecord[], wanted: string): PackageRecord | undefined {
     const ok = cands.filter((p) => !this.lookaside.has(p));
     ok.sort(
       (a, b) =>
@@ -401,6 +418,13 @@ class ArchSolver {
 
 const byName = (a: PackageRecord, b: PackageRecord) => cmp(a.name, b.name) || cmp(a.arch, b.arch);
 
+/** `ps` sorted by name, then arch; each package's name and arch read once (a stored package reads them from its arrays). */
+function sortedByName(ps: Iterable<PackageRecord>): PackageRecord[] {
+  const keyed = Array.from(ps, (p) => ({ p, name: p.name, arch: p.arch }));
+  keyed.sort((a, b) => cmp(a.name, b.name) || cmp(a.arch, b.arch));
+  return keyed.map((k) => k.p);
+}
+
 /** Solves one arch tree: packages whose arch is `arch` or noarch; src rpms never. */
 export function solve(pool: Pool, opts: SolveOptions): ArchSolution {
   const ml = opts.multilib;
@@ -430,7 +454,7 @@ export function solve(pool: Pool, opts: SolveOptions): ArchSolution {
   }
   return {
     arch: opts.arch,
-    selected: [...s.selected].sort(byName),
+    selected: sortedByName(s.selected),
     missing: missing.sort(),
     unresolved: s.unresolved().sort((a, b) => byName(a.package, b.package) || cmp(a.requirement, b.requirement)),
   };

@@ -93,11 +93,18 @@ export interface ScanResult {
 }
 
 /**
- * Calls `onPackage` with each `<package …>…</package>` element of `file`, in order. Fails (naming
+ * Calls `onRoot` with the root element's attributes, then `onPackage` with each `<package …>…</package>`
+ * element of `file`, in order. Fails (naming
  * `repo` and `file`) on a decompression error, a missing root element, a truncated document or a
  * package count different from the root's `packages` attribute.
  */
-export async function scanPackages(repo: string, file: string, rootName: string, onPackage: (xml: string) => void | Promise<void>): Promise<ScanResult> {
+export async function scanPackages(
+  repo: string,
+  file: string,
+  rootName: string,
+  onPackage: (xml: string) => void | Promise<void>,
+  onRoot?: (root: Record<string, string>) => void,
+): Promise<ScanResult> {
   const stream = openDecompressed(file);
   stream.setEncoding('utf8');
   let buf = '';
@@ -116,6 +123,7 @@ export async function scanPackages(repo: string, file: string, rootName: string,
           continue;
         }
         root = attrs(m[1] ?? '');
+        onRoot?.(root);
         pos = m.index + m[0].length;
       }
       for (;;) {

@@ -1,7 +1,8 @@
 // Reads a local yum repository's metadata: repomd.xml (with each file's checksums), primary.xml
-// into PackageRecords, and filelists on demand. Every metadata file is checked against the
-// checksum repomd.xml gives for it, and parsed sources are kept per repository revision (the
-// repomd.xml content) so a second compose from an unchanged source does not parse it again.
+// into a compact PackageStore (pkgstore.ts, whose views are the PackageRecords), and filelists on
+// demand. Every metadata file is checked against the checksum repomd.xml gives for it, and parsed
+// sources are kept per repository revision (the repomd.xml content) so a second compose from an
+// unchanged source does not parse it again.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { cachedDigest, hashName } from './digest.js';
 import { GenerationError } from './errors.js';
 import { attr, attrs, badMetadata, scanPackages, unescapeXml } from './mdstream.js';
-import type { Dep, DepFlag, PackageRecord } from './types.js';
+import { copy, StoreBuilder, type DepFields } from './pkgstore.js';
+import type { PackageRecord } from './types.js';
 
 /** One `<data>` entry of repomd.xml. */
 export interface RepomdEntry {
@@ -114,77 +116,32 @@ export async function verifyMetadataFile(repoPath: string, entry: RepomdEntry): 
   if (d.digest !== entry.checksum) throw badMetadata(repoPath, rel, `its ${entry.checksumType} is ${d.digest}, repomd.xml says ${entry.checksum}`);
 }
 
-// Strings cut from the metadata text keep the whole text alive (V8 slices share their parent), so
-// what a record keeps is copied out: repeated values once (interned), the rest each.
-const copy = (s: string) => (s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8'));
-let interned = new Map<string, string>();
-function intern(s: string): string {
-  let v = interned.get(s);
-  if (v === undefined) interned.set((v = copy(s)), v);
-  return v;
+/** An `<rpm:entry …>`'s attribute text as fields. */
+function depFields(text: string): DepFields {
+  return { name: attr(text, 'name') ?? '', flags: attr(text, 'flags'), epoch: attr(text, 'epoch'), version: attr(text, 'ver'), release: attr(text, 'rel'), pre: attr(text, 'pre') === '1' };
 }
 
-const internOpt = (s: string | undefined) => (s === undefined ? undefined : intern(s));
-
-/**
- * A Dep from an `<rpm:entry …>`'s attribute text, in one literal (one fixed shape, fields in the
- * object); names of provides are copied, not interned (they are mostly unique).
- */
-function toDep(text: string, internName: boolean): Dep {
-  const name = attr(text, 'name') ?? '';
-  const flags = attr(text, 'flags');
-  const rel = attr(text, 'rel');
-  const d: Dep = {
-    name: internName ? intern(name) : copy(name),
-    flags: flags ? (intern(flags) as DepFlag) : undefined,
-    epoch: internOpt(attr(text, 'epoch')),
-    version: internOpt(attr(text, 'ver')),
-    release: rel ? intern(rel) : undefined,
-  };
-  if (attr(text, 'pre') === '1') d.pre = true;
-  return d;
-}
-
-// Memory at Fedora's size (70,000 packages, a quarter of a million requires): one Dep object per
-// distinct requires text (most repeat: sonames, /usr/bin paths, common names), read-only and shared
-// by every package that lists it (provides are mostly unique: parsed each, not remembered); lists
-// sized exactly (an array grown by push keeps room for 17), and one shared empty list.
-let depsByText = new Map<string, Dep>();
-const NO_DEPS: Dep[] = [];
-const scratch: Dep[] = [];
-const SECTIONS = ['provides', 'requires', 'obsoletes'];
+const SECTIONS = ['provides', 'requires', 'obsoletes'] as const;
 const SECTION_OPEN: Record<string, string> = Object.fromEntries(SECTIONS.map((s) => [s, `<rpm:${s}>`]));
 const SECTION_CLOSE: Record<string, string> = Object.fromEntries(SECTIONS.map((s) => [s, `</rpm:${s}>`]));
 const ENTRY_RE = /<rpm:entry(\s[^>]*?)\/?>/g;
 
-/**
- * The entries of one dependency section. For requires (`shared`), entries are shared by text and
- * rpmlib() features left out (rpm checks those itself, no package provides them).
- */
-function deps(xml: string, section: string, shared = false): Dep[] {
+/** Calls `each` with the attribute text of every entry of one dependency section of a package. */
+function entries(xml: string, section: (typeof SECTIONS)[number], each: (attrText: string) => void): void {
   const open = xml.indexOf(SECTION_OPEN[section]);
-  if (open < 0) return NO_DEPS;
+  if (open < 0) return;
   const close = xml.indexOf(SECTION_CLOSE[section], open);
   ENTRY_RE.lastIndex = open;
-  scratch.length = 0;
-  for (let m; (m = ENTRY_RE.exec(xml)) && (close < 0 || m.index < close); ) {
-    if (!shared) {
-      scratch.push(toDep(m[1], false));
-      continue;
-    }
-    let d = depsByText.get(m[1]);
-    if (d === undefined) depsByText.set(copy(m[1]), (d = toDep(m[1], true)));
-    if (!d.name.startsWith('rpmlib(')) scratch.push(d);
-  }
-  return scratch.length ? scratch.slice() : NO_DEPS;
+  for (let m; (m = ENTRY_RE.exec(xml)) && (close < 0 || m.index < close); ) each(m[1]);
 }
 
 const FILE_RE = /<file(?:\s[^>]*)?>([^<]*)<\/file>/g;
 const NO_FILES: string[] = [];
-export const filesOf = (xml: string) => {
+/** The `<file>` paths of one package element (strings kept once per call of `intern`'s map). */
+function filesOf(xml: string, intern: (s: string) => string): string[] {
   const files = Array.from(xml.matchAll(FILE_RE), (m) => intern(unescapeXml(m[1])));
   return files.length ? files : NO_FILES;
-};
+}
 
 function location(repoPath: string, href: string, base: string | undefined): string {
   if (!base) return path.resolve(repoPath, href);
@@ -205,64 +162,14 @@ const RE = {
   headerRange: /<rpm:header-range(\s[^>]*?)\/?>/,
 };
 
-const rpmFileName = (name: string, version: string, release: string, arch: string) => `${name}-${version}-${release}.${arch}.rpm`;
-
-/** How SourcePackage keeps an href: most follow the file-name convention and need no string of their own. */
-function hrefForm(href: string, name: string, version: string, release: string, arch: string): string | 0 | 1 {
-  const file = rpmFileName(name, version, release, arch);
-  if (href === file) return 0;
-  if (name && href.length === file.length + 11 && href.endsWith(file) && href === `Packages/${name[0].toLowerCase()}/${file}`) return 1;
-  return copy(href);
-}
-
-/**
- * A package read from primary.xml. One fixed shape for all 70,000 of a Fedora-size source, and the
- * file's absolute path computed when asked (from the repository and href) instead of kept.
- */
-class SourcePackage implements PackageRecord {
-  constructor(
-    readonly name: string,
-    readonly epoch: string,
-    readonly version: string,
-    readonly release: string,
-    readonly arch: string,
-    /** The href: 0 for `<file>`, 1 for `Packages/<first letter>/<file>` (<file> = name-version-release.arch.rpm), else as written. */
-    private readonly hrefForm: string | 0 | 1,
-    readonly repo: string,
-    /** Only when the file is not at `<repo>/<href>` (xml:base, or an href that path.resolve changes). */
-    private readonly movedTo: string | undefined,
-    readonly pkgid: string | undefined,
-    readonly checksumType: string | undefined,
-    readonly size: number | undefined,
-    readonly sourcerpm: string | undefined,
-    readonly headerStart: number | undefined,
-    readonly headerEnd: number | undefined,
-    readonly provides: Dep[],
-    readonly requires: Dep[],
-    readonly obsoletes: Dep[] | undefined,
-    public files: string[],
-  ) {}
-
-  get href(): string {
-    if (typeof this.hrefForm === 'string') return this.hrefForm;
-    const file = rpmFileName(this.name, this.version, this.release, this.arch);
-    return this.hrefForm === 0 ? file : `Packages/${this.name[0].toLowerCase()}/${file}`;
-  }
-
-  get location(): string {
-    return this.movedTo ?? `${this.repo}/${this.href}`;
-  }
-}
-
-/** One primary.xml `<package>` element as a record; undefined for non-rpm entries. */
-export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecord | undefined {
+/** Adds one primary.xml `<package>` element to the store; non-rpm entries are skipped. */
+function addPrimaryPackage(store: StoreBuilder, repoPath: string, xml: string): void {
   const head = RE.head.exec(xml);
-  if (head?.[1] && (attr(head[1], 'type') ?? 'rpm') !== 'rpm') return undefined;
+  if (head?.[1] && (attr(head[1], 'type') ?? 'rpm') !== 'rpm') return;
   const v = RE.version.exec(xml)?.[1] ?? '';
   const loc = RE.location.exec(xml)?.[1] ?? '';
   const sum = RE.checksum.exec(xml);
   const size = Number(attr(RE.size.exec(xml)?.[1] ?? '', 'package'));
-  const obsoletes = deps(xml, 'obsoletes');
   const srpm = RE.sourcerpm.exec(xml)?.[1];
   const pkgid = sum?.[2].trim();
   const range = RE.headerRange.exec(xml)?.[1];
@@ -272,32 +179,30 @@ export function parsePrimaryPackage(repoPath: string, xml: string): PackageRecor
   const headerEnd = Number(end);
   const hasRange = start !== undefined && end !== undefined && Number.isSafeInteger(headerStart) && Number.isSafeInteger(headerEnd);
   const href = attr(loc, 'href') ?? '';
-  const base = attr(loc, 'xml:base');
-  const file = location(repoPath, href, base);
-  const name = intern(unescapeXml(RE.name.exec(xml)?.[1] ?? ''));
-  const version = intern(attr(v, 'ver') ?? '');
-  const release = intern(attr(v, 'rel') ?? '');
-  const arch = intern(RE.arch.exec(xml)?.[1] ?? '');
-  return new SourcePackage(
-    name,
-    intern(attr(v, 'epoch') || '0'),
-    version,
-    release,
-    arch,
-    hrefForm(href, name, version, release, arch),
-    repoPath,
-    file === `${repoPath}/${href}` ? undefined : copy(file),
-    pkgid ? copy(pkgid) : undefined,
-    sum ? internOpt(attr(sum[1] ?? '', 'type')) : undefined,
-    Number.isFinite(size) ? size : undefined,
-    srpm ? intern(unescapeXml(srpm)) : undefined,
-    hasRange ? headerStart : undefined,
-    hasRange ? headerEnd : undefined,
-    deps(xml, 'provides'),
-    deps(xml, 'requires', true),
-    obsoletes.length ? obsoletes : undefined,
-    filesOf(xml),
-  );
+  const file = location(repoPath, href, attr(loc, 'xml:base'));
+  store.beginPackage({
+    name: unescapeXml(RE.name.exec(xml)?.[1] ?? ''),
+    epoch: attr(v, 'epoch') || '0',
+    version: attr(v, 'ver') ?? '',
+    release: attr(v, 'rel') ?? '',
+    arch: RE.arch.exec(xml)?.[1] ?? '',
+    href,
+    moved: file === `${repoPath}/${href}` ? undefined : file,
+    pkgid: pkgid || undefined,
+    checksumType: sum ? attr(sum[1] ?? '', 'type') : undefined,
+    size: Number.isFinite(size) ? size : undefined,
+    sourcerpm: srpm ? unescapeXml(srpm) : undefined,
+    headerStart: hasRange ? headerStart : undefined,
+    headerEnd: hasRange ? headerEnd : undefined,
+  });
+  entries(xml, 'provides', (t) => store.provide(depFields(t)));
+  store.startRequires();
+  entries(xml, 'requires', (t) => store.require(depFields(t)));
+  store.startObsoletes();
+  entries(xml, 'obsoletes', (t) => store.obsolete(depFields(t)));
+  store.startFiles();
+  FILE_RE.lastIndex = 0;
+  for (let m; (m = FILE_RE.exec(xml)); ) store.file(unescapeXml(m[1]));
 }
 
 const CACHE_LIMIT = 8;
@@ -310,8 +215,9 @@ export function clearRepoCache(): void {
 }
 
 /**
- * Reads repomd.xml and primary.xml of a local repo. Missing repo/repodata, a metadata file that is
- * corrupt, truncated or not what repomd.xml's checksum says → GenerationError naming repo and file.
+ * Reads repomd.xml and primary.xml of a local repo into a PackageStore. Missing repo/repodata, a
+ * metadata file that is corrupt, truncated or not what repomd.xml's checksum says → GenerationError
+ * naming repo and file.
  */
 export async function readRepo(repoPath: string): Promise<RepoMetadata> {
   const { xml, file: repomdPath } = await readRepomdText(repoPath);
@@ -326,16 +232,15 @@ export async function readRepo(repoPath: string): Promise<RepoMetadata> {
   const primary = data.get('primary');
   if (!primary) throw new GenerationError(`Repository ${repoPath} has no primary metadata in repomd.xml.`);
   await verifyMetadataFile(repoPath, primary);
-  const packages: PackageRecord[] = [];
-  try {
-    await scanPackages(repoPath, primary.file, 'metadata', (pkg) => {
-      const r = parsePrimaryPackage(repoPath, pkg);
-      if (r) packages.push(r);
-    });
-  } finally {
-    interned = new Map();
-    depsByText = new Map();
-  }
+  let store: StoreBuilder | undefined;
+  await scanPackages(
+    repoPath,
+    primary.file,
+    'metadata',
+    (pkg) => addPrimaryPackage(store!, repoPath, pkg),
+    (root) => void (store = new StoreBuilder(repoPath, Number(root.packages) || undefined)),
+  );
+  const { packages } = store!.finish();
   const meta: RepoMetadata = { path: repoPath, revision, repomdDigest, packages, data, filelists: data.get('filelists')?.file };
   parsed.delete(repoPath);
   parsed.set(repoPath, meta);
@@ -349,10 +254,16 @@ export async function readFilelists(repo: RepoMetadata): Promise<Map<string, str
   const entry = repo.data.get('filelists');
   if (!entry) return out;
   await verifyMetadataFile(repo.path, entry);
+  const interned = new Map<string, string>();
+  const intern = (s: string) => {
+    let v = interned.get(s);
+    if (v === undefined) interned.set((v = copy(s)), v);
+    return v;
+  };
   await scanPackages(repo.path, entry.file, 'filelists', (pkg) => {
     const head = /^<package(\s[^>]*)>/.exec(pkg);
     const pkgid = head ? attrs(head[1]).pkgid : undefined;
-    if (pkgid) out.set(pkgid, filesOf(pkg));
-  }).finally(() => (interned = new Map()));
+    if (pkgid) out.set(pkgid, filesOf(pkg, intern));
+  });
   return out;
 }
