@@ -51,7 +51,10 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 180_0
     if (Date.now() > deadline) {
       const { rows } = await stack.pool.query('SELECT state, count(*)::int AS n FROM composes GROUP BY state');
       const cmds = await stack.pool.query('SELECT kind, done_at IS NOT NULL AS done, count(*)::int AS n FROM workflow_commands GROUP BY 1, 2');
-      throw new Error(`timed out: ${what}; composes by state ${JSON.stringify(rows)}; commands ${JSON.stringify(cmds.rows)}`);
+      const recent = await stack.pool.query('SELECT id, state, reused_id, state_reason FROM composes ORDER BY id DESC LIMIT 6');
+      throw new Error(
+        `timed out: ${what}; composes by state ${JSON.stringify(rows)}; commands ${JSON.stringify(cmds.rows)}; latest ${JSON.stringify(recent.rows)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -179,6 +182,7 @@ async function assertDoneAnnouncedOnce(ids: number[]): Promise<void> {
 
 test('reuse decided at admission while Temporal is frozen; the starter SIGKILLed after that commit, before the starts', async () => {
   const doomed = stack.spawnWorker();
+  let survivor: ReturnType<Stack['spawnWorker']> | null = null;
   const body = { source: { type: 'tag', source: 't', packages: ['b'] } };
   const first = await post(body);
   await until('a compose to reuse', () => allDone([first]));
@@ -200,30 +204,36 @@ test('reuse decided at admission while Temporal is frozen; the starter SIGKILLed
     }
     await stopWorker(doomed, 'SIGKILL');
     process.kill(temporal.pid, 'SIGCONT');
-    const survivor = stack.spawnWorker();
+    survivor = stack.spawnWorker();
     await until('every start delivered', () => allDoneAndStarted(ids), 600_000);
     await assertGeneratedOnce([first, ...ids]);
     await assertDoneAnnouncedOnce(ids);
     // Each has its one workflow, started finished: it keeps the expiry timer.
-    const runs = await workflowRuns();
+    let runs = new Map<string, number>();
+    await until('the workflows listed (visibility follows the starts)', async () => {
+      runs = await workflowRuns();
+      return ids.every((id) => runs.has(`compose-${id}`));
+    });
     for (const id of ids) {
       assert.equal(runs.get(`compose-${id}`), 1, `compose ${id}: one workflow run`);
       const status = await stack.temporal.client.workflow.getHandle(`compose-${id}`).query('status');
       assert.equal((status as { state: number }).state, 2, `compose ${id}: its workflow is done and waits for the expiry`);
     }
-    await stopWorker(survivor);
   } finally {
     try {
       process.kill(temporal.pid, 'SIGCONT');
     } catch {
       /* already running */
     }
+    await stopWorker(doomed, 'SIGKILL');
+    if (survivor) await stopWorker(survivor);
   }
 });
 
 test('composes following a generating compose finish in the transaction that finishes it (done, or failed)', async () => {
   // A long pause in each generation keeps the first compose generating while the others follow it.
   const worker = stack.spawnWorker({ GENERATE_TEST_PAUSE_MS: '30000' });
+  try {
   for (const [packages, outcome] of [[['c', 'b'], 'done'], [['nope'], 'failed']] as const) {
     const body = { source: { type: 'tag', source: 't', packages } };
     const original = await post(body);
@@ -258,7 +268,9 @@ test('composes following a generating compose finish in the transaction that fin
       });
     }
   }
-  await stopWorker(worker);
+  } finally {
+    await stopWorker(worker);
+  }
 });
 
 test('two workers starting the same records: each compose started and generated once', async () => {
