@@ -6,7 +6,9 @@
 //   2. composes reaching `done` per second: REUSE identical requests (the first generates, the rest
 //      reuse it), then DISTINCT ones (no_reuse: each generates), CONCURRENCY POSTs in flight;
 //      done/s = composes / (last time_done - first time_submitted), next to the POST rate of the
-//      same requests (1.00x: the backend keeps up with the API).
+//      same requests (1.00x: the backend keeps up with the API). A round ends once its last composes'
+//      workflows have run their first task (reused at admission, a compose is done before that), so
+//      the next round does not queue behind it.
 //   3. worker RSS with LIVE composes alive at once (long lifetimes: each workflow waits on its
 //      expiry timer), the worker process sampled every second; against its RSS when idle.
 //
@@ -103,6 +105,29 @@ async function settleStarts(stack: Stack, after: number, what: string, timeoutMs
     progress(`${what}: ${rows[0].n} workflow starts pending`);
     if (Date.now() > deadline) throw new Error(`${what}: workflow starts timed out (${rows[0].n} pending)`);
     await sleep(500);
+  }
+}
+
+/**
+ * Waits until the round's last composes (the newest `sample`) have run their first workflow task:
+ * a compose reused at admission is done, and its start accepted, before the worker has run its
+ * workflow (the expiry timer). The next round must not queue behind this one's workflow tasks.
+ */
+async function settleFirstTasks(stack: Stack, after: number, what: string, timeoutMs: number, sample = 20): Promise<void> {
+  const { rows } = await stack.pool.query('SELECT id FROM composes WHERE id > $1 ORDER BY id DESC LIMIT $2', [after, sample]);
+  const deadline = Date.now() + timeoutMs;
+  let waiting = rows.map((r) => Number(r.id));
+  while (waiting.length > 0) {
+    const still: number[] = [];
+    for (const id of waiting) {
+      const history = await stack.temporal.client.workflow.getHandle(composeWorkflowId(id)).fetchHistory();
+      if (!(history.events ?? []).some((e) => e.eventType === WFT_COMPLETED)) still.push(id);
+    }
+    waiting = still;
+    if (waiting.length === 0) return;
+    progress(`${what}: ${waiting.length} of the last ${rows.length} workflows wait for their first task`);
+    if (Date.now() > deadline) throw new Error(`${what}: first workflow tasks timed out`);
+    await sleep(1_000);
   }
 }
 
@@ -264,9 +289,10 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
       const rate = await doneRate(stack, before);
       await settleStarts(stack, before, `flow: ${name}`, 30 * 60_000);
       paths.push([name, await pathBreakdown(stack, before)]);
+      await settleFirstTasks(stack, before, `flow: ${name}`, 30 * 60_000);
+      breakdowns.push([name, await stageBreakdown(stack, before, 100)]);
       const postRate = (bodies.length / load.elapsedMs) * 1000;
       out.push([name, postRate.toFixed(1), rate.perSecond.toFixed(1), ratio(rate.perSecond, postRate), `${rate.spanS.toFixed(1)} s`]);
-      breakdowns.push([name, await stageBreakdown(stack, before, 100)]);
     }
     heading(`flow: composes reaching done per second (concurrency ${concurrency})`);
     table(out);
@@ -292,6 +318,7 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
     }
     // Composes reused at admission are done before their workflows start: measure once all run.
     await settleStarts(stack, 0, 'flow: live composes', 60 * 60_000);
+    await settleFirstTasks(stack, 0, 'flow: live composes', 60 * 60_000);
     await sleep(5_000);
     const end = rssMb(worker.pid!);
     const { rows: live } = await stack.pool.query('SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1, 2)');
