@@ -10,13 +10,12 @@ import type { AppConfig, GenerateVerifyMode } from '../core/config.js';
 import { hasFlag, multilibMethodToNames } from '../core/flags.js';
 import { reasonCanceled, reasonError, reasonReusedFailed, reasonReusing, removalReasonOverLimit } from '../core/lifecycle.js';
 import { findReusableCompose, mayReuse } from '../core/reuse.js';
-import { combineRevisions } from '../core/revision.js';
 import type { OdcsSettings } from '../core/settings.js';
 import * as composes from '../store/composes.js';
 import { inTransaction } from '../store/pool.js';
 import { enqueueFollowers, markStartTaken } from '../store/workflow-commands.js';
-import { GenerationError, generateCompose, readRepoRevision, removeComposeTree, type GenerateInput, type GenerateResult } from './generate/index.js';
-import { resolveSourceRepos, RETRY_REASON_PREFIX } from './sources.js';
+import { GenerationError, generateCompose, removeComposeTree, type GenerateInput, type GenerateResult } from './generate/index.js';
+import { resolveSourceRevision, resolvesLocally, RETRY_REASON_PREFIX } from './sources.js';
 import { tagSourceFor } from './tag-sources/index.js';
 import { SourceError, SourceUnavailableError } from './tag-sources/tag-source.js';
 
@@ -65,11 +64,6 @@ export function composeTargetDir(c: Pick<ComposeRecord, 'target_dir'>, config: A
   return settings.extra_target_dirs[c.target_dir] ?? config.composeRoot;
 }
 
-/** Stands in for koji_event: the metadata revisions of every repository the compose reads. */
-async function sourceRevision(repos: string[]): Promise<string> {
-  return combineRevisions(await Promise.all(repos.map(async (r) => `${r}@${await readRepoRevision(r)}`)));
-}
-
 function present(c: ComposeRecord | null, id: number): ComposeRecord {
   if (!c) throw ApplicationFailure.nonRetryable(`compose ${id} does not exist`, 'ComposeMissing');
   return c;
@@ -98,9 +92,6 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
     };
   }
 
-  /** What only a remote activity may do: a Koji hub (downloads, createrepo_c, retries for minutes). */
-  const needsRemote = (c: ComposeRecord) => c.source_type === SOURCE_TYPES.tag && settings.tag_source === 'koji';
-
   const activities = {
     /**
      * prepareCompose as a local activity, for sources resolved from local files in moments
@@ -117,13 +108,13 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
       if (compose.state === COMPOSE_STATES.done || compose.state === COMPOSE_STATES.failed || compose.state === COMPOSE_STATES.removed) {
         return { kind: 'finished', ...finishedOf(compose) };
       }
-      if (opts.local && needsRemote(compose)) return { kind: 'remote' };
+      if (opts.local && !resolvesLocally(compose, settings)) return { kind: 'remote' };
       if (compose.source_type === SOURCE_TYPES.pulp) return preparePulp(compose);
       let resolved;
       let revision: string;
       try {
-        resolved = await resolveSourceRepos(compose, settings, config.repoRoots, tagSourceFor(settings, config));
-        revision = resolved.revision ?? (await sourceRevision(resolved.repos));
+        resolved = await resolveSourceRevision(compose, settings, config.repoRoots, tagSourceFor(settings, config));
+        revision = resolved.revision;
       } catch (err) {
         if (err instanceof SourceError || err instanceof GenerationError) return { kind: 'fail', reason: reasonError(err.message) };
         if (err instanceof SourceUnavailableError) {
@@ -140,6 +131,8 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
       const kojiEvent = resolved.kojiEvent ?? null;
       return inTransaction(pool, async (tx) => {
         const c = await mustLock(tx, id);
+        // Finished meanwhile (the starter decided its reuse at admission while this workflow started).
+        if (c.state !== COMPOSE_STATES.wait && c.state !== COMPOSE_STATES.generating) return { kind: 'finished', ...finishedOf(c) } as const;
         if (c.reused_id !== null) return { kind: 'reuse', reusedId: c.reused_id } as const;
         if (c.state === COMPOSE_STATES.wait) {
           const candidate = await findReusable(tx, { ...c, source_revision: revision });
@@ -190,15 +183,11 @@ export function createComposeActivities({ pool, config, settings }: Deps) {
     },
 
     async completeCompose(id: number, result: GenerateResult): Promise<Finished> {
-      const row = await composes.markDone(pool, id, result);
-      if (row) await enqueueFollowers(pool, id);
-      return finishedOf(row ?? (await mustGet(pool, id)));
+      return finishedOf((await finishWithFollowers(pool, id, (tx) => composes.markDone(tx, id, result))) ?? (await mustGet(pool, id)));
     },
 
     async failCompose(id: number, reason: string): Promise<Finished> {
-      const row = await composes.markFailed(pool, id, reason);
-      if (row) await enqueueFollowers(pool, id);
-      return finishedOf(row ?? (await mustGet(pool, id)));
+      return finishedOf((await finishWithFollowers(pool, id, (tx) => composes.markFailed(tx, id, reason))) ?? (await mustGet(pool, id)));
     },
 
     async cancelCompose(id: number, user: string): Promise<Finished> {
@@ -315,6 +304,27 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Moves the compose to done or failed (`mark`) and, in the same transaction, the composes following
+ * it (reusing it while it was generated) with it; their workflows are told (a `follow` command) and
+ * find them finished. Null: the compose had already left (a retry after the commit).
+ */
+async function finishWithFollowers(
+  pool: pg.Pool,
+  id: number,
+  mark: (tx: pg.PoolClient) => Promise<ComposeRecord | null>,
+): Promise<ComposeRecord | null> {
+  return inTransaction(pool, async (tx) => {
+    await composes.lockFollowers(tx, id); // reusers before the compose they reuse, as everywhere
+    const row = await mark(tx);
+    if (row) {
+      await enqueueFollowers(tx, id);
+      await composes.finishFollowers(tx, row, reasonReusedFailed(id, row.state_reason));
+    }
+    return row;
+  });
+}
+
 async function findReusable(tx: pg.PoolClient, candidate: ComposeRecord): Promise<ComposeRecord | null> {
   if (!mayReuse(candidate)) return null;
   return findReusableCompose(candidate, await composes.reuseCandidates(tx, candidate));
@@ -359,8 +369,7 @@ export function createGenerateActivities({ pool, testPauseMs = 0, verify }: Pick
         if (err instanceof GenerationError) throw ApplicationFailure.nonRetryable(err.message, 'GenerationError');
         throw err;
       }
-      const row = await composes.markDone(pool, id, result);
-      if (row) await enqueueFollowers(pool, id);
+      const row = await finishWithFollowers(pool, id, (tx) => composes.markDone(tx, id, result));
       return { finished: finishedOf(row ?? (await mustGet(pool, id))) };
     },
   };

@@ -8,6 +8,7 @@ import { combineRevisions } from '../core/revision.js';
 import { resolveTagRepos, type OdcsSettings } from '../core/settings.js';
 import { localPath, repoOutsideRoots } from './repo-paths.js';
 import type { KojiFetchPlan } from './koji/fetch.js';
+import { readRepoRevision } from './generate/repodata.js';
 import { SourceError, type TagSource } from './tag-sources/tag-source.js';
 
 /** state_reason of a compose waiting for an unreachable source. */
@@ -22,6 +23,29 @@ export interface ResolvedSource {
   kojiEvent?: number;
   /** Koji repositories among `repos` whose closure the generator fetches. */
   fetch?: KojiFetchPlan;
+}
+
+/**
+ * Whether the source resolves from local files in moments (configured tags, repositories, builds,
+ * pulp). A Koji hub needs the remote prepareCompose activity: downloads, retries for minutes.
+ */
+export function resolvesLocally(c: Pick<ComposeInput, 'source_type'>, settings: Pick<OdcsSettings, 'tag_source'>): boolean {
+  return !(c.source_type === SOURCE_TYPES.tag && settings.tag_source === 'koji');
+}
+
+/**
+ * The source's repositories and its reuse revision, which stands in for koji_event: the tag
+ * source's, else the metadata revisions of every repository the compose reads.
+ */
+export async function resolveSourceRevision(
+  input: ComposeInput,
+  settings: OdcsSettings,
+  repoRoots: string[],
+  tagSource: TagSource,
+): Promise<ResolvedSource & { revision: string }> {
+  const resolved = await resolveSourceRepos(input, settings, repoRoots, tagSource);
+  const revision = resolved.revision ?? combineRevisions(await Promise.all(resolved.repos.map(async (r) => `${r}@${await readRepoRevision(r)}`)));
+  return { ...resolved, revision };
 }
 
 export async function resolveSourceRepos(

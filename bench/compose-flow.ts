@@ -6,7 +6,9 @@
 //   2. composes reaching `done` per second: REUSE identical requests (the first generates, the rest
 //      reuse it), then DISTINCT ones (no_reuse: each generates), CONCURRENCY POSTs in flight;
 //      done/s = composes / (last time_done - first time_submitted), next to the POST rate of the
-//      same requests (1.00x: the backend keeps up with the API).
+//      same requests (1.00x: the backend keeps up with the API). A round ends once its last composes'
+//      workflows have run their first task (reused at admission, a compose is done before that), so
+//      the next round does not queue behind it.
 //   3. worker RSS with LIVE composes alive at once (long lifetimes: each workflow waits on its
 //      expiry timer), the worker process sampled every second; against its RSS when idle.
 //
@@ -91,6 +93,71 @@ async function doneRate(stack: Stack, after: number): Promise<{ n: number; perSe
   return { n: rows[0].n, perSecond: rows[0].n / rows[0].span, spanS: rows[0].span };
 }
 
+/** Waits until every compose with id > `after` has its workflow running (its start record done). */
+async function settleStarts(stack: Stack, after: number, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await stack.pool.query(
+      `SELECT count(*)::int AS n FROM workflow_commands WHERE compose_id > $1 AND kind = 'start' AND done_at IS NULL`,
+      [after],
+    );
+    if (rows[0].n === 0) return;
+    progress(`${what}: ${rows[0].n} workflow starts pending`);
+    if (Date.now() > deadline) throw new Error(`${what}: workflow starts timed out (${rows[0].n} pending)`);
+    await sleep(500);
+  }
+}
+
+/**
+ * Waits until the round's last composes (the newest `sample`) have run their first workflow task:
+ * a compose reused at admission is done, and its start accepted, before the worker has run its
+ * workflow (the expiry timer). The next round must not queue behind this one's workflow tasks.
+ */
+async function settleFirstTasks(stack: Stack, after: number, what: string, timeoutMs: number, sample = 20): Promise<void> {
+  const { rows } = await stack.pool.query('SELECT id FROM composes WHERE id > $1 ORDER BY id DESC LIMIT $2', [after, sample]);
+  const deadline = Date.now() + timeoutMs;
+  let waiting = rows.map((r) => Number(r.id));
+  while (waiting.length > 0) {
+    const still: number[] = [];
+    for (const id of waiting) {
+      const history = await stack.temporal.client.workflow.getHandle(composeWorkflowId(id)).fetchHistory();
+      if (!(history.events ?? []).some((e) => e.eventType === WFT_COMPLETED)) still.push(id);
+    }
+    waiting = still;
+    if (waiting.length === 0) return;
+    progress(`${what}: ${waiting.length} of the last ${rows.length} workflows wait for their first task`);
+    if (Date.now() > deadline) throw new Error(`${what}: first workflow tasks timed out`);
+    await sleep(1_000);
+  }
+}
+
+/**
+ * Which path each compose of a round took: reuse decided at admission (done straight from wait,
+ * before its workflow started) or through its workflow; submission -> done of each; and the rate
+ * at which the round's workflows were running (start records taken: every compose has its
+ * workflow, if only for the expiry timer).
+ */
+async function pathBreakdown(stack: Stack, after: number): Promise<string[][]> {
+  const { rows } = await stack.pool.query(
+    `SELECT (c.reused_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM compose_events e WHERE e.compose_id = c.id AND e.state = 1)) AS admitted,
+            extract(epoch FROM c.time_done - c.time_submitted)::float * 1000 AS to_done
+       FROM composes c WHERE c.id > $1`,
+    [after],
+  );
+  const { rows: starts } = await stack.pool.query(
+    `SELECT count(*)::int AS n, extract(epoch FROM max(w.done_at) - min(c.time_submitted))::float AS span
+       FROM composes c JOIN workflow_commands w ON w.compose_id = c.id AND w.kind = 'start' WHERE c.id > $1`,
+    [after],
+  );
+  const line = (name: string, xs: number[]) => [name, String(xs.length), xs.length ? ms(median(xs)) : '-', xs.length ? ms(quantile(xs, 0.9)) : '-', xs.length ? ms(quantile(xs, 1)) : '-'];
+  return [
+    ['path', 'composes', 'submitted -> done p50', 'p90', 'max'],
+    line('reuse decided at admission (starter)', rows.filter((r) => r.admitted).map((r) => r.to_done)),
+    line('through the workflow', rows.filter((r) => !r.admitted).map((r) => r.to_done)),
+    [`workflows running (start taken): ${(starts[0].n / starts[0].span).toFixed(1)}/s over ${starts[0].span.toFixed(1)} s`, String(starts[0].n), '', '', ''],
+  ];
+}
+
 const tsMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 /** History event types (temporal.api.enums.v1.EventType). */
 const STARTED = 1;
@@ -110,10 +177,15 @@ async function stageBreakdown(stack: Stack, after: number, sample: number): Prom
     [after, sample],
   );
   const stages: Record<string, number[]> = { starter: [], queue: [], worker: [], tasks: [] };
+  let pending = 0;
   for (const r of rows) {
     const history = await stack.temporal.client.workflow.getHandle(composeWorkflowId(r.id)).fetchHistory();
     const events = history.events ?? [];
     const at = (type: number) => events.find((e) => e.eventType === type)?.eventTime;
+    if (!at(WFT_COMPLETED)) {
+      pending++; // started (the starter's record is done) but its first workflow task has not run yet
+      continue;
+    }
     stages.starter.push(tsMs(at(STARTED)) - r.submitted);
     stages.queue.push(tsMs(at(WFT_STARTED)) - tsMs(at(WFT_SCHEDULED)));
     stages.worker.push(tsMs(at(WFT_COMPLETED)) - tsMs(at(WFT_STARTED)));
@@ -126,6 +198,7 @@ async function stageBreakdown(stack: Stack, after: number, sample: number): Prom
     line('first workflow task: queued -> picked up', stages.queue),
     line('first workflow task: picked up -> completed', stages.worker),
     ['workflow tasks per compose', String(median(stages.tasks)), String(quantile(stages.tasks, 0.9)), String(quantile(stages.tasks, 1))],
+    ...(pending ? [[`(${pending} of the sample still waited for their first workflow task)`, '', '', '']] : []),
   ];
 }
 
@@ -207,19 +280,27 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
     ];
     out.push(['requests', 'POST/s', 'done/s', 'done/POST', 'span']);
     const breakdowns: Array<[string, string[][]]> = [];
+    const paths: Array<[string, string[][]]> = [];
     for (const [name, bodies] of rounds) {
       const before = await maxId(stack);
       progress(`flow: ${name}`);
       const load = await postLoad(thread, url, bodies, concurrency);
       await settle(stack, before, bodies.length, `flow: ${name}`, 30 * 60_000);
       const rate = await doneRate(stack, before);
+      await settleStarts(stack, before, `flow: ${name}`, 30 * 60_000);
+      paths.push([name, await pathBreakdown(stack, before)]);
+      await settleFirstTasks(stack, before, `flow: ${name}`, 30 * 60_000);
+      breakdowns.push([name, await stageBreakdown(stack, before, 100)]);
       const postRate = (bodies.length / load.elapsedMs) * 1000;
       out.push([name, postRate.toFixed(1), rate.perSecond.toFixed(1), ratio(rate.perSecond, postRate), `${rate.spanS.toFixed(1)} s`]);
-      breakdowns.push([name, await stageBreakdown(stack, before, 100)]);
     }
     heading(`flow: composes reaching done per second (concurrency ${concurrency})`);
     table(out);
     console.log('  goal (reuse path): >= 4x the 20-25 done/s measured before issue 10 (so >= 80-100/s); done/POST 1.00x = the backend keeps up with the API');
+    for (const [name, rows] of paths) {
+      heading(`flow: which path, ${name}`);
+      table(rows);
+    }
     for (const [name, rows] of breakdowns) {
       heading(`flow: where the time went, ${name} (100 sampled composes)`);
       table(rows);
@@ -235,6 +316,9 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
       await postLoad(thread, url, bodies, concurrency);
       await settle(stack, before, more, 'flow: live composes', 60 * 60_000);
     }
+    // Composes reused at admission are done before their workflows start: measure once all run.
+    await settleStarts(stack, 0, 'flow: live composes', 60 * 60_000);
+    await settleFirstTasks(stack, 0, 'flow: live composes', 60 * 60_000);
     await sleep(5_000);
     const end = rssMb(worker.pid!);
     const { rows: live } = await stack.pool.query('SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1, 2)');

@@ -138,6 +138,71 @@ export async function reuseCandidates(tx: pg.PoolClient, c: Pick<ComposeRecord, 
   return rows;
 }
 
+// ---- reuse decided at admission (the starter) ----
+
+/**
+ * Waiting composes whose start is still to be delivered and that may reuse a done compose (not
+ * `no_reuse`, of `sourceTypes`), oldest first, locked FOR UPDATE; rows another transaction holds
+ * (another starter, a workflow's prepare) are skipped.
+ */
+export async function lockAdmissible(tx: pg.PoolClient, sourceTypes: number[], noReuseFlag: number, limit: number): Promise<ComposeRecord[]> {
+  const { rows } = await tx.query<ComposeRecord>(
+    `SELECT c.* FROM composes c
+      WHERE c.id IN (SELECT compose_id FROM workflow_commands WHERE done_at IS NULL AND kind = 'start')
+        AND c.state = $1 AND c.reused_id IS NULL AND c.source_type = ANY($2::int[]) AND (c.flags & $3) = 0
+      ORDER BY c.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`,
+    [wait, sourceTypes, noReuseFlag, limit],
+  );
+  return rows;
+}
+
+/** Done composes that are not reuses themselves, of any of the (source_type, source) pairs. */
+export async function doneComposesOf(tx: pg.PoolClient, sources: Array<Pick<ComposeRecord, 'source_type' | 'source'>>): Promise<ComposeRecord[]> {
+  if (sources.length === 0) return [];
+  const { rows } = await tx.query<ComposeRecord>(
+    `SELECT * FROM composes
+      WHERE state = $1 AND reused_id IS NULL
+        AND (source_type, source) IN (SELECT * FROM unnest($2::int[], $3::text[]))`,
+    [done, sources.map((s) => s.source_type), sources.map((s) => s.source)],
+  );
+  return rows;
+}
+
+/** Locks `ids` FOR UPDATE in id order (the composes to reuse, after their reusers). */
+export async function lockComposes(tx: pg.PoolClient, ids: number[]): Promise<void> {
+  await tx.query('SELECT id FROM composes WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [ids]);
+}
+
+/**
+ * wait -> done for many composes at once, each sharing the files of the done compose it reuses
+ * (markDoneReusing, set-based): each lives until the later of its own lifetime and the reused
+ * one's expiry, and each reused compose's expiry is extended once to its latest reuser's. The
+ * caller holds the locks of the reusers, then of the reused composes. Returns the rows moved.
+ */
+export async function markDoneReusingMany(
+  tx: pg.PoolClient,
+  reuses: Array<{ id: number; reusedId: number; revision: string }>,
+): Promise<ComposeRecord[]> {
+  if (reuses.length === 0) return [];
+  const { rows } = await tx.query<ComposeRecord>(
+    `WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS t(id, reused_id, revision)),
+     moved AS (
+       UPDATE composes c SET state = $4, state_reason = $5, reused_id = r.reused_id, pungi_compose_id = o.pungi_compose_id,
+         source_revision = r.revision, time_started = now(), time_done = now(),
+         time_to_expire = greatest(now() + make_interval(secs => c.seconds_to_live), o.time_to_expire)
+       FROM r JOIN composes o ON o.id = r.reused_id
+       WHERE c.id = r.id AND c.state IN (${from(done)}) AND c.state = $6 AND c.reused_id IS NULL AND o.state = $4
+       RETURNING c.*),
+     extended AS (
+       UPDATE composes o SET time_to_expire = greatest(o.time_to_expire, m.until)
+       FROM (SELECT reused_id, max(time_to_expire) AS until FROM moved GROUP BY reused_id) m
+       WHERE o.id = m.reused_id)
+     SELECT * FROM moved`,
+    [reuses.map((r) => r.id), reuses.map((r) => r.reusedId), reuses.map((r) => r.revision), done, REASON_DONE, wait],
+  );
+  return rows;
+}
+
 // ---- transitions ----
 
 /** wait -> generating by reusing another compose's files. */
@@ -191,6 +256,37 @@ export async function markDoneReusing(tx: pg.PoolClient, id: number, original: C
   );
   if (rows[0]) await tx.query('UPDATE composes SET time_to_expire = greatest(time_to_expire, $2) WHERE id = $1', [original.id, rows[0].time_to_expire]);
   return rows[0] ?? null;
+}
+
+/** Locks the composes following `id` (reusing it while it is generated), before `id` itself moves. */
+export async function lockFollowers(tx: pg.PoolClient, id: number): Promise<void> {
+  await tx.query(`SELECT id FROM composes WHERE reused_id = $1 AND state IN (${from(done)}) ORDER BY id FOR UPDATE`, [id]);
+}
+
+/**
+ * The composes following `original` finish with it, in the transaction that finished it: done
+ * sharing its files (as markDoneReusing: the later expiry on both), or failed with `failedReason`.
+ * The caller holds the followers' locks (lockFollowers), then the original's.
+ */
+export async function finishFollowers(tx: pg.PoolClient, original: ComposeRecord, failedReason: string): Promise<void> {
+  if (original.state === failed) {
+    await tx.query(
+      `UPDATE composes SET state = $2, state_reason = $3, time_done = now(), time_to_expire = now() + make_interval(secs => seconds_to_live)
+       WHERE reused_id = $1 AND state IN (${from(failed)})`,
+      [original.id, failed, failedReason.slice(0, 10_000)],
+    );
+    return;
+  }
+  if (original.state !== done) return;
+  await tx.query(
+    `WITH moved AS (
+       UPDATE composes SET state = $2, state_reason = $3, time_done = now(), pungi_compose_id = $4,
+         time_to_expire = greatest(now() + make_interval(secs => seconds_to_live), $5::timestamptz)
+       WHERE reused_id = $1 AND state IN (${from(done)}) RETURNING time_to_expire)
+     UPDATE composes SET time_to_expire = greatest(time_to_expire, (SELECT max(time_to_expire) FROM moved))
+      WHERE id = $1 AND EXISTS (SELECT 1 FROM moved)`,
+    [original.id, done, REASON_DONE, original.pungi_compose_id, original.time_to_expire],
+  );
 }
 
 /** -> failed with `reason`; the lifetime runs from now. Null: the compose had already left. */

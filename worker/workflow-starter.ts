@@ -6,6 +6,9 @@
 // twice is harmless (fixed workflow ids with USE_EXISTING, idempotent signals). The start of a
 // waiting compose stays pending until its workflow's first activity takes it, and is delivered
 // again each minute until then: a start Temporal acknowledged and then lost is started again.
+// Beside the deliveries, an admission loop decides reuse in PostgreSQL (admission.ts): a waiting
+// compose that reuses a done one is marked done before its start is delivered, so that workflow
+// starts finished and only keeps the expiry timer.
 import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { COMPOSE_STATES, type ComposeRecord } from '../core/compose.js';
@@ -26,6 +29,7 @@ import {
 } from '../store/workflow-commands.js';
 import { isTemporalUnavailable } from '../temporal/client.js';
 import { deliverCommand } from '../temporal/compose.js';
+import { admitReuses } from './admission.js';
 
 export interface StarterOptions {
   pool: pg.Pool;
@@ -42,10 +46,14 @@ export interface StarterOptions {
   pollMs?: number;
   /** Per delivery: a frozen Temporal must not hold a batch forever. */
   deliveryTimeoutMs?: number;
+  /** Waiting composes looked at per admission pass (reuse decided in PostgreSQL); 0 turns admission off. */
+  admitBatchSize?: number;
 }
 
 export interface StarterStats {
   delivered: number;
+  /** Composes moved to done at admission by reusing a done compose. */
+  admitted: number;
   batches: number;
   unavailableSince: number | null;
 }
@@ -58,53 +66,69 @@ const KEEP_DONE_SECONDS = 3600;
 class TemporalAway extends Error {}
 
 export class WorkflowStarter {
-  readonly stats: StarterStats = { delivered: 0, batches: 0, unavailableSince: null };
+  readonly stats: StarterStats = { delivered: 0, admitted: 0, batches: 0, unavailableSince: null };
   private stopped = false;
   private listener: pg.Client | null = null;
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
+  private readonly deliveries = new Sleeper();
+  private readonly admissions = new Sleeper();
   private loop: Promise<void> | null = null;
+  private admissionLoop: Promise<void> | null = null;
   private lastWarn = 0;
+  private lastAdmitWarn = 0;
   private lastPrune = 0;
   private readonly o: Required<Omit<StarterOptions, 'pool' | 'client' | 'config' | 'settings' | 'log' | 'databaseUrl'>> & StarterOptions;
 
   constructor(options: StarterOptions) {
-    this.o = { batchSize: 200, concurrency: 64, pollMs: 1_000, deliveryTimeoutMs: 10_000, ...options };
+    this.o = { batchSize: 200, concurrency: 64, pollMs: 1_000, deliveryTimeoutMs: 10_000, admitBatchSize: 500, ...options };
   }
 
   start(): this {
     this.loop = this.run();
+    if (this.o.admitBatchSize > 0) this.admissionLoop = this.runAdmissions();
     return this;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake();
-    await this.loop;
+    await Promise.all([this.loop, this.admissionLoop]);
     await this.listener?.end().catch(() => undefined);
   }
 
   private wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.deliveries.wake();
+    this.admissions.wake();
   }
 
-  private async sleep(ms: number): Promise<void> {
-    if (this.woken || this.stopped) {
-      this.woken = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      t.unref?.();
-      function done() {
-        clearTimeout(t);
-        resolve();
+  private sleep(ms: number): Promise<void> {
+    return this.deliveries.sleep(this.stopped ? 0 : ms);
+  }
+
+  /**
+   * Decides reuse for waiting composes whose start is pending, woken by the same notifications as
+   * the deliveries and independent of them: a slow or absent Temporal does not hold it up.
+   */
+  private async runAdmissions(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      let more = false;
+      try {
+        const { scanned, reused } = await admitReuses(this.o.pool, this.o, this.o.admitBatchSize);
+        this.stats.admitted += reused.length;
+        if (reused.length > 0) this.deliveries.wake(); // their (finished) workflows to start
+        more = scanned >= this.o.admitBatchSize && reused.length > 0;
+        failures = 0;
+      } catch (err) {
+        failures++;
+        if (Date.now() - this.lastAdmitWarn >= 60_000) {
+          this.lastAdmitWarn = Date.now();
+          this.o.log.warn({ err: (err as Error).message }, 'starter: cannot decide reuse at admission; retrying (the workflows decide it meanwhile)');
+        }
+        await this.admissions.sleep(this.stopped ? 0 : Math.min(10_000, 250 * 2 ** Math.min(failures - 1, 6)));
+        continue;
       }
-      this.wakeUp = done;
-    });
-    this.wakeUp = null;
-    this.woken = false;
+      if (!more && !this.stopped) await this.admissions.sleep(this.o.pollMs);
+    }
   }
 
   /** A dedicated connection LISTENs; if it drops, the loop polls until it is back. */
@@ -217,6 +241,35 @@ export class WorkflowStarter {
     if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = Date.now();
     await pruneDoneCommands(this.o.pool, KEEP_DONE_SECONDS).catch(() => undefined);
+  }
+}
+
+/** A loop's sleep that a notification (or stop) cuts short; a wake-up during the work is not lost. */
+class Sleeper {
+  private woken = false;
+  private wakeUp: (() => void) | null = null;
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async sleep(ms: number): Promise<void> {
+    if (this.woken || ms <= 0) {
+      this.woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      t.unref?.();
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+    this.wakeUp = null;
+    this.woken = false;
   }
 }
 

@@ -21,6 +21,16 @@ function createrepo(dir: string, revision: string) {
 }
 
 
+/** The row says `removed` when its transaction commits; the files go right after (the same activity). */
+async function filesGone(dir: string, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (fs.existsSync(dir)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
 async function create(body: unknown): Promise<any> {
   const res = await http(stack, 'POST', '/api/1/composes/', body);
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -154,7 +164,7 @@ describe('compose lifecycle', () => {
     const dir = path.join(stack.config.composeRoot, `odcs-${created.id}`);
     assert.ok(fs.existsSync(dir));
     const removed = await waitForState(stack, created.id, ['removed'], 30_000);
-    assert.ok(!fs.existsSync(dir), 'files are gone');
+    assert.ok(await filesGone(dir), 'files are gone');
     assert.equal(removed.state_reason, 'Compose is generated successfully\nCompose is expired.');
     assert.ok(Date.parse(removed.time_removed) >= Date.parse(done.time_to_expire), `removed at ${removed.time_removed}, not before time_to_expire ${done.time_to_expire}`);
     const renewed = await http(stack, 'PATCH', `/api/1/composes/${created.id}`, { 'seconds-to-live': 600 });
@@ -179,7 +189,7 @@ describe('compose lifecycle', () => {
     const removed = await waitForState(stack, created.id, ['removed'], 15_000);
     assert.equal(removed.removed_by, 'unknown');
     assert.match(removed.state_reason, /Removed by unknown\.$/);
-    assert.ok(!fs.existsSync(path.join(stack.config.composeRoot, `odcs-${created.id}`)));
+    assert.ok(await filesGone(path.join(stack.config.composeRoot, `odcs-${created.id}`)), 'files are gone');
     const again = await http(stack, 'DELETE', `/api/1/composes/${created.id}`);
     assert.equal(again.status, 400);
     assert.match(again.body.message, /can not be removed, its state need to be in \['done', 'failed'\]/);

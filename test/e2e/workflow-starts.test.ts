@@ -1,7 +1,10 @@
 // Writes are committed in PostgreSQL first (issue 10), tested with real processes: Temporal frozen
 // (SIGSTOP) and killed (SIGKILL) during 200 POSTs; a starter SIGKILLed in the middle of a batch;
 // two worker processes starting the same records. Every POST is answered 200, every compose
-// reaches `done` once Temporal is back, and none is generated twice.
+// reaches `done` once Temporal is back, and none is generated twice. Reuse decided at admission by
+// the starter: identical requests reach `done` while Temporal is frozen, and a starter SIGKILLed
+// after that commit but before the starts leaves them to another worker, each started once;
+// composes following a generating one finish in the transaction that finishes it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,7 +51,10 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 180_0
     if (Date.now() > deadline) {
       const { rows } = await stack.pool.query('SELECT state, count(*)::int AS n FROM composes GROUP BY state');
       const cmds = await stack.pool.query('SELECT kind, done_at IS NOT NULL AS done, count(*)::int AS n FROM workflow_commands GROUP BY 1, 2');
-      throw new Error(`timed out: ${what}; composes by state ${JSON.stringify(rows)}; commands ${JSON.stringify(cmds.rows)}`);
+      const recent = await stack.pool.query('SELECT id, state, reused_id, state_reason FROM composes ORDER BY id DESC LIMIT 6');
+      throw new Error(
+        `timed out: ${what}; composes by state ${JSON.stringify(rows)}; commands ${JSON.stringify(cmds.rows)}; latest ${JSON.stringify(recent.rows)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -61,7 +67,7 @@ async function post(body: unknown = REQUEST): Promise<number> {
 }
 
 /** POSTs `n` requests, `concurrency` at a time, calling `at(i)` before the i-th. */
-async function postMany(n: number, concurrency: number, at: (i: number) => void | Promise<void> = () => {}): Promise<number[]> {
+async function postMany(n: number, concurrency: number, at: (i: number) => void | Promise<void> = () => {}, body: unknown = REQUEST): Promise<number[]> {
   const ids: number[] = [];
   let next = 0;
   await Promise.all(
@@ -69,7 +75,7 @@ async function postMany(n: number, concurrency: number, at: (i: number) => void 
       while (next < n) {
         const i = next++;
         await at(i);
-        ids.push(await post());
+        ids.push(await post(body));
       }
     }),
   );
@@ -79,6 +85,13 @@ async function postMany(n: number, concurrency: number, at: (i: number) => void 
 async function allDone(ids: number[]): Promise<boolean> {
   const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM composes WHERE id = ANY($1::bigint[]) AND state = 2', [ids]);
   return rows[0].n === ids.length;
+}
+
+/** Done and every workflow running: a compose reused at admission is done before its workflow starts. */
+async function allDoneAndStarted(ids: number[]): Promise<boolean> {
+  if (!(await allDone(ids))) return false;
+  const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM workflow_commands WHERE compose_id = ANY($1::bigint[]) AND done_at IS NULL', [ids]);
+  return rows[0].n === 0;
 }
 
 /** Generated composes (not reuses) among `ids`: each must have exactly one tree, nothing half-written. */
@@ -114,7 +127,7 @@ test('Temporal frozen (SIGSTOP) then killed (SIGKILL) during 200 POSTs: all answ
   const metrics = (await http(stack, 'GET', '/api/1/metrics/')).text;
   assert.match(metrics, /^odcs_workflow_starts_pending [1-9]\d*$/m);
   await startTemporal();
-  await until("200 composes done", () => allDone(ids), 600_000);
+  await until('200 composes done, their workflows started', () => allDoneAndStarted(ids), 600_000);
   await assertGeneratedOnce([first, ...ids]);
   await stopWorker(worker);
 });
@@ -136,7 +149,7 @@ test('a starter SIGKILLed in the middle of a batch: another worker delivers the 
     await stopWorker(doomed, 'SIGKILL');
     process.kill(temporal.pid, 'SIGCONT');
     const survivor = stack.spawnWorker();
-    await until('50 composes done', () => allDone(ids), 600_000);
+    await until('50 composes done, their workflows started', () => allDoneAndStarted(ids), 600_000);
     await assertGeneratedOnce([first, ...ids]);
     await stopWorker(survivor);
   } finally {
@@ -148,17 +161,129 @@ test('a starter SIGKILLed in the middle of a batch: another worker delivers the 
   }
 });
 
+/** Workflow runs of the compose workflow, by workflow id. */
+async function workflowRuns(): Promise<Map<string, number>> {
+  const runs = new Map<string, number>();
+  for await (const w of stack.temporal.client.workflow.list({ query: `TaskQueue = '${stack.config.taskQueue}' AND WorkflowType = 'composeWorkflow'` })) {
+    runs.set(w.workflowId, (runs.get(w.workflowId) ?? 0) + 1);
+  }
+  return runs;
+}
+
+/** Each compose announced `done` exactly once (the outbox). */
+async function assertDoneAnnouncedOnce(ids: number[]): Promise<void> {
+  const { rows } = await stack.pool.query(
+    'SELECT compose_id, count(*)::int AS n FROM compose_events WHERE compose_id = ANY($1::bigint[]) AND state = 2 GROUP BY 1',
+    [ids],
+  );
+  assert.equal(rows.length, ids.length, 'every compose announced done');
+  for (const r of rows) assert.equal(r.n, 1, `compose ${r.compose_id} announced done ${r.n} times`);
+}
+
+test('reuse decided at admission while Temporal is frozen; the starter SIGKILLed after that commit, before the starts', async () => {
+  const doomed = stack.spawnWorker();
+  let survivor: ReturnType<Stack['spawnWorker']> | null = null;
+  const body = { source: { type: 'tag', source: 't', packages: ['b'] } };
+  const first = await post(body);
+  await until('a compose to reuse', () => allDone([first]));
+  process.kill(temporal.pid, 'SIGSTOP'); // no workflow can start
+  try {
+    const ids = await postMany(40, 4, undefined, body);
+    // Decided in PostgreSQL alone: done, sharing the files of a done compose, with no workflow yet.
+    await until('40 composes done while Temporal is frozen', () => allDone(ids), 120_000);
+    const { rows } = await stack.pool.query(
+      `SELECT c.id, c.reused_id, c.state_reason, w.done_at FROM composes c JOIN workflow_commands w ON w.compose_id = c.id AND w.kind = 'start'
+        WHERE c.id = ANY($1::bigint[])`,
+      [ids],
+    );
+    assert.equal(rows.length, ids.length);
+    for (const r of rows) {
+      assert.ok(r.reused_id !== null, `compose ${r.id} reuses a done compose`);
+      assert.equal(r.state_reason, 'Compose is generated successfully');
+      assert.equal(r.done_at, null, `compose ${r.id}: its start still waits for Temporal`);
+    }
+    await stopWorker(doomed, 'SIGKILL');
+    process.kill(temporal.pid, 'SIGCONT');
+    survivor = stack.spawnWorker();
+    await until('every start delivered', () => allDoneAndStarted(ids), 600_000);
+    await assertGeneratedOnce([first, ...ids]);
+    await assertDoneAnnouncedOnce(ids);
+    // Each has its one workflow, started finished: it keeps the expiry timer.
+    let runs = new Map<string, number>();
+    await until('the workflows listed (visibility follows the starts)', async () => {
+      runs = await workflowRuns();
+      return ids.every((id) => runs.has(`compose-${id}`));
+    });
+    for (const id of ids) {
+      assert.equal(runs.get(`compose-${id}`), 1, `compose ${id}: one workflow run`);
+      const status = await stack.temporal.client.workflow.getHandle(`compose-${id}`).query('status');
+      assert.equal((status as { state: number }).state, 2, `compose ${id}: its workflow is done and waits for the expiry`);
+    }
+  } finally {
+    try {
+      process.kill(temporal.pid, 'SIGCONT');
+    } catch {
+      /* already running */
+    }
+    await stopWorker(doomed, 'SIGKILL');
+    if (survivor) await stopWorker(survivor);
+  }
+});
+
+test('composes following a generating compose finish in the transaction that finishes it (done, or failed)', async () => {
+  // A long pause in each generation keeps the first compose generating while the others follow it.
+  const worker = stack.spawnWorker({ GENERATE_TEST_PAUSE_MS: '30000' });
+  try {
+  for (const [packages, outcome] of [[['c', 'b'], 'done'], [['nope'], 'failed']] as const) {
+    const body = { source: { type: 'tag', source: 't', packages } };
+    const original = await post(body);
+    await until(`compose ${original} generating`, async () => {
+      const { rows } = await stack.pool.query(`SELECT state FROM composes WHERE id = $1`, [original]);
+      return rows[0].state === 1;
+    });
+    const followers = [await post(body), await post(body)];
+    await until('the followers follow it', async () => {
+      const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM composes WHERE id = ANY($1::bigint[]) AND reused_id = $2 AND state = 1`, [followers, original]);
+      return rows[0].n === followers.length;
+    });
+    await until('all finished', async () => {
+      const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM composes WHERE id = ANY($1::bigint[]) AND state IN (2, 4)`, [[original, ...followers]]);
+      return rows[0].n === followers.length + 1;
+    }, 300_000);
+    const { rows } = await stack.pool.query(`SELECT id, state, state_reason, time_done, time_to_expire FROM composes WHERE id = ANY($1::bigint[]) ORDER BY id`, [[original, ...followers]]);
+    const [o, ...f] = rows;
+    assert.equal(o.state, outcome === 'done' ? 2 : 4, o.state_reason);
+    for (const r of f) {
+      assert.equal(r.state, o.state, `compose ${r.id}: ${r.state_reason}`);
+      // now() is the transaction's start: the same instant means the same transaction.
+      assert.equal(r.time_done.getTime(), o.time_done.getTime(), `compose ${r.id} finished with compose ${o.id}`);
+      if (outcome === 'failed') assert.match(r.state_reason, new RegExp(`^Reused compose ${o.id} did not succeed: Error while generating compose: `));
+      else assert.ok(o.time_to_expire.getTime() >= r.time_to_expire.getTime(), 'the original lives as long as its reusers');
+    }
+    // Their workflows are woken and end the same way (the search attribute follows).
+    for (const id of followers) {
+      await until(`compose ${id}'s workflow knows`, async () => {
+        const status = await stack.temporal.client.workflow.getHandle(`compose-${id}`).query('status');
+        return (status as { state: number }).state === o.state;
+      });
+    }
+  }
+  } finally {
+    await stopWorker(worker);
+  }
+});
+
 test('two workers starting the same records: each compose started and generated once', async () => {
   // Records committed while no worker runs, then two starters race for them.
   const ids = await postMany(60, 4);
   const distinct = await post({ source: { type: 'tag', source: 't', packages: ['c'] }, flags: ['no_reuse'] });
   const workers = [stack.spawnWorker(), stack.spawnWorker()];
-  await until('61 composes done', () => allDone([...ids, distinct]), 600_000);
+  await until('61 composes done, their workflows started', () => allDoneAndStarted([...ids, distinct]), 600_000);
   await assertGeneratedOnce([...ids, distinct]);
-  const runs = new Map<string, number>();
-  for await (const w of stack.temporal.client.workflow.list({ query: `TaskQueue = '${stack.config.taskQueue}' AND WorkflowType = 'composeWorkflow'` })) {
-    runs.set(w.workflowId, (runs.get(w.workflowId) ?? 0) + 1);
-  }
+  // Identical requests with a done compose of theirs already there: the two starters also race to
+  // decide their reuse at admission.
+  await assertDoneAnnouncedOnce([...ids, distinct]);
+  const runs = await workflowRuns();
   for (const id of [...ids, distinct]) assert.equal(runs.get(`compose-${id}`), 1, `compose ${id}: one workflow run`);
   await Promise.all(workers.map((w) => stopWorker(w)));
 });
