@@ -4,13 +4,15 @@
 // - refreshProvider: one provider (global), one package, or every package asked for recently
 //   (a sweep in batches). Missing dependencies are refreshed first. Started with a deterministic
 //   id per provider and argument, so concurrent requests for one key run once.
-// - refreshAll: the seed SOP's runbook as one workflow, phase by phase (REFRESH_PHASES).
-// - refreshPackageCaches: the per-package sweep of the bug, PR and ABRT providers (Schedule).
+// - refreshAll: the seed SOP's runbook as one workflow, phase by phase (REFRESH_PHASES), each
+//   provider's activities run by refresh-all itself (runs from before: a child per provider).
+// - refreshPackageCaches: the per-package sweep of the bug, PR and ABRT providers (Schedule), likewise.
 // - collectGarbage: deletes package rows nobody asked for within CACHE_GC_DAYS (Schedule).
 import {
   ApplicationFailure,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
@@ -82,7 +84,7 @@ async function runChild(input: RefreshInput): Promise<RefreshSummary> {
 }
 
 export async function refreshProvider(input: RefreshInput): Promise<RefreshSummary> {
-  const { provider, arg, options } = input;
+  const { provider, options } = input;
   if (!input.noDependencies) {
     // Dependencies never fetched are fetched first, in order (versions: releases, then updates).
     // When one is already being fetched (many cold package refreshes wait on the same releases),
@@ -103,6 +105,15 @@ export async function refreshProvider(input: RefreshInput): Promise<RefreshSumma
       }
     }
   }
+  return runActivities(input, true);
+}
+
+/**
+ * The refresh itself: a global provider's, one package's, or a sweep in batches of the packages
+ * asked for (continued as new when the history grows long, if `mayContinueAsNew`).
+ */
+async function runActivities(input: RefreshInput, mayContinueAsNew: boolean): Promise<RefreshSummary> {
+  const { provider, arg, options } = input;
   const act = refreshActivities(options);
   const opts = input.skipIfRefreshedAfter ? { skipIfRefreshedAfter: input.skipIfRefreshedAfter } : {};
   if (isGlobal(provider)) return act.refreshGlobalProvider(provider, opts);
@@ -115,11 +126,18 @@ export async function refreshProvider(input: RefreshInput): Promise<RefreshSumma
     total.failed = (total.failed ?? 0) + batch.failed;
     if (batch.next === null) return total;
     after = batch.next;
-    if (workflowInfo().continueAsNewSuggested) {
+    if (mayContinueAsNew && workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof refreshProvider>({ ...input, noDependencies: true, after, carried: total });
     }
   }
 }
+
+/**
+ * Runs refresh-all's providers as its own activities rather than a child workflow each: a child
+ * cost a start, two workflow tasks and a completion on the critical path of every phase (most of
+ * a no-change refresh). A run of an older shape replays with its children.
+ */
+const INLINE_PROVIDERS_PATCH = 'refresh-all-providers-inline';
 
 export interface RefreshAllResult {
   results: RefreshSummary[];
@@ -129,9 +147,12 @@ export interface RefreshAllResult {
 async function runPhases(phases: ProviderName[][], options: RefreshOptions, what: string): Promise<RefreshAllResult> {
   const results: RefreshSummary[] = [];
   const failures: string[] = [];
+  const inline = patched(INLINE_PROVIDERS_PATCH);
   for (const phase of phases) {
     // A failed provider keeps its old data, which later phases can still use.
-    const settled = await Promise.allSettled(phase.map((provider) => runChild({ provider, options, noDependencies: true })));
+    const settled = await Promise.allSettled(
+      phase.map((provider) => (inline ? runActivities({ provider, options }, false) : runChild({ provider, options, noDependencies: true }))),
+    );
     settled.forEach((s, i) => {
       if (s.status === 'fulfilled') results.push(s.value);
       else failures.push(`${phase[i]}: ${rootMessage(s.reason)}`);

@@ -1,11 +1,17 @@
-// Records compose workflow histories as replay fixtures (test/fixtures/histories/). Run it after a
-// deliberate change to the workflow's commands, behind `patched()` where old runs must still replay:
+// Records compose workflow histories as replay fixtures (test/fixtures/histories/), and a
+// refresh-all of the provider caches with CAPTURE_HISTORIES=providers (file `<CAPTURE_NAME>.json`,
+// default refresh-all). Run it after a deliberate change to the workflow's commands, behind
+// `patched()` where old runs must still replay:
 //   npx tsx scripts/test.ts test/harness/capture-histories.ts   (with CAPTURE_HISTORIES=1)
 // It is not a test file (no .test.ts), so `npm test` never rewrites the fixtures.
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { buildRepo } from '../../scripts/rpm-fixtures.js';
+import { PACKAGE_PROVIDERS } from '../../core/providers/registry.js';
+import { touchAndQueue } from '../../store/cache.js';
+import { startRefreshAll } from '../../temporal/providers.js';
+import { smallFedora, startFakeUpstreams } from '../fixtures/upstreams.js';
 import { http, ROOT, startStack, testTmpDir, waitForState } from './stack.js';
 
 const OUT = path.join(ROOT, 'test', 'fixtures', 'histories');
@@ -56,7 +62,32 @@ export async function captureHistories(): Promise<string[]> {
   return written;
 }
 
-if (process.env.CAPTURE_HISTORIES === '1') {
+/** A refresh-all (every provider, two packages asked for) against the fake upstreams. */
+export async function captureRefreshAll(name: string): Promise<string[]> {
+  const up = await startFakeUpstreams(smallFedora(), { maxPage: 3 });
+  const stack = await startStack({ env: up.env });
+  try {
+    await touchAndQueue(
+      stack.pool,
+      ['foo', 'bar'].flatMap((arg) => PACKAGE_PROVIDERS.map((provider) => ({ provider, arg, touch: true, queue: false }))),
+      60,
+    );
+    const { workflowId, runId } = await startRefreshAll(stack.temporal.client, stack.config);
+    const handle = stack.temporal.client.workflow.getHandle(workflowId, runId);
+    await handle.result();
+    const file = path.join(OUT, `${name}.json`);
+    fs.writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+    return [file];
+  } finally {
+    await stack.stop();
+    await up.close();
+  }
+}
+
+if (process.env.CAPTURE_HISTORIES === 'providers') {
+  const files = await captureRefreshAll(process.env.CAPTURE_NAME ?? 'refresh-all');
+  process.stderr.write(`wrote ${files.join(', ')}\n`);
+} else if (process.env.CAPTURE_HISTORIES === '1') {
   const files = await captureHistories();
   process.stderr.write(`wrote ${files.join(', ')}\n`);
 }

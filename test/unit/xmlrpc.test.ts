@@ -134,6 +134,32 @@ AAEC
     ]) {
       assert.throws(() => decodeMethodResponse(bad), XmlRpcProtocolError, bad);
     }
+    // What the streaming decoder sees element by element: structure XML-RPC does not allow, and XML
+    // that is not well-formed.
+    const wrap = (v: string) => `<methodResponse><params><param><value>${v}</value></param></params></methodResponse>`;
+    for (const bad of [
+      wrap('<array></array>'),
+      wrap('<array><data/><data/></array>'),
+      wrap('<array><data><int>1</int></data></array>'),
+      wrap('<struct><member><name>a</name></member></struct>'),
+      wrap('<struct><member><value>1</value></member></struct>'),
+      wrap('<struct><member><name>a</name><value>1</value><value>2</value></member></struct>'),
+      wrap('<struct>stray<member><name>a</name><value>1</value></member></struct>'),
+      wrap('<string>a<b/>c</string>'),
+      wrap('text<int>1</int>'),
+      wrap('<int>1</int><int>2</int>'),
+      wrap('<string>&nosuchentity;</string>'),
+      wrap('<string>unclosed'),
+      '<methodResponse><params><param></param></params></methodResponse>',
+      '<methodResponse><params><param><value>1</value></param><param><value>2</value></param></params></methodResponse>',
+      '<methodResponse><params></params><params></params></methodResponse>',
+      '<methodCall><methodName>m</methodName></methodCall>',
+      `${wrap('1')}<methodResponse/>`,
+      '',
+    ]) {
+      assert.throws(() => decodeMethodResponse(bad), XmlRpcProtocolError, bad);
+    }
+    assert.throws(() => decodeMethodCall('<methodCall><params/></methodCall>'), XmlRpcProtocolError, 'no methodName');
     assert.throws(() => encodeMethodCall('bad name', []), TypeError);
     assert.throws(() => encodeMethodCall('m', ['bell \u0007']), TypeError);
   });
