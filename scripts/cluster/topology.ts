@@ -13,6 +13,13 @@ export type TemporalService = (typeof TEMPORAL_SERVICES)[number];
 export const WORKER_COUNT = 2;
 export const API_COUNT = 2;
 
+/**
+ * Node flags of every compiled worker process (the cluster, docker-compose.yml, the flow benchmark):
+ * V8 keeps the heap small while composes arrive instead of letting it grow and shrink afterwards
+ * (README, Benchmarks: worker RSS with 10,000 live composes).
+ */
+export const WORKER_NODE_ARGS = ['--max-semi-space-size=2', '--max-old-space-size=320'];
+
 /** The one Temporal configuration (relative to the repository), read by every service process. */
 export const TEMPORAL_CONFIG_DIR = 'deploy/temporal';
 export const TEMPORAL_CONFIG_FILE = `${TEMPORAL_CONFIG_DIR}/config/production.yaml`;
