@@ -132,10 +132,11 @@ test('odcs-flow services run compiled JavaScript from the Dockerfile, not tsx', 
     const svc = services[name];
     assert.equal(svc.build, '.', `${name} is built from the project's Dockerfile`);
     const command = svc.command as string[];
-    const [node, script] = [command[0], command.at(-1)!];
+    const at = command.findIndex((arg) => arg.startsWith('dist/'));
+    const [node, script] = [command[0], command[at]];
     assert.equal(node, 'node', name);
     // The worker runs with the cluster's node flags; the others with none.
-    assert.deepEqual(command.slice(1, -1), name === 'worker' ? WORKER_NODE_ARGS : [], name);
+    assert.deepEqual(command.slice(1, at), name === 'worker' ? WORKER_NODE_ARGS : [], name);
     assert.match(script, /^dist\/.*\.js$/, name);
     const source = script.replace(/^dist\//, '').replace(/\.js$/, '.ts');
     assert.ok(fs.existsSync(path.join(ROOT, source)), `${source} exists`);
