@@ -27,6 +27,8 @@ function request(method: string, path: string, body?: string): Promise<{ status:
       res.on('data', (d) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode!, text, headers: res.headers }));
     });
+    // A connection the primary handed to a process as it was killed is never answered: give up on it.
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer within 15 s')));
     req.on('error', reject);
     req.end(body);
   });
@@ -128,14 +130,12 @@ test('a SIGKILLed API process is replaced and requests keep being answered', asy
     return i >= 0 ? i + 1 : false;
   });
   const replacement = await until('a replacement listening', () => listeningPids().find((p) => p !== victim && p !== survivor && lines.findIndex((l) => l.pid === p) >= diedAt));
-  await until('requests after the replacement', () => results.filter((r) => r.at > diedAt).length >= 20);
+  await until('requests after the death', () => results.filter((r) => r.at > diedAt).length >= 20, 180_000);
   stop = true;
   await loop;
   assert.match(lines[diedAt - 1].msg, /died \(signal SIGKILL\); starting another in 1 s/);
   const after = results.filter((r) => r.at >= diedAt);
   assert.deepEqual(after.filter((r) => r.status !== 200), [], 'every request after the death was answered 200');
-  assert.ok(replacement !== victim);
-  assert.ok(!listeningPids().includes(victim) || api.exitCode === null);
   // The replacement serves too.
   const from = lines.length;
   await until('the replacement answering', async () => {
