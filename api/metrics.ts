@@ -225,5 +225,5 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0, processMetric
     const [own, shared] = await Promise.all([processText(), registry.metrics()]);
     return c.text(own + shared, 200, { 'Content-Type': registry.contentType });
   });
-  return { registry, processRegistry, middleware, routes };
+  return { registry, middleware, routes };
 }
