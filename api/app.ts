@@ -25,7 +25,7 @@ export type { ApiDeps } from './deps.js';
 export function createApp(deps: ApiDeps) {
   const app = new OpenAPIHono({ strict: false });
   const auth = deps.auth ?? createAuthenticator(deps.settings); // a misconfigured backend stops the start here
-  const metrics = createMetrics(deps.pool, deps.config.composeRootLimit);
+  const metrics = createMetrics(deps.pool, deps.config.composeRootLimit, deps.processMetrics);
   app.use(requestId());
   app.use(metrics.middleware);
   app.use(async (c, next) => {

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { OdcsSettings } from '../core/settings.js';
 import type { Authenticator } from './auth.js';
 import type { EventNotifier } from './event-notifier.js';
+import type { ProcessMetricsSource } from './metrics.js';
 import type { TemporalGateway } from '../temporal/client.js';
 
 export interface ApiDeps {
@@ -17,4 +18,6 @@ export interface ApiDeps {
   log: Logger;
   /** Who is calling (api/auth.ts); built from settings.auth_backend when not given. */
   auth?: Authenticator;
+  /** Where the per-process metrics come from: this process (default) or the API cluster (api/cluster.ts). */
+  processMetrics?: ProcessMetricsSource;
 }

@@ -1,5 +1,6 @@
-// One LISTEN connection per API process, fanned out to every open events stream. Streams also
-// poll, so a lost connection or notification only delays an event, never loses it.
+// One LISTEN connection per API process (each process of an API cluster LISTENs itself), fanned
+// out to every open events stream. Streams also poll, so a lost connection or notification only
+// delays an event, never loses it. Closing it ends the streams (a draining process lets go of them).
 import pg from 'pg';
 import { listenForEvents } from '../store/events.js';
 import type { Logger } from '../core/logger.js';
@@ -15,8 +16,14 @@ export class EventNotifier {
     private readonly log: Logger,
   ) {}
 
+  /** True once the process is shutting down: open streams end, their clients resume elsewhere. */
+  get closed(): boolean {
+    return this.stopped;
+  }
+
   /** Resolves true at the next notification, or false after `ms`, whichever is first. */
   wait(ms: number): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
     this.ensureListening();
     return new Promise((resolve) => {
       const done = (notified: boolean) => {

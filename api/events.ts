@@ -60,7 +60,8 @@ export function eventRoutes(deps: { config: AppConfig; settings: OdcsSettings; p
         open = false;
       });
       await stream.writeSSE({ event: 'ready', data: JSON.stringify({ last_event_id: cursor }), id: String(cursor) });
-      while (open) {
+      // A draining process (SIGTERM) ends its streams; the client resumes with Last-Event-ID elsewhere.
+      while (open && !deps.notifier?.closed) {
         let batch;
         try {
           batch = await eventsAfter(deps.pool, cursor, { composeId });
@@ -79,7 +80,7 @@ export function eventRoutes(deps: { config: AppConfig; settings: OdcsSettings; p
         const pause = batch ? KEEPALIVE_MS : 2_000;
         const notified = deps.notifier ? await deps.notifier.wait(pause) : (await new Promise((r) => setTimeout(r, Math.min(pause, 1_000))), false);
         // A comment line keeps proxies from closing an idle stream.
-        if (open && !notified) await stream.write(': keepalive\n\n');
+        if (open && !notified && !deps.notifier?.closed) await stream.write(': keepalive\n\n');
       }
     });
   }, { parsedBy });

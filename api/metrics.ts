@@ -1,6 +1,7 @@
 // GET /api/1/metrics/: Prometheus text. Compose figures are read from PostgreSQL at scrape time,
-// so they are the same whichever API process is scraped and survive restarts; request latency is
-// measured in this process.
+// so they are the same whichever API process is scraped and survive restarts; request latency and
+// the process figures are measured per process and, with API_PROCESSES > 1, summed over every API
+// process of the cluster (api/cluster.ts) whichever one answers the scrape.
 import fs from 'node:fs';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
@@ -21,7 +22,7 @@ export const metricsRoute = createRoute({
   operationId: 'metrics',
   summary: 'Prometheus metrics',
   description:
-    'Compose counts by state and source type, generation time and expiry lag (counted in PostgreSQL at scrape time, so every API process reports the same), the outbox backlog, and this process\'s request latency by route.',
+    'Compose counts by state and source type, generation time and expiry lag (counted in PostgreSQL at scrape time, so every API process reports the same), the outbox backlog, and the request latency by route of every API process behind this port (API_PROCESSES).',
   responses: {
     200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } },
     503: errorResponse('The database is unavailable.', 'databaseDown'),
@@ -49,16 +50,29 @@ function sqlHistogram(pool: pg.Pool, name: string, help: string, buckets: number
   };
 }
 
-export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
+/**
+ * The text of the per-process series (request latency, the process's own figures), given this
+ * process's registry of them: by default that registry alone; in an API cluster worker, every
+ * worker's aggregated (api/cluster.ts).
+ */
+export type ProcessMetricsSource = (local: client.Registry) => () => Promise<string>;
+
+const thisProcessOnly: ProcessMetricsSource = (local) => () => local.metrics();
+
+export function createMetrics(pool: pg.Pool, composeRootLimit = 0, processMetrics: ProcessMetricsSource = thisProcessOnly) {
+  // Two registries: what each process measures itself (aggregated over an API cluster) and what is
+  // read from PostgreSQL at scrape time (the same from every process: asked once, never summed).
+  const processRegistry = new client.Registry();
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'odcs_flow_api_' });
+  client.collectDefaultMetrics({ register: processRegistry, prefix: 'odcs_flow_api_' });
+  const processText = processMetrics(processRegistry);
 
   const httpDuration = new client.Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request latency by route',
     labelNames: ['method', 'route', 'status'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
+    registers: [processRegistry],
   });
 
   new client.Counter({
@@ -208,8 +222,8 @@ export function createMetrics(pool: pg.Pool, composeRootLimit = 0) {
 
   const routes = createRouter();
   register(routes, metricsRoute, async (c) => {
-    const text = await registry.metrics();
-    return c.text(text, 200, { 'Content-Type': registry.contentType });
+    const [own, shared] = await Promise.all([processText(), registry.metrics()]);
+    return c.text(own + shared, 200, { 'Content-Type': registry.contentType });
   });
   return { registry, middleware, routes };
 }

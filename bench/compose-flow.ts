@@ -18,7 +18,9 @@
 // Env: BENCH_FLOW_LATENCY (30), BENCH_FLOW_REUSE (2000), BENCH_FLOW_DISTINCT (500),
 // BENCH_FLOW_LIVE (10000, composes alive at the end, the earlier ones included),
 // BENCH_FLOW_CONCURRENCY (8), BENCH_FLOW_COMPILED (0; 1: the worker runs compiled, dist/worker/main.js,
-// as in production; built first when stale), BENCH_FLOW_CPU_PROFILE (unset; a directory: the worker
+// as in production, with production's node flags, WORKER_NODE_ARGS; built first when stale),
+// BENCH_FLOW_WORKER_NODE_ARGS (unset: those flags when compiled, none under tsx; else the worker's node
+// flags, space-separated, "" for none), BENCH_FLOW_CPU_PROFILE (unset; a directory: the worker
 // writes a V8 CPU profile there when it exits).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker as ThreadWorker } from 'node:worker_threads';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { buildRepo } from '../scripts/rpm-fixtures.js';
+import { WORKER_NODE_ARGS } from '../scripts/cluster/topology.js';
 import { http, startStack, type Stack } from '../test/harness/stack.js';
 import { composeWorkflowId } from '../workflows/messages.js';
 import { envInt, heading, median, ms, progress, quantile, ratio, sleep, table } from './lib.js';
@@ -210,6 +213,8 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
   const concurrency = envInt('BENCH_FLOW_CONCURRENCY', 8);
   const compiled = envInt('BENCH_FLOW_COMPILED', 0) === 1;
   const cpuProfileDir = process.env.BENCH_FLOW_CPU_PROFILE;
+  const flagsEnv = process.env.BENCH_FLOW_WORKER_NODE_ARGS;
+  const nodeFlags = flagsEnv !== undefined ? flagsEnv.split(/\s+/).filter(Boolean) : compiled ? WORKER_NODE_ARGS : [];
   if (compiled) {
     progress('flow: building dist/ when stale (scripts/build.mjs)');
     const built = spawnSync(process.execPath, [path.join(HERE, '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
@@ -232,8 +237,8 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
   let sampler: NodeJS.Timeout | null = null;
   const out: string[][] = [];
   try {
-    worker = stack.spawnWorker({}, { compiled, nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [] });
-    progress(`flow: worker ${compiled ? 'compiled (dist/worker/main.js)' : 'under tsx (worker/main.ts)'}`);
+    worker = stack.spawnWorker({}, { compiled, nodeArgs: [...nodeFlags, ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [])] });
+    progress(`flow: worker ${compiled ? 'compiled (dist/worker/main.js)' : 'under tsx (worker/main.ts)'}, node flags: ${nodeFlags.join(' ') || 'none'}`);
     // Ready when it has run a compose.
     const first = (await http(stack, 'POST', '/api/1/composes/', { source: { type: 'tag', source: 'flow', packages: [pkg(0)] }, flags: ['no_reuse'] })).body;
     await settle(stack, first.id - 1, 1, 'flow: worker start', 180_000);
@@ -323,7 +328,7 @@ export async function runComposeFlowBench({ tmp }: { tmp: string }): Promise<voi
     const end = rssMb(worker.pid!);
     const { rows: live } = await stack.pool.query('SELECT count(*)::int AS n FROM composes WHERE state IN (0, 1, 2)');
     const peakSample = samples.reduce((m, s) => (s.rss > m.rss ? s : m), { live: 0, rss: 0 });
-    heading(`flow: worker RSS with ${live[0].n} live compose workflows (each waiting on its expiry timer), worker ${compiled ? 'compiled' : 'under tsx'}`);
+    heading(`flow: worker RSS with ${live[0].n} live compose workflows (each waiting on its expiry timer), worker ${compiled ? 'compiled' : 'under tsx'}, node flags: ${nodeFlags.join(' ') || 'none'}`);
     table([
       ['', 'RSS', 'vs idle'],
       ['worker idle (after one compose)', `${idle.rss.toFixed(0)} MB`, '1.00x'],

@@ -6,10 +6,12 @@
 // ODCS_CONFIG_DIR/config.py with a section named by ODCS_CONFIG_SECTION, PUNGI_CONF_PATH, and
 // `odcs-manager db upgrade` for the schema.
 //
-// odcs-flow: the API as its own process (api/main.ts, as `npm start` runs it) and a worker process
-// with its starter, so every POST starts a workflow that resolves a one-package tag and generates
-// (the first) or reuses (the rest) while the load runs; PostgreSQL and the Temporal dev server from
-// `npm run bench`. Logging at warn.
+// odcs-flow: the API configured as production runs it, compiled (dist/api/main.js) with
+// API_PROCESSES=2 (a primary and two API processes sharing the port, as gunicorn's two workers),
+// and a compiled worker process with its starter, so every POST starts a workflow that resolves a
+// one-package tag and generates (the first) or reuses (the rest) while the load runs; PostgreSQL
+// and the Temporal dev server from `npm run bench`. Logging at warn. BENCH_ODCS_API_PROCESSES and
+// BENCH_ODCS_COMPILED=0 (tsx, as `npm start` runs it) change that.
 //
 // The same request to both, from a load generator in a worker thread (bench/http-load-worker.mjs),
 // CONCURRENCY in flight, in ROUNDS alternating which side goes first: POST /api/1/composes/, GET one
@@ -18,7 +20,8 @@
 // 1.00x or more is "as fast as ODCS or faster" everywhere.
 //
 // Env: BENCH_ODCS_REQUESTS (per side, kind and round; default 300), BENCH_ODCS_CONCURRENCY (8),
-// BENCH_ODCS_ROUNDS (3), BENCH_ODCS_WARMUP (50 per side), BENCH_ODCS_WORKERS (gunicorn workers, 2).
+// BENCH_ODCS_ROUNDS (3), BENCH_ODCS_WARMUP (50 per side), BENCH_ODCS_WORKERS (gunicorn workers, 2),
+// BENCH_ODCS_API_PROCESSES (ours, 2), BENCH_ODCS_COMPILED (1).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -136,12 +139,12 @@ async function startOdcs(dir: string, workers: number): Promise<{ child: ChildPr
   return { child, baseUrl, log };
 }
 
-/** odcs-flow's API as its own process, on the stack's database and task queues. */
-async function startOurApi(stack: Stack): Promise<{ child: ChildProcess; baseUrl: string }> {
+/** odcs-flow's API as its own process (a cluster primary with API_PROCESSES > 1), on the stack's database and task queues. */
+async function startOurApi(stack: Stack, opts: { compiled: boolean; processes: number }): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+  const child = spawn(process.execPath, opts.compiled ? ['dist/api/main.js'] : ['--import', 'tsx', 'api/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ...stack.env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, ...stack.env, PORT: String(port), HOST: '127.0.0.1', API_PROCESSES: String(opts.processes) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -169,6 +172,13 @@ export async function runOdcsPeerBench({ tmp }: { tmp: string }): Promise<void> 
   const rounds = envInt('BENCH_ODCS_ROUNDS', 3);
   const warmup = envInt('BENCH_ODCS_WARMUP', 50, 0);
   const gunicornWorkers = envInt('BENCH_ODCS_WORKERS', 2);
+  const apiProcesses = envInt('BENCH_ODCS_API_PROCESSES', 2);
+  const compiled = envInt('BENCH_ODCS_COMPILED', 1, 0) === 1;
+  if (compiled) {
+    progress('odcs: building dist/ when stale (scripts/build.mjs)');
+    const built = spawnSync(process.execPath, [path.join(HERE, '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`odcs: scripts/build.mjs failed (exit status ${built.status})`);
+  }
 
   const dir = fs.mkdtempSync(path.join(tmp, 'odcs-peer-'));
   progress(`odcs: starting ODCS ${ODCS_VERSION} (gunicorn, ${gunicornWorkers} workers, SQLite, noauth)`);
@@ -184,8 +194,8 @@ export async function runOdcsPeerBench({ tmp }: { tmp: string }): Promise<void> 
   const thread = new ThreadWorker(path.join(HERE, 'http-load-worker.mjs'));
   const sides: Side[] = [];
   try {
-    ours = await startOurApi(stack);
-    worker = stack.spawnWorker();
+    ours = await startOurApi(stack, { compiled, processes: apiProcesses });
+    worker = stack.spawnWorker({}, { compiled });
     sides.push({ name: 'odcs-flow', baseUrl: ours.baseUrl, ids: [], samples: new Map() }, { name: 'ODCS', baseUrl: odcs.baseUrl, ids: [], samples: new Map() });
     if (warmup > 0) {
       for (const side of sides) {
@@ -237,6 +247,7 @@ export async function runOdcsPeerBench({ tmp }: { tmp: string }): Promise<void> 
   }
   table(rows);
   console.log('  goal: every ratio >= 1.00x (throughput ours/ODCS; latency ODCS/ours, so higher is better for us too)');
-  console.log('  odcs-flow: one API process and one worker process running the workflows meanwhile; ODCS: its API only');
+  const apiShape = apiProcesses > 1 ? `API_PROCESSES=${apiProcesses} (a primary and ${apiProcesses} API processes sharing the port)` : 'one API process';
+  console.log(`  odcs-flow, as production runs it: ${compiled ? 'compiled' : 'under tsx'}, ${apiShape}, and one worker process running the workflows meanwhile; ODCS: its API only`);
   console.log(`  ODCS log: ${odcs.log} (removed with the bench's temporary directory unless --keep-tmp)`);
 }

@@ -62,6 +62,7 @@ const providerIntervals = z.string().transform((raw, ctx) => {
 const ENV = z.object({
   PORT: doc(port.default(8080), 'HTTP port of the API'),
   HOST: doc(z.string().min(1).default('127.0.0.1'), 'address the API binds to (noauth only on loopback)'),
+  API_PROCESSES: doc(z.coerce.number().int().min(1).max(64).default(1), 'API processes sharing PORT (node:cluster): above 1, a primary forks that many, restarts one that dies and drains them on SIGTERM. 1 (npm start): one process, no primary; production: the cores the API host gives it'),
   DATABASE_URL: doc(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(), 'PostgreSQL connection URL', 'embedded PostgreSQL under .data/'),
   TEMPORAL_ADDRESS: doc(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'), 'Temporal frontend (gRPC)'),
   TEMPORAL_NAMESPACE: doc(z.string().min(1).default('default'), 'Temporal namespace'),
@@ -140,6 +141,7 @@ function schema(cwd: string) {
       return {
         port: env.PORT,
         host: env.HOST,
+        apiProcesses: env.API_PROCESSES,
         databaseUrl: env.DATABASE_URL,
         temporalAddress: env.TEMPORAL_ADDRESS,
         temporalNamespace: env.TEMPORAL_NAMESPACE,

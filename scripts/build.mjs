@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The production build: `tsc -p tsconfig.build.json` into dist/ (git-ignored), plus the files the
-// compiled code reads at run time (SQL migrations, the plain-JavaScript helpers of scripts/lib).
+// The production build: `tsc -p tsconfig.build.json` into dist/ (git-ignored), the workflow bundle
+// the compiled worker loads (dist/workflow-bundle.js), plus the files the compiled code reads at run
+// time (SQL migrations, the plain-JavaScript helpers of scripts/lib).
 // Rebuilt only when missing or stale: a stamp records the sources' newest change and their list.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -60,6 +61,9 @@ export function ensureBuild({ log = () => {}, force = false } = {}) {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) return `tsc failed (${r.error?.message ?? `exit status ${r.status}`}); run npx tsc -p tsconfig.build.json to see why`;
+  // The workflows bundled once here, loaded by the compiled worker (no webpack at its start).
+  const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'bundle-workflows.mjs')], { cwd: root, stdio: 'inherit' });
+  if (b.status !== 0) return `bundling the workflows failed (${b.error?.message ?? `exit status ${b.status}`}); run node scripts/bundle-workflows.mjs to see why`;
   for (const { from, filter } of ASSETS) {
     const src = path.join(root, from);
     const dst = path.join(DIST, from);

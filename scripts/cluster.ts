@@ -27,6 +27,7 @@ import {
   postgresTarget,
   temporalServiceEnv,
   temporalUiEnv,
+  WORKER_NODE_ARGS,
   type ClusterPorts,
 } from './cluster/topology.js';
 
@@ -178,7 +179,7 @@ class Cluster {
     return program({
       name,
       command: process.execPath,
-      args: [path.join(dist, 'worker', 'main.js')],
+      args: [...WORKER_NODE_ARGS, path.join(dist, 'worker', 'main.js')],
       cwd: root,
       env,
       pidFile: path.join(this.runDir, `${name}.pid`),

@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { COMPOSE_STATES, type ComposeInput, type ComposeRecord } from '../core/compose.js';
 import { CANCELABLE_STATES, REASON_DONE, REASON_GENERATING, reasonExpired, statesFrom } from '../core/lifecycle.js';
-import type { ListQuery } from '../core/list-query.js';
+import type { ListQuery, OrderColumn } from '../core/list-query.js';
 import { COMPOSE_INPUT_FIELDS } from '../core/compose-fields.js';
 
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -50,6 +50,9 @@ export async function getCompose(db: Queryable, id: number): Promise<ComposeReco
   return rows[0] ?? null;
 }
 
+/** The order_by columns that may hold NULL (migrations/…_composes.sql); the others are NOT NULL. */
+const NULLABLE_ORDER_COLUMNS: ReadonlySet<OrderColumn> = new Set<OrderColumn>(['koji_event', 'time_done', 'time_removed']);
+
 /** Lists composes for GET /api/1/composes/; the query was validated by core/list-query. */
 export async function listComposes(db: Queryable, q: ListQuery): Promise<{ items: ComposeRecord[]; total: number }> {
   const where: string[] = [];
@@ -60,13 +63,17 @@ export async function listComposes(db: Queryable, q: ListQuery): Promise<{ items
     where.push(`${key} = $${values.length}`); // keys come from the ListFilters type, never from input
   }
   const dir = q.orderBy.descending ? 'DESC' : 'ASC';
+  // NULLS LAST only where a NULL can be: on a NOT NULL column it changes nothing in the result but
+  // keeps PostgreSQL from reading an index backwards (id DESC NULLS LAST is not the primary key's
+  // order), so every list page would sort every matching row.
+  const nulls = NULLABLE_ORDER_COLUMNS.has(q.orderBy.column) ? ' NULLS LAST' : '';
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const countSql = `SELECT count(*)::int FROM composes ${whereSql}`;
   const filterValues = [...values];
   values.push(q.perPage, q.offset);
   // One round trip: the total rides on each row (an InitPlan, counted once).
   const { rows } = await db.query(
-    `SELECT (${countSql}) AS odcs_list_total, * FROM composes ${whereSql} ORDER BY ${q.orderBy.column} ${dir} NULLS LAST, id ${dir}
+    `SELECT (${countSql}) AS odcs_list_total, * FROM composes ${whereSql} ORDER BY ${q.orderBy.column} ${dir}${nulls}, id ${dir}
      LIMIT $${values.length - 1} OFFSET $${values.length}`,
     values,
   );

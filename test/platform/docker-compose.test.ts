@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { ROOT } from '../harness/stack.js';
 import {
   API_COUNT,
+  WORKER_NODE_ARGS,
   TEMPORAL_CONFIG_DIR,
   TEMPORAL_CONFIG_FILE,
   TEMPORAL_DATABASES,
@@ -113,7 +114,7 @@ test('the environment the cluster sets is set in docker-compose.yml too', () => 
   assert.deepEqual(keys(services['temporal-ui'].environment), keys(temporalUiEnv(ports)));
   const odcs = keys(odcsEnv({ databaseUrl: 'postgres://x@h/x', ports, dataDir: '/d', host: '127.0.0.1' }));
   for (const name of ['worker', 'migrate', 'temporal-namespace', ...apiNames]) {
-    const env = keys(services[name].environment).filter((k) => !['HOST', 'PORT', 'NOAUTH_ALLOW_PUBLIC'].includes(k));
+    const env = keys(services[name].environment).filter((k) => !['HOST', 'PORT', 'NOAUTH_ALLOW_PUBLIC', 'API_PROCESSES'].includes(k));
     assert.deepEqual(env, odcs, name);
     assert.match(services[name].environment.DATABASE_URL, /^postgres:\/\/.*@postgres:5432\//);
     assert.equal(services[name].environment.TEMPORAL_ADDRESS, `temporal-frontend:${ports.grpc.frontend}`);
@@ -130,8 +131,12 @@ test('odcs-flow services run compiled JavaScript from the Dockerfile, not tsx', 
   for (const name of ['worker', 'migrate', 'temporal-namespace', ...apiNames]) {
     const svc = services[name];
     assert.equal(svc.build, '.', `${name} is built from the project's Dockerfile`);
-    const [node, script] = svc.command as string[];
+    const command = svc.command as string[];
+    const at = command.findIndex((arg) => arg.startsWith('dist/'));
+    const [node, script] = [command[0], command[at]];
     assert.equal(node, 'node', name);
+    // The worker runs with the cluster's node flags; the others with none.
+    assert.deepEqual(command.slice(1, at), name === 'worker' ? WORKER_NODE_ARGS : [], name);
     assert.match(script, /^dist\/.*\.js$/, name);
     const source = script.replace(/^dist\//, '').replace(/\.js$/, '.ts');
     assert.ok(fs.existsSync(path.join(ROOT, source)), `${source} exists`);
