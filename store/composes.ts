@@ -3,7 +3,7 @@
 // (core/lifecycle.ts). Functions taking a PoolClient expect to run inside inTransaction.
 import type pg from 'pg';
 import { COMPOSE_STATES, type ComposeInput, type ComposeRecord } from '../core/compose.js';
-import { CANCELABLE_STATES, REASON_DONE, REASON_GENERATING, reasonExpired, statesFrom } from '../core/lifecycle.js';
+import { CANCELABLE_STATES, REASON_DONE, REASON_GENERATING, reasonExpired, reasonReusing, statesFrom } from '../core/lifecycle.js';
 import type { ListQuery, OrderColumn } from '../core/list-query.js';
 import { COMPOSE_INPUT_FIELDS } from '../core/compose-fields.js';
 
@@ -181,31 +181,38 @@ export async function lockComposes(tx: pg.PoolClient, ids: number[]): Promise<vo
 }
 
 /**
- * wait -> done for many composes at once, each sharing the files of the done compose it reuses
- * (markDoneReusing, set-based): each lives until the later of its own lifetime and the reused
- * one's expiry, and each reused compose's expiry is extended once to its latest reuser's. The
- * caller holds the locks of the reusers, then of the reused composes. Returns the rows moved.
+ * wait -> generating -> done for many composes at once, each sharing the files of the done compose
+ * it reuses (markReusing then markDoneReusing, set-based: both changes announced, as ODCS does):
+ * each lives until the later of its own lifetime and the reused one's expiry, and each reused
+ * compose's expiry is extended once to its latest reuser's. The caller holds the locks of the
+ * reusers, then of the reused composes. Returns the rows moved.
  */
 export async function markDoneReusingMany(
   tx: pg.PoolClient,
   reuses: Array<{ id: number; reusedId: number; revision: string }>,
 ): Promise<ComposeRecord[]> {
   if (reuses.length === 0) return [];
+  await tx.query(
+    `UPDATE composes c SET state = $4, state_reason = r.reason, reused_id = r.reused_id, pungi_compose_id = o.pungi_compose_id,
+       source_revision = r.revision, time_started = now()
+     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $5::text[]) AS r(id, reused_id, revision, reason) JOIN composes o ON o.id = r.reused_id
+     WHERE c.id = r.id AND c.state IN (${from(generating)}) AND c.state = $6 AND c.reused_id IS NULL AND o.state = $7`,
+    [reuses.map((r) => r.id), reuses.map((r) => r.reusedId), reuses.map((r) => r.revision), generating, reuses.map((r) => reasonReusing(r.reusedId)), wait, done],
+  );
   const { rows } = await tx.query<ComposeRecord>(
     `WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS t(id, reused_id, revision)),
      moved AS (
-       UPDATE composes c SET state = $4, state_reason = $5, reused_id = r.reused_id, pungi_compose_id = o.pungi_compose_id,
-         source_revision = r.revision, time_started = now(), time_done = now(),
+       UPDATE composes c SET state = $4, state_reason = $5, time_done = now(),
          time_to_expire = greatest(now() + make_interval(secs => c.seconds_to_live), o.time_to_expire)
        FROM r JOIN composes o ON o.id = r.reused_id
-       WHERE c.id = r.id AND c.state IN (${from(done)}) AND c.state = $6 AND c.reused_id IS NULL AND o.state = $4
+       WHERE c.id = r.id AND c.state IN (${from(done)}) AND c.state = $6 AND c.reused_id = r.reused_id AND o.state = $4
        RETURNING c.*),
      extended AS (
        UPDATE composes o SET time_to_expire = greatest(o.time_to_expire, m.until)
        FROM (SELECT reused_id, max(time_to_expire) AS until FROM moved GROUP BY reused_id) m
        WHERE o.id = m.reused_id)
      SELECT * FROM moved`,
-    [reuses.map((r) => r.id), reuses.map((r) => r.reusedId), reuses.map((r) => r.revision), done, REASON_DONE, wait],
+    [reuses.map((r) => r.id), reuses.map((r) => r.reusedId), reuses.map((r) => r.revision), done, REASON_DONE, generating],
   );
   return rows;
 }
