@@ -135,14 +135,15 @@ async function settleFirstTasks(stack: Stack, after: number, what: string, timeo
 }
 
 /**
- * Which path each compose of a round took: reuse decided at admission (done straight from wait,
- * before its workflow started) or through its workflow; submission -> done of each; and the rate
+ * Which path each compose of a round took: reuse decided at admission (done before its workflow's
+ * start was taken) or through its workflow; submission -> done of each; and the rate
  * at which the round's workflows were running (start records taken: every compose has its
  * workflow, if only for the expiry timer).
  */
 async function pathBreakdown(stack: Stack, after: number): Promise<string[][]> {
   const { rows } = await stack.pool.query(
-    `SELECT (c.reused_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM compose_events e WHERE e.compose_id = c.id AND e.state = 1)) AS admitted,
+    `SELECT (c.reused_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM workflow_commands w
+               WHERE w.compose_id = c.id AND w.kind = 'start' AND w.done_at IS NOT NULL AND w.done_at <= c.time_done)) AS admitted,
             extract(epoch FROM c.time_done - c.time_submitted)::float * 1000 AS to_done
        FROM composes c WHERE c.id > $1`,
     [after],
