@@ -200,19 +200,19 @@ export async function markDoneReusingMany(
     [reuses.map((r) => r.id), reuses.map((r) => r.reusedId), reuses.map((r) => r.revision), generating, reuses.map((r) => reasonReusing(r.reusedId)), wait, done],
   );
   const { rows } = await tx.query<ComposeRecord>(
-    `WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS t(id, reused_id, revision)),
+    `WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS t(id, reused_id)),
      moved AS (
-       UPDATE composes c SET state = $4, state_reason = $5, time_done = now(),
+       UPDATE composes c SET state = $3, state_reason = $4, time_done = now(),
          time_to_expire = greatest(now() + make_interval(secs => c.seconds_to_live), o.time_to_expire)
        FROM r JOIN composes o ON o.id = r.reused_id
-       WHERE c.id = r.id AND c.state IN (${from(done)}) AND c.state = $6 AND c.reused_id = r.reused_id AND o.state = $4
+       WHERE c.id = r.id AND c.state IN (${from(done)}) AND c.state = $5 AND c.reused_id = r.reused_id AND o.state = $3
        RETURNING c.*),
      extended AS (
        UPDATE composes o SET time_to_expire = greatest(o.time_to_expire, m.until)
        FROM (SELECT reused_id, max(time_to_expire) AS until FROM moved GROUP BY reused_id) m
        WHERE o.id = m.reused_id)
      SELECT * FROM moved`,
-    [reuses.map((r) => r.id), reuses.map((r) => r.reusedId), reuses.map((r) => r.revision), done, REASON_DONE, generating],
+    [reuses.map((r) => r.id), reuses.map((r) => r.reusedId), done, REASON_DONE, generating],
   );
   return rows;
 }

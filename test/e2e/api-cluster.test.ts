@@ -7,7 +7,7 @@ import http from 'node:http';
 import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 import { freePort } from '../../scripts/services/process-utils.js';
-import { ROOT, startStack, type Stack } from '../harness/stack.js';
+import { ROOT, startStack, until, type Stack } from '../harness/stack.js';
 import { openEventStream } from '../harness/sse.js';
 
 let stack: Stack;
@@ -34,15 +34,6 @@ function request(method: string, path: string, body?: string): Promise<{ status:
   });
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const listeningPids = () => lines.filter((l) => l.msg?.startsWith('API listening')).map((l) => l.pid as number);
 const servedBy = (from: number) => new Set(lines.slice(from).filter((l) => l.msg === 'request').map((l) => l.pid as number));

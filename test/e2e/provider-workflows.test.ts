@@ -11,7 +11,7 @@ import { PROVIDERS, PROVIDER_NAMES, providerScheduleId, refreshAllWorkflowId, re
 import { clearCache, readData, readRow, touchAndQueue } from '../../store/cache.js';
 import { startRefresh, startRefreshAll } from '../../temporal/providers.js';
 import { deleteProviderSchedules, ensureProviderSchedules, providerSchedules, reconcileScheduleId } from '../../worker/schedules.js';
-import { ROOT, startStack, type Stack } from '../harness/stack.js';
+import { ROOT, startStack, until, type Stack } from '../harness/stack.js';
 import { smallFedora, startFakeUpstreams, type FakeUpstreams } from '../fixtures/upstreams.js';
 
 let stack: Stack;
@@ -19,15 +19,6 @@ let up: FakeUpstreams;
 
 const PACKAGE_PROVIDERS = ['package_versions_generic', 'package_calendars', 'packager-dashboard__all_package_bugs', 'packager_dashboard_package_prs', 'packager-dashboard_abrt_issues'];
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function askFor(pkgs: string[]) {
   await touchAndQueue(

@@ -212,6 +212,17 @@ export async function http(
   return { status: res.status, body: parsed, headers: res.headers, text };
 }
 
+/** Polls `fn` every 100 ms until it gives a truthy value, which it returns; throws naming `what` after the timeout. */
+export async function until<T>(what: string, fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Polls a compose until its state_name is one of `states`. */
 export async function waitForState(stack: Stack, id: number, states: string[], timeoutMs = 60_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
