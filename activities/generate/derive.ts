@@ -30,9 +30,17 @@ export function underivable(repo: RepoMetadata): string | undefined {
     if (!e) return `repomd.xml has no ${type} metadata`;
     if (!hashName(e.checksumType)) return `${type} has checksum type ${e.checksumType}`;
   }
-  const noId = repo.packages.find((p) => !p.pkgid);
-  if (noId) return `package ${noId.href} has no checksum`;
+  const noId = withoutChecksum(repo);
+  if (noId) return `package ${noId} has no checksum`;
   return undefined;
+}
+
+/** A package of the repository without a checksum, once per parsed repository (it is asked at each compose). */
+const idless = new WeakMap<RepoMetadata, string | null>();
+function withoutChecksum(repo: RepoMetadata): string | null {
+  let href = idless.get(repo);
+  if (href === undefined) idless.set(repo, (href = repo.packages.find((p) => !(p.hasPkgid ?? p.pkgid))?.href ?? null));
+  return href;
 }
 
 export interface Tree {

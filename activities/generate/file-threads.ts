@@ -1,8 +1,9 @@
-// Work on package files off the main thread: hard links into the compose trees (place.ts) and the
-// GENERATE_VERIFY size/header checks (verify.ts) run in worker threads, a slice of files per
-// message, so the main thread is left to read and write the metadata. The threads (one per core
-// but the main thread's, at least one, at most 4) start with the first use and stay for later
-// composes (unref'd: they never keep the process alive); one that dies is replaced at the next use.
+// Work on package files off the main thread: each file's GENERATE_VERIFY size/header check and
+// its hard links into the compose trees (place.ts) run in worker threads, one pass over a slice of
+// files per message, so the main thread is left to read and write the metadata. The threads (one
+// per core, at most 4: the main thread waits on them while they work) start with the first use and
+// stay for later composes (unref'd: they never keep the process alive); one that dies is replaced
+// at the next use.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GenerationError } from './errors.js';
@@ -54,8 +55,7 @@ function startThread(): Thread {
 }
 
 function pool(): Thread[] {
-  // A core is left to the main thread (it reads and writes the metadata meanwhile).
-  const want = Math.max(1, Math.min(MAX_THREADS, os.availableParallelism() - 1));
+  const want = Math.max(1, Math.min(MAX_THREADS, os.availableParallelism()));
   while (threads.length < want) startThread();
   return threads;
 }
@@ -115,17 +115,24 @@ async function run(count: number, job: (from: number, to: number) => Omit<FileJo
   if (failure) throw failure;
 }
 
-/** Hard-links (or copies, across file systems) each source file to its destination; the destination dirs must exist. */
-export function linkFiles(sources: readonly string[], dests: readonly string[], hooks: FileWorkHooks = {}): Promise<void> {
-  const items = (from: number, to: number) => {
-    const parts: string[] = [];
-    for (let i = from; i < to; i++) parts.push(sources[i], dests[i]);
-    return parts.join('\0');
-  };
-  return run(sources.length, (from, to) => ({ kind: 'link', items: items(from, to) }), hooks);
+/** A file to place: checked first when `check` is set, then linked (or copied) to each destination, whose dirs must exist. */
+export interface Placement {
+  pkg: PackageRecord;
+  dests: string[];
+  check: boolean;
 }
 
-/** Checks package files against their metadata (filecheck.ts) in the threads. */
-export function checkFiles(pkgs: readonly PackageRecord[], mode: 'header' | 'size', hooks: FileWorkHooks = {}): Promise<void> {
-  return run(pkgs.length, (from, to) => ({ kind: 'check', mode, items: encodeFileChecks(pkgs, from, to) }), hooks);
+/** Places the files in the threads (file-worker.ts); `mode` is the check of those whose `check` is set. */
+export function placeFiles(items: readonly Placement[], mode: 'header' | 'size', hooks: FileWorkHooks = {}): Promise<void> {
+  const job = (from: number, to: number) => {
+    const links: string[] = [];
+    const checked: PackageRecord[] = [];
+    for (let i = from; i < to; i++) {
+      const { pkg, dests, check } = items[i];
+      if (check) checked.push(pkg);
+      for (const d of dests) links.push(pkg.location, d);
+    }
+    return { mode, checks: encodeFileChecks(checked, 0, checked.length), links: links.join('\0') };
+  };
+  return run(items.length, job, hooks);
 }

@@ -1,18 +1,21 @@
-// Worker thread of file-threads.ts: links package files into compose trees and checks them
-// against their metadata (GENERATE_VERIFY size or header: filecheck.ts), one slice per message,
-// with synchronous calls (a few microseconds each from the page cache). Answers each slice with
-// nothing or its first failure.
+// Worker thread of file-threads.ts: places package files into compose trees, one slice per
+// message: each file is first checked against its metadata when asked (GENERATE_VERIFY size or
+// header: filecheck.ts), then hard-linked to its destinations, with synchronous calls (a few
+// microseconds each from the page cache). Answers each slice with nothing or its first failure.
 import { constants, copyFileSync, linkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { GenerationError } from './errors.js';
 import { checkFile, decodeFileChecks } from './filecheck.js';
 
-/** `items`: for link, source and destination paths NUL-separated in turn; for check, encodeFileChecks' text. */
+/**
+ * `checks`: encodeFileChecks' text of the slice's files to check as `mode` says (empty: none);
+ * `links`: source and destination paths, NUL-separated in turn.
+ */
 export interface FileJob {
   id: number;
-  kind: 'link' | 'check';
   mode?: 'header' | 'size';
-  items: string;
+  checks: string;
+  links: string;
 }
 
 export interface FileJobResult {
@@ -36,12 +39,9 @@ function linkOrCopy(src: string, dest: string): void {
 parentPort!.on('message', (job: FileJob) => {
   const reply: FileJobResult = { id: job.id };
   try {
-    if (job.kind === 'link') {
-      const paths = job.items.split('\0');
-      for (let i = 0; i + 1 < paths.length; i += 2) linkOrCopy(paths[i], paths[i + 1]);
-    } else {
-      for (const f of decodeFileChecks(job.items)) checkFile(f, job.mode ?? 'header');
-    }
+    if (job.checks) for (const f of decodeFileChecks(job.checks)) checkFile(f, job.mode ?? 'header');
+    const paths = job.links.split('\0');
+    for (let i = 0; i + 1 < paths.length; i += 2) linkOrCopy(paths[i], paths[i + 1]);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     reply.failure = { message: err.message, generation: e instanceof GenerationError, code: err.code };

@@ -21,7 +21,7 @@ import { packagePath, placePackages } from './place.js';
 import { unacceptablySigned } from './signatures.js';
 import { readRepo, type RepoMetadata } from './repodata.js';
 import type { PackageRecord } from './types.js';
-import { verifyPackages, type VerifyMode } from './verify.js';
+import { verifyChecksums, type VerifyMode } from './verify.js';
 import { fetchClosure, type KojiFetchPlan } from '../koji/fetch.js';
 
 export { GenerationError } from './errors.js';
@@ -206,34 +206,47 @@ async function gather(
     await mkdir(osDir(root, s.arch), { recursive: true });
     for (const p of s.selected) distinct.set(p.location, p);
   }
-  // Placing the packages (links, on this thread), checking them and deriving the repodata (gzip
-  // in the thread pool) do not depend on each other: they overlap. Only createrepo_c needs the
-  // packages in place. A failure of one fails the compose once all have stopped writing.
+  // Placing the packages (checks and links, in the file threads), deriving the repodata (gzip in
+  // the thread pool) and writing the compose's own metadata do not depend on each other: they
+  // overlap. Only createrepo_c needs the packages in place. A failure of one fails the compose
+  // once all have stopped writing. The files whose metadata derived repodata repeats are checked
+  // against it (GENERATE_VERIFY) as they are placed, or hashed beside the derivation (full).
   const { derived, fallback } = planRepodata(input.composeId, root, solutions, sources, log);
+  const mode = hooks.verify ?? 'header';
+  const checked = [...new Map(derived.flatMap((t) => t.packages).map((p) => [p.location, p])).values()];
+  const trees = solutions.map((s) => ({ osDir: osDir(root, s.arch), packages: s.selected }));
+  let hashed = 0;
+  if (derived.length) log.info(`Deriving repodata for ${derived.map((t) => path.relative(root, t.osDir)).join(', ')} from the source metadata`);
   await settleAll(
     [
-      async (signal) => {
-        for (const s of solutions) {
-          await placePackages(osDir(root, s.arch), s.selected, { ...hooks, signal });
-          signal.throwIfAborted();
-        }
-      },
-      (signal) => deriveRepodata(root, derived, sources, log, { ...hooks, signal }),
+      (signal) => placePackages(trees, mode === 'full' ? undefined : { mode, files: new Set(checked.map((p) => p.location)) }, { ...hooks, signal }),
+      async (signal) => void (mode === 'full' && (hashed = await verifyChecksums(checked, { ...hooks, signal }))),
+      (signal) => writeDerivedRepodata(derived, sources, { ...hooks, signal, log: (m) => log.info(m) }),
+      () => writeComposeFiles(input, root, id, now, solutions),
     ],
     signal,
   );
+  if (checked.length) {
+    log.info(
+      mode === 'full'
+        ? `Checked ${checked.length} package files against the source metadata (${hashed} checksums computed, ${checked.length - hashed} known)`
+        : `Checked ${checked.length} package files against the source metadata (${mode === 'header' ? 'size and RPM header' : 'size'}; checksums taken from the source metadata)`,
+    );
+  }
   for (const tree of fallback) await createrepo(tree, hooks);
-
-  const variant = variantDir(root);
-  await writeFile(path.join(variant, `${composeName(input.composeId)}.repo`), repoFileText(input.composeId, input.resultRepoUrl));
-  await mkdir(path.join(root, 'compose', 'metadata'), { recursive: true });
-  await writeFile(path.join(root, 'compose', 'metadata', 'rpms.json'), JSON.stringify(rpmsJson(id, now, solutions), null, 2) + '\n');
-  await writeFile(path.join(root, 'COMPOSE_ID'), id + '\n');
 
   let bytes = 0;
   for (const p of distinct.values()) bytes += p.size ?? 0;
   log.info(`Compose finished: ${distinct.size} packages, ${bytes} bytes`);
   return { packages: distinct.size, arches, bytes, pungiComposeId: id };
+}
+
+/** The compose's .repo file, productmd rpms.json and COMPOSE_ID. */
+async function writeComposeFiles(input: GenerateInput, root: string, id: string, now: Date, solutions: ArchSolution[]): Promise<void> {
+  await writeFile(path.join(variantDir(root), `${composeName(input.composeId)}.repo`), repoFileText(input.composeId, input.resultRepoUrl));
+  await mkdir(path.join(root, 'compose', 'metadata'), { recursive: true });
+  await writeFile(path.join(root, 'compose', 'metadata', 'rpms.json'), JSON.stringify(rpmsJson(id, now, solutions), null, 2) + '\n');
+  await writeFile(path.join(root, 'COMPOSE_ID'), id + '\n');
 }
 
 /**
@@ -276,27 +289,6 @@ function planRepodata(composeId: number, root: string, solutions: ArchSolution[]
     fallback.push(osDir(root, s.arch));
   }
   return { derived, fallback };
-}
-
-/** Checks the source package files (GENERATE_VERIFY) and derives the trees' repodata from the source metadata, at once. */
-async function deriveRepodata(root: string, derived: Tree[], sources: RepoMetadata[], log: ComposeLog, hooks: GenerateHooks): Promise<void> {
-  if (!derived.length) return;
-  const distinct = [...new Map(derived.flatMap((t) => t.packages).map((p) => [p.location, p])).values()];
-  const mode = hooks.verify ?? 'header';
-  log.info(`Deriving repodata for ${derived.map((t) => path.relative(root, t.osDir)).join(', ')} from the source metadata`);
-  let read = 0;
-  await settleAll(
-    [
-      async (signal) => void (read = await verifyPackages(distinct, mode, { ...hooks, signal })),
-      (signal) => writeDerivedRepodata(derived, sources, { ...hooks, signal, log: (m) => log.info(m) }),
-    ],
-    hooks.signal,
-  );
-  log.info(
-    mode === 'full'
-      ? `Checked ${distinct.length} package files against the source metadata (${read} checksums computed, ${distinct.length - read} known)`
-      : `Checked ${distinct.length} package files against the source metadata (${mode === 'header' ? 'size and RPM header' : 'size'}; checksums taken from the source metadata)`,
-  );
 }
 
 /** Moves a finished temp dir into place. If another attempt got there first, its outcome wins. */

@@ -1,9 +1,11 @@
-// Puts the selected RPMs into an arch tree: hard links, O(1) per package on the same file system,
-// copies (reflinked where possible) otherwise. The links are made in the file threads
-// (file-threads.ts), so placing overlaps the checks and the repodata work of the main thread.
+// Puts the selected RPMs into the arch trees: hard links, O(1) per package on the same file
+// system, copies (reflinked where possible) otherwise. A file is checked against its metadata
+// first where derived repodata will repeat that metadata (GENERATE_VERIFY size or header), in the
+// same pass: checks and links run in the file threads (file-threads.ts), so placing overlaps the
+// repodata work of the main thread.
 import path from 'node:path';
-import { mkdir, stat } from 'node:fs/promises';
-import { linkFiles } from './file-threads.js';
+import { mkdir } from 'node:fs/promises';
+import { placeFiles, type Placement } from './file-threads.js';
 import type { PackageRecord } from './types.js';
 
 export interface PlaceHooks {
@@ -17,16 +19,29 @@ export const packagePath = (p: PackageRecord) => {
   return `Packages/${file[0].toLowerCase()}/${file}`;
 };
 
-/** Links every package into osDir; returns the total size in bytes. */
-export async function placePackages(osDir: string, pkgs: PackageRecord[], hooks: PlaceHooks = {}): Promise<number> {
-  const dests = pkgs.map((p) => `${osDir}/${packagePath(p)}`);
-  for (const dir of new Set(dests.map((d) => d.slice(0, d.lastIndexOf('/'))))) await mkdir(dir, { recursive: true });
-  await linkFiles(
-    pkgs.map((p) => p.location),
-    dests,
-    { signal: hooks.signal, progress: (n) => n % 512 === 0 && hooks.heartbeat?.(`placed ${n}/${pkgs.length} packages in ${osDir}`) },
-  );
-  let bytes = 0;
-  for (const [i, p] of pkgs.entries()) bytes += p.size ?? (await stat(dests[i])).size;
-  return bytes;
+export interface PlaceCheck {
+  mode: 'header' | 'size';
+  /** Locations of the files to check. */
+  files: ReadonlySet<string>;
+}
+
+/** Links every tree's packages into its osDir; a file in several trees is checked (when in `check`) once. */
+export async function placePackages(trees: Array<{ osDir: string; packages: PackageRecord[] }>, check: PlaceCheck | undefined, hooks: PlaceHooks = {}): Promise<void> {
+  const byFile = new Map<string, Placement>();
+  const dirs = new Set<string>();
+  for (const t of trees) {
+    for (const p of t.packages) {
+      const dest = `${t.osDir}/${packagePath(p)}`;
+      dirs.add(dest.slice(0, dest.lastIndexOf('/')));
+      const known = byFile.get(p.location);
+      if (known) known.dests.push(dest);
+      else byFile.set(p.location, { pkg: p, dests: [dest], check: check?.files.has(p.location) ?? false });
+    }
+  }
+  await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
+  const items = [...byFile.values()];
+  await placeFiles(items, check?.mode ?? 'size', {
+    signal: hooks.signal,
+    progress: (n) => n % 512 === 0 && hooks.heartbeat?.(`placed ${n}/${items.length} packages`),
+  });
 }

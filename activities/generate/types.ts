@@ -28,6 +28,8 @@ export interface PackageRecord {
   /** The repo (absolute path) the record was read from. */
   repo: string;
   pkgid?: string;
+  /** Whether pkgid is set, told without building it (records of a PackageStore); absent on plain records. */
+  hasPkgid?: boolean;
   /** Checksum type of pkgid (sha256 usually). */
   checksumType?: string;
   /** Size of the .rpm file in bytes, from metadata. */

@@ -1,12 +1,11 @@
 // Checks that the package files of a compose are what the source metadata says before derived
-// repodata repeats that metadata (GENERATE_VERIFY): "size" stats each file, "header" also reads
-// its RPM header (filecheck.ts; both in the file threads), "full" hashes every byte against the
-// pkgid checksum. Full checksums are remembered per file identity (digest.ts), so hard-linked
-// trees and later composes do not read the bytes again.
+// repodata repeats that metadata (GENERATE_VERIFY): "size" and "header" checks are made as the
+// files are placed (place.ts, in the file threads: filecheck.ts); "full" hashes every byte
+// against the pkgid checksum, here. Full checksums are remembered per file identity (digest.ts),
+// so hard-linked trees and later composes do not read the bytes again.
 import os from 'node:os';
 import type { GenerateVerifyMode } from '../../core/config.js';
 import { cachedDigest, cachedDigestSync, SMALL_FILE, type Digest } from './digest.js';
-import { checkFiles } from './file-threads.js';
 import { checkSize, fail, missing } from './filecheck.js';
 import type { PackageRecord } from './types.js';
 
@@ -30,13 +29,8 @@ async function checkDigest(p: PackageRecord): Promise<boolean> {
   return d.computed;
 }
 
-/** Verifies every package as `mode` says; returns how many full checksums had to be computed. */
-export async function verifyPackages(pkgs: PackageRecord[], mode: VerifyMode, hooks: VerifyHooks = {}): Promise<number> {
-  if (mode !== 'full') {
-    // size and header: in the file threads, a slice of files per message (filecheck.ts).
-    await checkFiles(pkgs, mode, { signal: hooks.signal, progress: (n) => n % 512 === 0 && hooks.heartbeat?.(`checked ${n}/${pkgs.length} package files`) });
-    return 0;
-  }
+/** Checks every package's checksum (GENERATE_VERIFY=full); returns how many had to be computed. */
+export async function verifyChecksums(pkgs: PackageRecord[], hooks: VerifyHooks = {}): Promise<number> {
   let next = 0;
   let read = 0;
   let failed = false;
