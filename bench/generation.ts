@@ -18,17 +18,19 @@
 // each side (generate's main thread and all its threads; createrepo_c's threads) and the load
 // average of each round, since wall times on a shared machine follow its load.
 //
+// The generator runs compiled (dist/, built by scripts/build.mjs when stale), as the production
+// worker runs it; BENCH_GEN_TSX=1 runs the TypeScript through tsx instead, as the tests do.
+//
 // Env: BENCH_GEN_SIZES (tiny sizes, default "100,1000"), BENCH_GEN_REALISTIC (realistic sizes,
-// default "1000"; "0" skips), BENCH_GEN_REPEAT (timed runs per side, default 5; one extra untimed
-// warm-up run each).
+// default "1000"; "0" skips), BENCH_GEN_REPEAT (timed runs per side, default 5; before them, three
+// untimed warm-up runs of each side: a worker composes again and again, its code compiled by then).
 import { readFileSync } from 'node:fs';
 import { link, mkdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { generateCompose, removeComposeTree, type GenerateInput } from '../activities/generate/index.js';
-import { createrepo } from '../activities/generate/createrepo.js';
-import { clearRepoCache } from '../activities/generate/repodata.js';
-import { clearDigestCache } from '../activities/generate/digest.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { GenerateInput } from '../activities/generate/index.js';
 import { buildRepo, type FakeRpm } from '../scripts/rpm-fixtures.js';
 import { envInt, envIntList, heading, median, ms, progress, quantile, ratio, table } from './lib.js';
 
@@ -115,7 +117,33 @@ const childrenCpu = () => {
   return f ? (Number(f[13]) + Number(f[14])) * 10 : NaN;
 };
 
-async function benchSize(tmp: string, kind: SizeResult['kind'], size: number, repeat: number): Promise<SizeResult> {
+/** The generator's modules: compiled from dist/ (the default), or the TypeScript under tsx (BENCH_GEN_TSX=1). */
+async function loadGenerator() {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  let dir = path.join(root, 'activities', 'generate');
+  let ext = '.ts';
+  if (process.env.BENCH_GEN_TSX !== '1') {
+    progress('generation: building dist/ when stale (scripts/build.mjs)');
+    const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`generation: scripts/build.mjs failed (exit status ${built.status})`);
+    dir = path.join(root, 'dist', 'activities', 'generate');
+    ext = '.js';
+  }
+  const load = (name: string) => import(path.join(dir, name + ext));
+  const [index, createrepo, repodata, digest] = await Promise.all([load('index'), load('createrepo'), load('repodata'), load('digest')]);
+  return {
+    generateCompose: index.generateCompose as typeof import('../activities/generate/index.js').generateCompose,
+    removeComposeTree: index.removeComposeTree as typeof import('../activities/generate/index.js').removeComposeTree,
+    createrepo: createrepo.createrepo as typeof import('../activities/generate/createrepo.js').createrepo,
+    clearRepoCache: repodata.clearRepoCache as () => void,
+    clearDigestCache: digest.clearDigestCache as () => void,
+  };
+}
+type Generator = Awaited<ReturnType<typeof loadGenerator>>;
+
+const WARM_UPS = 3;
+
+async function benchSize(gen: Generator, tmp: string, kind: SizeResult['kind'], size: number, repeat: number): Promise<SizeResult> {
   const work = path.join(tmp, `gen-${kind}-${size}`);
   const source = path.join(work, 'source');
   const target = path.join(work, 'composes');
@@ -153,30 +181,30 @@ async function benchSize(tmp: string, kind: SizeResult['kind'], size: number, re
   const result: SizeResult = { kind, size, bytes, cold: [], full: [], warm: [], base: [], coldMainCpu: [], coldCpu: [], baseCpu: [], load: [] };
   const runGen = async (cold: boolean, verify?: 'full') => {
     if (cold) {
-      clearRepoCache();
-      clearDigestCache();
+      gen.clearRepoCache();
+      gen.clearDigestCache();
     }
     const inp = input();
     let packages = 0;
     const [main0, cpu0] = [mainThreadCpu(), processCpu()];
     const t = await timeIt(async () => {
-      packages = (await generateCompose(inp, { verify })).packages;
+      packages = (await gen.generateCompose(inp, { verify })).packages;
     });
     if (cold && !verify) result.coldMainCpu.push(mainThreadCpu() - main0), result.coldCpu.push(processCpu() - cpu0);
     if (packages !== size) throw new Error(`generation of ${size} produced ${packages} packages: the fixture chain is broken`);
-    await removeComposeTree(target, inp.composeId);
+    await gen.removeComposeTree(target, inp.composeId);
     return t;
   };
   const runBase = async () => {
     await rm(path.join(baseline, 'repodata'), { recursive: true, force: true });
     const cpu0 = childrenCpu();
-    const t = await timeIt(() => createrepo(baseline));
+    const t = await timeIt(() => gen.createrepo(baseline));
     result.baseCpu.push(childrenCpu() - cpu0);
     return t;
   };
 
-  await runGen(true); // warm-up: page cache, JIT, createrepo_c's shared libraries, the file threads
-  await runBase();
+  // Warm-ups: page cache, JIT, createrepo_c's shared libraries, the file threads.
+  for (let w = 0; w < WARM_UPS; w++) await runGen(true), await runBase();
   result.coldMainCpu.length = result.coldCpu.length = result.baseCpu.length = 0;
   for (let r = 0; r < repeat; r++) {
     // Interleaved, so drift in machine load hits every side alike.
@@ -198,10 +226,11 @@ export async function runGenerationBench(ctx: GenerationContext): Promise<void> 
   const realistic = process.env.BENCH_GEN_REALISTIC === '0' ? [] : envIntList('BENCH_GEN_REALISTIC', [1000]);
   const repeat = envInt('BENCH_GEN_REPEAT', 5);
   const results: SizeResult[] = [];
-  for (const size of tiny) results.push(await benchSize(ctx.tmp, 'tiny', size, repeat));
-  for (const size of realistic) results.push(await benchSize(ctx.tmp, 'realistic', size, repeat));
+  const gen = await loadGenerator();
+  for (const size of tiny) results.push(await benchSize(gen, ctx.tmp, 'tiny', size, repeat));
+  for (const size of realistic) results.push(await benchSize(gen, ctx.tmp, 'realistic', size, repeat));
 
-  heading(`generation: generateCompose vs createrepo_c alone (median of ${repeat} runs each, interleaved, after 1 warm-up)`);
+  heading(`generation: generateCompose vs createrepo_c alone (median of ${repeat} runs each, interleaved, after ${WARM_UPS} warm-ups; ${process.env.BENCH_GEN_TSX === '1' ? 'TypeScript under tsx' : 'compiled'})`);
   const rows = [['packages', 'MB', 'createrepo_c p50', 'cold p50', 'ratio cold', 'warm p50', 'ratio warm', 'cold full p50', 'ratio full', 'cold min..max', 'createrepo_c min..max']];
   for (const r of results) {
     const b = median(r.base);

@@ -116,10 +116,47 @@ export async function verifyMetadataFile(repoPath: string, entry: RepomdEntry): 
   if (d.digest !== entry.checksum) throw badMetadata(repoPath, rel, `its ${entry.checksumType} is ${d.digest}, repomd.xml says ${entry.checksum}`);
 }
 
-/** An `<rpm:entry …>`'s attribute text as fields. */
+/**
+ * An `<rpm:entry …>`'s attribute text as fields: createrepo_c's `name="value"` pairs read in one
+ * pass, any other spelling (single quotes, spaces around `=`) through attr().
+ */
 function depFields(text: string): DepFields {
-  return { name: attr(text, 'name') ?? '', flags: attr(text, 'flags'), epoch: attr(text, 'epoch'), version: attr(text, 'ver'), release: attr(text, 'rel'), pre: attr(text, 'pre') === '1' };
+  if (text.includes("'") || text.includes('= ') || text.includes(' =')) {
+    return { name: attr(text, 'name') ?? '', flags: attr(text, 'flags'), epoch: attr(text, 'epoch'), version: attr(text, 'ver'), release: attr(text, 'rel'), pre: attr(text, 'pre') === '1' };
+  }
+  const f: DepFields = { name: '', flags: undefined, epoch: undefined, version: undefined, release: undefined, pre: false };
+  let seen = 0;
+  for (let at = 0; ; ) {
+    const eq = text.indexOf('="', at);
+    if (eq < 0) break;
+    const end = text.indexOf('"', eq + 2);
+    if (end < 0) break;
+    let k = eq;
+    while (k > at && text.charCodeAt(k - 1) > 32) k--;
+    const value = unescapeXml(text.slice(eq + 2, end));
+    // The first of a repeated attribute counts, as in attr().
+    const bit = DEP_ATTR_BITS.get(text.slice(k, eq)) ?? 0;
+    if (bit && !(seen & bit)) {
+      seen |= bit;
+      if (bit === 1) f.name = value;
+      else if (bit === 2) f.flags = value;
+      else if (bit === 4) f.epoch = value;
+      else if (bit === 8) f.version = value;
+      else if (bit === 16) f.release = value;
+      else f.pre = value === '1';
+    }
+    at = end + 1;
+  }
+  return f;
 }
+const DEP_ATTR_BITS = new Map([
+  ['name', 1],
+  ['flags', 2],
+  ['epoch', 4],
+  ['ver', 8],
+  ['rel', 16],
+  ['pre', 32],
+]);
 
 const SECTIONS = ['provides', 'requires', 'obsoletes'] as const;
 const SECTION_OPEN: Record<string, string> = Object.fromEntries(SECTIONS.map((s) => [s, `<rpm:${s}>`]));
@@ -127,8 +164,8 @@ const SECTION_CLOSE: Record<string, string> = Object.fromEntries(SECTIONS.map((s
 const ENTRY_RE = /<rpm:entry(\s[^>]*?)\/?>/g;
 
 /** Calls `each` with the attribute text of every entry of one dependency section of a package. */
-function entries(xml: string, section: (typeof SECTIONS)[number], each: (attrText: string) => void): void {
-  const open = xml.indexOf(SECTION_OPEN[section]);
+function entries(xml: string, from: number, section: (typeof SECTIONS)[number], each: (attrText: string) => void): void {
+  const open = xml.indexOf(SECTION_OPEN[section], from);
   if (open < 0) return;
   const close = xml.indexOf(SECTION_CLOSE[section], open);
   ENTRY_RE.lastIndex = open;
@@ -143,8 +180,12 @@ function filesOf(xml: string, intern: (s: string) => string): string[] {
   return files.length ? files : NO_FILES;
 }
 
+/** An href that path.resolve would leave as it is under the repository: no `.` or `..` segment, no doubled or edge slash. */
+const PLAIN_HREF = /^(?!\.{1,2}(?:\/|$))(?:[^/]+\/)*[^/]+$/;
+const hasDotSegment = (href: string) => href.includes('/./') || href.includes('/../') || href.endsWith('/.') || href.endsWith('/..');
+
 function location(repoPath: string, href: string, base: string | undefined): string {
-  if (!base) return path.resolve(repoPath, href);
+  if (!base) return PLAIN_HREF.test(href) && !hasDotSegment(href) ? `${repoPath}/${href}` : path.resolve(repoPath, href);
   if (base.startsWith('file:')) return path.resolve(fileURLToPath(base), href);
   if (/^[a-z][a-z0-9+.-]*:/i.test(base)) throw new GenerationError(`Repository ${repoPath} points at remote packages (${base}); only local repositories are supported.`);
   return path.resolve(repoPath, base, href);
@@ -158,9 +199,16 @@ const RE = {
   checksum: /<checksum(\s[^>]*)?>([^<]*)<\/checksum>/,
   size: /<size(\s[^>]*?)\/?>/,
   location: /<location(\s[^>]*?)\/?>/,
-  sourcerpm: /<rpm:sourcerpm>([^<]*)<\/rpm:sourcerpm>/,
-  headerRange: /<rpm:header-range(\s[^>]*?)\/?>/,
+  // Searched from <format> on (global: lastIndex), past the summary and description.
+  sourcerpm: /<rpm:sourcerpm>([^<]*)<\/rpm:sourcerpm>/g,
+  headerRange: /<rpm:header-range(\s[^>]*?)\/?>/g,
 };
+
+/** The first match of the global `re` at or after `from`. */
+function execFrom(re: RegExp, xml: string, from: number): RegExpExecArray | null {
+  re.lastIndex = from;
+  return re.exec(xml);
+}
 
 /** Adds one primary.xml `<package>` element to the store; non-rpm entries are skipped. */
 function addPrimaryPackage(store: StoreBuilder, repoPath: string, xml: string): void {
@@ -170,9 +218,10 @@ function addPrimaryPackage(store: StoreBuilder, repoPath: string, xml: string): 
   const loc = RE.location.exec(xml)?.[1] ?? '';
   const sum = RE.checksum.exec(xml);
   const size = Number(attr(RE.size.exec(xml)?.[1] ?? '', 'package'));
-  const srpm = RE.sourcerpm.exec(xml)?.[1];
+  const format = Math.max(0, xml.indexOf('<format>'));
+  const srpm = execFrom(RE.sourcerpm, xml, format)?.[1];
   const pkgid = sum?.[2].trim();
-  const range = RE.headerRange.exec(xml)?.[1];
+  const range = execFrom(RE.headerRange, xml, format)?.[1];
   const start = range === undefined ? undefined : attr(range, 'start');
   const end = range === undefined ? undefined : attr(range, 'end');
   const headerStart = Number(start);
@@ -195,13 +244,13 @@ function addPrimaryPackage(store: StoreBuilder, repoPath: string, xml: string): 
     headerStart: hasRange ? headerStart : undefined,
     headerEnd: hasRange ? headerEnd : undefined,
   });
-  entries(xml, 'provides', (t) => store.provide(depFields(t)));
+  entries(xml, format, 'provides', (t) => store.provide(depFields(t)));
   store.startRequires();
-  entries(xml, 'requires', (t) => store.require(depFields(t)));
+  entries(xml, format, 'requires', (t) => store.require(depFields(t)));
   store.startObsoletes();
-  entries(xml, 'obsoletes', (t) => store.obsolete(depFields(t)));
+  entries(xml, format, 'obsoletes', (t) => store.obsolete(depFields(t)));
   store.startFiles();
-  FILE_RE.lastIndex = 0;
+  FILE_RE.lastIndex = format;
   for (let m; (m = FILE_RE.exec(xml)); ) store.file(unescapeXml(m[1]));
 }
 

@@ -200,6 +200,48 @@ describe('parsed source store', () => {
     assert.deepEqual(meta.packages[0].files, ['/usr/bin/alpha', '/etc/alpha.conf']);
   });
 
+  it('reads dependency entries in any attribute spelling, and package locations with dot segments', async () => {
+    const repo = path.join(tmp, 'spellings');
+    const raw = (attrs: string) => `<rpm:entry ${attrs}/>`;
+    await writePrimary(repo, [
+      pkgXml({
+        name: 'odd',
+        arch: 'noarch',
+        ver: '1',
+        rel: '1',
+        href: './sub/../odd-1-1.noarch.rpm',
+        provides: [
+          raw(`name='single' flags='EQ' epoch='0' ver='1'`),
+          raw(`name = "spaced" flags= "LT" ver ="2"`),
+          raw(`ver="3" name="order" rel="4" flags="GE"`),
+          raw(`name="a&lt;b&amp;c&quot;d" ver="1&amp;2"`),
+          raw(`name="it's" flags="EQ" ver="5"`),
+        ],
+        requires: [raw(`name="first" name="second" pre="0" other="x"`), raw(`name="needed" pre="1"`), raw(`flags="EQ" name="noversion"`)],
+      }),
+      pkgXml({ name: 'plain', arch: 'noarch', ver: '1', rel: '1', href: 'a/.hidden/plain-1-1.noarch.rpm' }),
+      pkgXml({ name: 'up', arch: 'noarch', ver: '1', rel: '1', href: '../outside/up-1-1.noarch.rpm' }),
+    ]);
+    clearRepoCache();
+    const [odd, plain, up] = (await readRepo(repo)).packages.map(plainRecord);
+    const none = { flags: undefined, epoch: undefined, version: undefined, release: undefined };
+    assert.deepEqual(odd.provides, [
+      { ...none, name: 'single', flags: 'EQ', epoch: '0', version: '1' },
+      { ...none, name: 'spaced', flags: 'LT', version: '2' },
+      { ...none, name: 'order', flags: 'GE', version: '3', release: '4' },
+      { ...none, name: 'a<b&c"d', version: '1&2' },
+      { ...none, name: "it's", flags: 'EQ', version: '5' },
+    ]);
+    assert.deepEqual(odd.requires, [
+      { ...none, name: 'first' },
+      { ...none, name: 'needed', pre: true },
+      { ...none, name: 'noversion', flags: 'EQ' },
+    ]);
+    assert.equal(odd.location, `${repo}/odd-1-1.noarch.rpm`);
+    assert.equal(plain.location, `${repo}/a/.hidden/plain-1-1.noarch.rpm`);
+    assert.equal(up.location, path.resolve(repo, '../outside/up-1-1.noarch.rpm'));
+  });
+
   it('the solver gives the same closure over stored packages as over plain records of them', async () => {
     // A seeded random graph: versioned and virtual provides, file requires, rich dependencies,
     // several versions of one name, two arches.
