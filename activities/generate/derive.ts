@@ -1,15 +1,17 @@
 // Repodata of a compose's arch trees derived from the source repositories' own metadata: the
 // closure's primary/filelists/other entries are copied from the source XML (only the location
 // rewritten), gzip-compressed and listed in a repomd.xml, as createrepo_c writes them; comps and
-// modules metadata are carried over. Each source file is read once for all arch trees.
+// modules metadata are carried over. Each source file is read once for all arch trees, and the
+// three types are written in the file threads (file-threads.ts), at once, off the main thread.
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { copyFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync, type Gzip } from 'node:zlib';
 import { GenerationError } from './errors.js';
-import { attrs, escapeXml, openDecompressed, scanPackages } from './mdstream.js';
+import { attrs, escapeXml, openDecompressed, scanPackages, SMALL_METADATA } from './mdstream.js';
+import { deriveInThreads } from './file-threads.js';
 import { packagePath } from './place.js';
 import { hashName } from './digest.js';
 import { verifyMetadataFile, type RepoMetadata, type RepomdEntry } from './repodata.js';
@@ -48,13 +50,20 @@ export interface Tree {
   packages: PackageRecord[];
 }
 
+/** createrepo_c's gzip level (zlib's default). */
+const GZIP_LEVEL = 6;
+
 /** Output is handed to gzip in pieces of about this size: one thread-pool job each, not one per package. */
 const FLUSH_AT = 256 * 1024;
 
-/** One repodata file being written: gzip on the way out, both checksums computed as it goes. */
+/**
+ * One repodata file being written: gzip on the way out, both checksums computed as it goes. A
+ * small one (`inMemory`: its sources are small) is kept as text and compressed in one synchronous
+ * call at the end, without a round trip to the thread pool per piece.
+ */
 export class MdWriter {
-  private readonly gzip = createGzip({ level: 6, chunkSize: 64 * 1024 });
-  private readonly out;
+  private readonly gzip?: Gzip;
+  private readonly out?: WriteStream;
   private readonly openHash = createHash('sha256');
   private readonly hash = createHash('sha256');
   private openSize = 0;
@@ -67,9 +76,12 @@ export class MdWriter {
     private readonly dir: string,
     readonly type: string,
     private readonly suffix = '.xml.gz',
+    private readonly inMemory = false,
   ) {
     this.tmp = path.join(dir, `.${type}${suffix}.part`);
+    if (inMemory) return;
     this.out = createWriteStream(this.tmp);
+    this.gzip = createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024 });
     this.gzip.on('data', (b: Buffer) => {
       this.hash.update(b);
       this.size += b.length;
@@ -81,11 +93,11 @@ export class MdWriter {
   write(s: string): Promise<void> | undefined {
     this.pending.push(s);
     this.pendingLength += s.length;
-    return this.pendingLength >= FLUSH_AT ? this.flush() : undefined;
+    return this.pendingLength >= FLUSH_AT && !this.inMemory ? this.flush() : undefined;
   }
 
   private flush(): Promise<void> | undefined {
-    if (!this.pending.length) return undefined;
+    if (!this.pending.length || !this.gzip) return undefined;
     const b = Buffer.from(this.pending.join(''), 'utf8');
     this.pending = [];
     this.pendingLength = 0;
@@ -96,9 +108,20 @@ export class MdWriter {
   }
 
   async finish(now: number): Promise<RepomdEntry & { timestamp: number }> {
-    await this.flush();
-    this.gzip.end();
-    await once(this.out, 'close');
+    if (this.gzip && this.out) {
+      await this.flush();
+      this.gzip.end();
+      await once(this.out, 'close');
+    } else {
+      const text = Buffer.from(this.pending.join(''), 'utf8');
+      this.pending = [];
+      this.openHash.update(text);
+      this.openSize = text.length;
+      const gz = gzipSync(text, { level: GZIP_LEVEL });
+      this.hash.update(gz);
+      this.size = gz.length;
+      await writeFile(this.tmp, gz);
+    }
     const checksum = this.hash.digest('hex');
     const href = `repodata/${checksum}-${this.type}${this.suffix}`;
     const file = path.join(path.dirname(this.dir), href);
@@ -118,8 +141,8 @@ export class MdWriter {
   }
 
   abort(): void {
-    this.gzip.destroy();
-    this.out.destroy();
+    this.gzip?.destroy();
+    this.out?.destroy();
   }
 }
 
@@ -154,10 +177,10 @@ function relocate(xml: string, href: string): string {
  * The entry of a package whose placed file differs from the one the source describes (a signed
  * copy): pkgid, checksum, file size and header range are the placed file's.
  */
-function placedFile(type: string, xml: string, p: PackageRecord): string {
+function placedFile(type: string, xml: string, p: Placed): string {
   if (type !== 'primary') return xml.replace(/^(<package\s[^>]*?pkgid=")[^"]*"/, `$1${p.pkgid}"`);
   let out = xml
-    .replace(/<checksum(\s[^>]*)?>[^<]*<\/checksum>/, `<checksum type="${p.checksumType ?? 'sha256'}" pkgid="YES">${p.pkgid}</checksum>`)
+    .replace(/<checksum(\s[^>]*)?>[^<]*<\/checksum>/, `<checksum type="${p.checksumType}" pkgid="YES">${p.pkgid}</checksum>`)
     .replace(/(<size\s[^>]*?package=")\d+"/, `$1${p.size}"`);
   if (p.headerRange) out = out.replace(/<rpm:header-range\s[^>]*?\/>/, `<rpm:header-range start="${p.headerRange.start}" end="${p.headerRange.end}"/>`);
   return out;
@@ -187,62 +210,123 @@ export interface DeriveHooks {
   log?: (message: string) => void;
 }
 
-/** A tree's packages by repository and source pkgid, and how many there are. */
+/** The placed file's fields, where it is not the file the source describes (a signed copy). */
+interface Placed {
+  pkgid: string;
+  checksumType: string;
+  size: number;
+  headerRange?: { start: number; end: number };
+}
+
+/** What the derivation needs of one package of one tree: plain data, it crosses to a file thread. */
 interface Wanted {
-  byRepo: Map<string, Map<string, PackageRecord>>;
+  repo: string;
+  /** The package's pkgid in the source metadata. */
+  id: string;
+  href: string;
+  /** Its location in the tree (Packages/<letter>/<file>). */
+  path: string;
+  placed?: Placed;
+}
+
+/** Per tree: repository -> source pkgid -> the package, and how many distinct packages. */
+interface TreeWants {
+  byRepo: Map<string, Map<string, Wanted>>;
   count: number;
 }
 
-/** Writes one metadata type (primary, filelists or other) for every tree; its repomd entries in tree order. */
-async function writeMdType(
-  md: (typeof MD_TYPES)[number],
-  trees: Tree[],
-  wanted: Wanted[],
-  used: RepoMetadata[],
-  sources: RepoMetadata[],
-  hooks: DeriveHooks,
-  now: number,
-): Promise<Array<RepomdEntry & { timestamp: number }>> {
-  const out: Array<RepomdEntry & { timestamp: number }> = [];
-  const writers = trees.map((t) => new MdWriter(path.join(t.osDir, 'repodata'), md.type));
+const FIELDS = 10;
+
+/** The trees' packages as one string for the file threads (a string crosses as one copy): fixed fields, NUL-separated. */
+function encodeWanted(trees: Tree[]): string {
+  const parts: Array<string | number> = [];
+  for (const [t, tree] of trees.entries()) {
+    for (const p of tree.packages) {
+      const signed = p.sourcePkgid !== undefined;
+      parts.push(t, p.repo, p.sourcePkgid ?? p.pkgid ?? '', p.href, packagePath(p), signed ? (p.pkgid ?? '') : '', p.checksumType ?? 'sha256', p.size ?? 0, p.headerRange?.start ?? '', p.headerRange?.end ?? '');
+    }
+  }
+  return parts.join('\0');
+}
+
+function decodeWanted(text: string, trees: number): TreeWants[] {
+  const out = Array.from({ length: trees }, (): TreeWants => ({ byRepo: new Map(), count: 0 }));
+  const f = text.split('\0');
+  for (let i = 0; i + FIELDS <= f.length; i += FIELDS) {
+    const w = out[Number(f[i])];
+    const repo = f[i + 1];
+    let m = w.byRepo.get(repo);
+    if (!m) w.byRepo.set(repo, (m = new Map()));
+    const id = f[i + 2];
+    if (!m.has(id)) w.count++;
+    const placed: Placed | undefined = f[i + 5]
+      ? { pkgid: f[i + 5], checksumType: f[i + 6], size: Number(f[i + 7]), headerRange: f[i + 8] === '' ? undefined : { start: Number(f[i + 8]), end: Number(f[i + 9]) } }
+      : undefined;
+    m.set(id, { repo, id, href: f[i + 3], path: f[i + 4], placed });
+  }
+  return out;
+}
+
+/** One metadata type to derive for every tree, in a file thread: plain data. */
+export interface DeriveJob {
+  type: (typeof MD_TYPES)[number]['type'];
+  /** The trees' os/ dirs. */
+  osDirs: string[];
+  /** encodeWanted's text. */
+  wanted: string;
+  /** The sources the trees' packages come from, in order, with their file of this type. */
+  repos: Array<{ path: string; entry: RepomdEntry }>;
+  now: number;
+}
+
+export type DerivedFile = RepomdEntry & { timestamp: number };
+
+/** Writes one metadata type (primary, filelists or other) for every tree; its repomd entries in tree order. Runs in a file thread. */
+export async function deriveMdType(job: DeriveJob, signal: AbortSignal): Promise<DerivedFile[]> {
+  const md = MD_TYPES.find((m) => m.type === job.type)!;
+  const wanted = decodeWanted(job.wanted, job.osDirs.length);
+  const out: DerivedFile[] = [];
+  // Small sources make small files: written in memory, compressed at the end.
+  let stored = 0;
+  for (const r of job.repos) stored += r.entry.size ?? (await stat(r.entry.file)).size;
+  const writers = job.osDirs.map((d) => new MdWriter(path.join(d, 'repodata'), md.type, '.xml.gz', stored <= SMALL_METADATA));
   try {
-    const emitted = trees.map(() => new Set<PackageRecord>());
+    const emitted = job.osDirs.map(() => new Set<Wanted>());
     for (const [i, w] of writers.entries()) await w.write(`<?xml version="1.0" encoding="UTF-8"?>\n${md.open} packages="${wanted[i].count}">\n`);
-    for (const repo of used) {
-      const entry = repo.data.get(md.type)!;
-      await verifyMetadataFile(repo.path, entry);
-      hooks.signal?.throwIfAborted();
+    for (const repo of job.repos) {
+      await verifyMetadataFile(repo.path, repo.entry);
+      signal.throwIfAborted();
       const inRepo = wanted.map((w) => w.byRepo.get(repo.path));
-      await scanPackages(repo.path, entry.file, md.root, (xml) => {
+      await scanPackages(repo.path, repo.entry.file, md.root, (xml) => {
+        signal.throwIfAborted();
         const pkgid = md.type === 'primary' ? pkgidOfPrimary(xml) : pkgidOfHeader(xml);
         if (!pkgid) return;
         let wait: Promise<void> | undefined;
-        for (let i = 0; i < trees.length; i++) {
+        for (let i = 0; i < writers.length; i++) {
           const p = inRepo[i]?.get(pkgid);
           if (p === undefined || emitted[i].has(p)) continue;
           emitted[i].add(p);
-          const entry = p.sourcePkgid === undefined ? xml : placedFile(md.type, xml, p);
-          wait = writers[i].write((md.type === 'primary' ? relocate(entry, packagePath(p)) : entry) + '\n') ?? wait;
+          const entry = p.placed === undefined ? xml : placedFile(md.type, xml, p.placed);
+          wait = writers[i].write((md.type === 'primary' ? relocate(entry, p.path) : entry) + '\n') ?? wait;
         }
         return wait;
       });
     }
-    for (let i = 0; i < trees.length; i++) {
+    for (let i = 0; i < writers.length; i++) {
       if (emitted[i].size !== wanted[i].count) {
         const lost = [...wanted[i].byRepo.values()].flatMap((m) => [...m.values()]).find((p) => !emitted[i].has(p))!;
-        const entry = sources.find((r) => r.path === lost.repo)?.data.get(md.type);
+        const entry = job.repos.find((r) => r.path === lost.repo)?.entry;
         throw new GenerationError(
-          `Repository ${lost.repo}: metadata file ${entry?.href ?? md.type} has no entry for ${lost.href} (pkgid ${lost.pkgid}) listed in its primary metadata.`,
+          `Repository ${lost.repo}: metadata file ${entry?.href ?? md.type} has no entry for ${lost.href} (pkgid ${lost.id}) listed in its primary metadata.`,
         );
       }
       await writers[i].write(`</${md.root}>\n`);
-      out.push(await writers[i].finish(now));
+      out.push(await writers[i].finish(job.now));
     }
   } catch (e) {
     for (const w of writers) w.abort();
     throw e;
   }
-  hooks.heartbeat?.(`${md.type} metadata written`);
   return out;
 }
 
@@ -252,28 +336,18 @@ async function writeMdType(
  * or other, or a source file that does not match repomd.xml, fails naming the repository and file.
  */
 export async function writeDerivedRepodata(trees: Tree[], sources: RepoMetadata[], hooks: DeriveHooks = {}): Promise<void> {
+  if (!trees.length) return;
   const now = Math.floor(Date.now() / 1000);
-  // Per tree: repository -> source pkgid -> the package (placed at packagePath), emitted once each.
-  const wanted = trees.map((t) => {
-    const w: Wanted = { byRepo: new Map(), count: 0 };
-    for (const p of t.packages) {
-      let m = w.byRepo.get(p.repo);
-      if (!m) w.byRepo.set(p.repo, (m = new Map()));
-      const id = p.sourcePkgid ?? p.pkgid ?? '';
-      if (!m.has(id)) w.count++;
-      m.set(id, p);
-    }
-    return w;
-  });
   const used = sources.filter((r) => trees.some((t) => t.packages.some((p) => p.repo === r.path)));
   await Promise.all(trees.map((t) => mkdir(path.join(t.osDir, 'repodata'), { recursive: true })));
-  const entries: Array<Array<RepomdEntry & { timestamp: number }>> = trees.map(() => []);
+  const entries: DerivedFile[][] = trees.map(() => []);
 
-  // The three files are written at once: gzip and gunzip run in the thread pool while the scan runs here.
-  const results = await Promise.allSettled(MD_TYPES.map((md) => writeMdType(md, trees, wanted, used, sources, hooks, now)));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  for (const r of results) for (const [i, e] of (r as PromiseFulfilledResult<Array<RepomdEntry & { timestamp: number }>>).value.entries()) entries[i].push(e);
+  // The three files are written at once, each in a file thread (gzip and gunzip in the thread pool).
+  const wanted = encodeWanted(trees);
+  const osDirs = trees.map((t) => t.osDir);
+  const jobs: DeriveJob[] = MD_TYPES.map((md) => ({ type: md.type, osDirs, wanted, repos: used.map((r) => ({ path: r.path, entry: r.data.get(md.type)! })), now }));
+  const written = await deriveInThreads(jobs, { signal: hooks.signal, done: (j) => hooks.heartbeat?.(`${jobs[j].type} metadata written`) });
+  for (const files of written) for (const [i, e] of files.entries()) entries[i].push(e);
 
   // comps and modules: carried as the first source that has them wrote them (modules of several
   // sources are concatenated: modules.yaml is a stream of YAML documents).

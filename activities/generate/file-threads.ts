@@ -1,13 +1,15 @@
-// Work on package files off the main thread: each file's GENERATE_VERIFY size/header check and
+// Work of a compose off the main thread: each package file's GENERATE_VERIFY size/header check and
 // its hard links into the compose trees (place.ts) run in worker threads, one pass over a slice of
-// files per message, so the main thread is left to read and write the metadata. The threads (one
-// per core, at most 4: the main thread waits on them while they work) start with the first use and
-// stay for later composes (unref'd: they never keep the process alive); one that dies is replaced
-// at the next use.
+// files per message, and so does the derivation of each metadata type (derive.ts), one message
+// each. The main thread, which also runs the Temporal worker, only hands the work out. The threads
+// (one per core, at most 4: the main thread waits on them while they work) start with the first
+// use and stay for later composes (unref'd: they never keep the process alive); one that dies is
+// replaced at the next use.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GenerationError } from './errors.js';
 import { encodeFileChecks } from './filecheck.js';
+import type { DeriveJob, DerivedFile } from './derive.js';
 import type { FileJob, FileJobResult } from './file-worker.js';
 import type { PackageRecord } from './types.js';
 
@@ -65,8 +67,9 @@ export function warmFileThreads(): void {
   pool();
 }
 
-function send(t: Thread, job: Omit<FileJob, 'id'>): Promise<FileJobResult> {
-  const id = nextJob++;
+type Job = FileJob extends infer J ? (J extends { id: number } ? Omit<J, 'id'> : never) : never;
+
+function send(t: Thread, job: Job, id = nextJob++): Promise<FileJobResult> {
   return new Promise((resolve) => {
     t.pending.set(id, resolve);
     t.worker.ref();
@@ -95,7 +98,7 @@ export interface FileWorkHooks {
  * flight is waited for before the failure is thrown, so nothing is written after the caller has
  * moved on.
  */
-async function run(count: number, job: (from: number, to: number) => Omit<FileJob, 'id'>, hooks: FileWorkHooks): Promise<void> {
+async function run(count: number, job: (from: number, to: number) => Job, hooks: FileWorkHooks): Promise<void> {
   if (!count) return;
   let next = 0;
   let done = 0;
@@ -132,7 +135,49 @@ export function placeFiles(items: readonly Placement[], mode: 'header' | 'size',
       if (check) checked.push(pkg);
       for (const d of dests) links.push(pkg.location, d);
     }
-    return { mode, checks: encodeFileChecks(checked, 0, checked.length), links: links.join('\0') };
+    return { kind: 'place' as const, mode, checks: encodeFileChecks(checked, 0, checked.length), links: links.join('\0') };
   };
   return run(items.length, job, hooks);
+}
+
+/**
+ * Runs the derive jobs at once, spread over the threads; their files in job order. An abort
+ * cancels the jobs in flight; a failure cancels the others. Every job is waited for before the
+ * failure is thrown, so nothing is written after the caller has moved on.
+ */
+export async function deriveInThreads(jobs: DeriveJob[], hooks: { signal?: AbortSignal; done?: (job: number) => void } = {}): Promise<DerivedFile[][]> {
+  // Each job to the thread with the least stored metadata so far, largest first.
+  const threads = pool();
+  const load = threads.map(() => 0);
+  const stored = (j: DeriveJob) => j.repos.reduce((n, r) => n + (r.entry.size ?? 0), 0);
+  const sent: Array<{ thread: Thread; id: number }> = new Array(jobs.length);
+  for (const j of jobs.map((_, j) => j).sort((a, b) => stored(jobs[b]) - stored(jobs[a]))) {
+    const t = load.indexOf(Math.min(...load));
+    load[t] += stored(jobs[j]);
+    sent[j] = { thread: threads[t], id: nextJob++ };
+  }
+  const cancel = () => {
+    for (const { thread, id } of sent) if (thread.pending.has(id)) thread.worker.postMessage({ kind: 'cancel', target: id, id: nextJob++ } satisfies FileJob);
+  };
+  hooks.signal?.addEventListener('abort', cancel, { once: true });
+  let failure: Error | undefined;
+  try {
+    const results = await Promise.all(
+      jobs.map(async (job, j) => {
+        const r = await send(sent[j].thread, { kind: 'derive', job }, sent[j].id);
+        const err = failureOf(r);
+        if (err && !failure) {
+          failure = err;
+          cancel();
+        }
+        if (!err) hooks.done?.(j);
+        return r.files ?? [];
+      }),
+    );
+    hooks.signal?.throwIfAborted();
+    if (failure) throw failure;
+    return results;
+  } finally {
+    hooks.signal?.removeEventListener('abort', cancel);
+  }
 }

@@ -1,26 +1,29 @@
-// Worker thread of file-threads.ts: places package files into compose trees, one slice per
+// Worker thread of file-threads.ts. Places package files into compose trees, one slice per
 // message: each file is first checked against its metadata when asked (GENERATE_VERIFY size or
 // header: filecheck.ts), then hard-linked to its destinations, with synchronous calls (a few
-// microseconds each from the page cache). Answers each slice with nothing or its first failure.
+// microseconds each from the page cache). Derives one metadata type of a compose's trees per
+// message (derive.ts), asynchronously, so slices and a cancel are taken in between. Answers each
+// job with its result or its first failure.
 import { constants, copyFileSync, linkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { deriveMdType, type DeriveJob, type DerivedFile } from './derive.js';
 import { GenerationError } from './errors.js';
 import { checkFile, decodeFileChecks } from './filecheck.js';
 
-/**
- * `checks`: encodeFileChecks' text of the slice's files to check as `mode` says (empty: none);
- * `links`: source and destination paths, NUL-separated in turn.
- */
-export interface FileJob {
-  id: number;
-  mode?: 'header' | 'size';
-  checks: string;
-  links: string;
-}
+export type FileJob =
+  /**
+   * `checks`: encodeFileChecks' text of the slice's files to check as `mode` says (empty: none);
+   * `links`: source and destination paths, NUL-separated in turn.
+   */
+  | { id: number; kind: 'place'; mode?: 'header' | 'size'; checks: string; links: string }
+  | { id: number; kind: 'derive'; job: DeriveJob }
+  /** Stops the derive job `target` (no answer of its own: the job answers with the abort). */
+  | { id: number; kind: 'cancel'; target: number };
 
 export interface FileJobResult {
   id: number;
   failure?: { message: string; generation: boolean; code?: string };
+  files?: DerivedFile[];
 }
 
 /** A hard link; a copy (reflinked where the file system can) across file systems or where links are refused. */
@@ -36,15 +39,32 @@ function linkOrCopy(src: string, dest: string): void {
   }
 }
 
+const failure = (e: unknown): FileJobResult['failure'] => {
+  const err = e as NodeJS.ErrnoException;
+  return { message: err.message, generation: e instanceof GenerationError, code: err.code };
+};
+
+/** Derive jobs running, by id. */
+const running = new Map<number, AbortController>();
+
 parentPort!.on('message', (job: FileJob) => {
+  if (job.kind === 'cancel') return void running.get(job.target)?.abort(new Error('derivation cancelled'));
+  if (job.kind === 'derive') {
+    const ctl = new AbortController();
+    running.set(job.id, ctl);
+    deriveMdType(job.job, ctl.signal).then(
+      (files) => parentPort!.postMessage({ id: job.id, files } satisfies FileJobResult),
+      (e) => parentPort!.postMessage({ id: job.id, failure: failure(e) } satisfies FileJobResult),
+    ).finally(() => running.delete(job.id));
+    return;
+  }
   const reply: FileJobResult = { id: job.id };
   try {
     if (job.checks) for (const f of decodeFileChecks(job.checks)) checkFile(f, job.mode ?? 'header');
     const paths = job.links.split('\0');
     for (let i = 0; i + 1 < paths.length; i += 2) linkOrCopy(paths[i], paths[i + 1]);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    reply.failure = { message: err.message, generation: e instanceof GenerationError, code: err.code };
+    reply.failure = failure(e);
   }
   parentPort!.postMessage(reply);
 });

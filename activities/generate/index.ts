@@ -291,14 +291,16 @@ function planRepodata(composeId: number, root: string, solutions: ArchSolution[]
   return { derived, fallback };
 }
 
-/** Moves a finished temp dir into place. If another attempt got there first, its outcome wins. */
-async function publish(tmp: string, finalDir: string): Promise<void> {
+/** Moves a finished temp dir into place; false when another attempt got there first (its outcome wins). */
+async function publish(tmp: string, finalDir: string): Promise<boolean> {
   try {
     await rename(tmp, finalDir);
+    return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
     await rm(tmp, { recursive: true, force: true });
+    return false;
   }
 }
 
@@ -330,11 +332,12 @@ export async function generateCompose(input: GenerateInput, hooks: GenerateHooks
   const log = new ComposeLog(globalLog(tmp));
   const now = new Date();
 
+  let built: GenerateResult | undefined;
   try {
     const result = await build(input, arches, tmp, log, hooks, now);
-    await log.flush();
-    await writeFile(path.join(tmp, 'STATUS'), 'FINISHED\n');
-    await writeMarker(tmp, result);
+    // The temp dir is not seen before it is published: its last files are written at once.
+    await Promise.all([log.flush(), writeFile(path.join(tmp, 'STATUS'), 'FINISHED\n'), writeMarker(tmp, result)]);
+    built = result;
   } catch (e) {
     if (!(e instanceof GenerationError) || signal?.aborted) {
       await rm(tmp, { recursive: true, force: true });
@@ -348,7 +351,7 @@ export async function generateCompose(input: GenerateInput, hooks: GenerateHooks
     await writeFile(path.join(tmp, 'STATUS'), 'DOOMED\n');
     await writeMarker(tmp, { failed: e.message });
   }
-  await publish(tmp, finalDir);
+  if ((await publish(tmp, finalDir)) && built) return built;
   const result = await outcome(finalDir);
   if (!result) throw new Error(`Compose directory ${finalDir} has no completion marker after publishing.`);
   return result;

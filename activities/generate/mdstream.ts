@@ -3,10 +3,10 @@
 // is what derived repodata copies, and a scan over createrepo_c's regular layout is several times
 // faster than a general XML parser at Fedora's size; the small attribute/entity helpers live here.
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { GenerationError } from './errors.js';
 
 const TOOLS: Record<string, string[]> = {
@@ -38,6 +38,21 @@ export function openDecompressed(file: string): Readable {
     if (code !== 0) child.stdout.destroy(new Error(`${tool[0]} exit ${code}: ${err.trim()}`));
   });
   return child.stdout;
+}
+
+/**
+ * Metadata files up to this size (as stored) are read and decompressed in one synchronous call: a
+ * few milliseconds, where a stream of the same file waits for the thread pool once per piece.
+ */
+export const SMALL_METADATA = 2 << 20;
+
+/** The whole text of a small metadata file (SMALL_METADATA, gz or uncompressed), or undefined for any other. */
+function smallText(file: string): string | undefined {
+  const ext = /\.[a-z0-9]+$/.exec(file)?.[0] ?? '';
+  if (ext !== '.gz' && TOOLS[ext]) return undefined;
+  if (statSync(file).size > SMALL_METADATA) return undefined;
+  const raw = readFileSync(file);
+  return (ext === '.gz' ? gunzipSync(raw) : raw).toString('utf8');
 }
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
@@ -106,15 +121,19 @@ export async function scanPackages(
   onPackage: (xml: string) => void | Promise<void>,
   onRoot?: (root: Record<string, string>) => void,
 ): Promise<ScanResult> {
-  const stream = openDecompressed(file);
-  stream.setEncoding('utf8');
+  let stream: Readable | undefined;
   let buf = '';
   let root: Record<string, string> | undefined;
   let count = 0;
   let closed = false;
   const closeTag = `</${rootName}>`;
   try {
-    for await (const piece of stream as AsyncIterable<string>) {
+    const small = smallText(file);
+    if (small === undefined) {
+      stream = openDecompressed(file);
+      stream.setEncoding('utf8');
+    }
+    for await (const piece of stream ?? [small!]) {
       buf = buf.length ? buf + piece : piece;
       let pos = 0;
       if (!root) {
@@ -148,7 +167,7 @@ export async function scanPackages(
     if (e instanceof GenerationError) throw e;
     throw badMetadata(repo, file, (e as Error).message);
   } finally {
-    stream.destroy();
+    stream?.destroy();
   }
   if (!root) throw badMetadata(repo, file, `no <${rootName}> element`);
   if (!closed) throw badMetadata(repo, file, `truncated (no ${closeTag} after ${count} packages)`);

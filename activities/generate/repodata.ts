@@ -133,11 +133,11 @@ function depFields(text: string): DepFields {
     if (end < 0) break;
     let k = eq;
     while (k > at && text.charCodeAt(k - 1) > 32) k--;
-    const value = unescapeXml(text.slice(eq + 2, end));
     // The first of a repeated attribute counts, as in attr().
-    const bit = DEP_ATTR_BITS.get(text.slice(k, eq)) ?? 0;
+    const bit = depAttrBit(text, k, eq - k);
     if (bit && !(seen & bit)) {
       seen |= bit;
+      const value = unescapeXml(text.slice(eq + 2, end));
       if (bit === 1) f.name = value;
       else if (bit === 2) f.flags = value;
       else if (bit === 4) f.epoch = value;
@@ -149,14 +149,13 @@ function depFields(text: string): DepFields {
   }
   return f;
 }
-const DEP_ATTR_BITS = new Map([
-  ['name', 1],
-  ['flags', 2],
-  ['epoch', 4],
-  ['ver', 8],
-  ['rel', 16],
-  ['pre', 32],
-]);
+/** The bit of the dependency attribute named by text[at, at + length) (name, flags, epoch, ver, rel, pre), 0 for any other. */
+function depAttrBit(text: string, at: number, length: number): number {
+  if (length === 3) return text.startsWith('ver', at) ? 8 : text.startsWith('rel', at) ? 16 : text.startsWith('pre', at) ? 32 : 0;
+  if (length === 4) return text.startsWith('name', at) ? 1 : 0;
+  if (length === 5) return text.startsWith('flags', at) ? 2 : text.startsWith('epoch', at) ? 4 : 0;
+  return 0;
+}
 
 const SECTIONS = ['provides', 'requires', 'obsoletes'] as const;
 const SECTION_OPEN: Record<string, string> = Object.fromEntries(SECTIONS.map((s) => [s, `<rpm:${s}>`]));
