@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { createGzip, gzipSync, type Gzip } from 'node:zlib';
 import { GenerationError } from './errors.js';
 import { attrs, escapeXml, openDecompressed, scanPackages, SMALL_METADATA } from './mdstream.js';
+import type { DeriveJob, DerivedFile } from './file-jobs.js';
 import { deriveInThreads } from './file-threads.js';
 import { packagePath } from './place.js';
 import { hashName } from './digest.js';
@@ -267,19 +268,6 @@ function decodeWanted(text: string, trees: number): TreeWants[] {
   return out;
 }
 
-/** One metadata type to derive for every tree, in a file thread: plain data. */
-export interface DeriveJob {
-  type: (typeof MD_TYPES)[number]['type'];
-  /** The trees' os/ dirs. */
-  osDirs: string[];
-  /** encodeWanted's text. */
-  wanted: string;
-  /** The sources the trees' packages come from, in order, with their file of this type. */
-  repos: Array<{ path: string; entry: RepomdEntry }>;
-  now: number;
-}
-
-export type DerivedFile = RepomdEntry & { timestamp: number };
 
 /** Writes one metadata type (primary, filelists or other) for every tree; its repomd entries in tree order. Runs in a file thread. */
 export async function deriveMdType(job: DeriveJob, signal: AbortSignal): Promise<DerivedFile[]> {

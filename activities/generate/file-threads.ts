@@ -9,8 +9,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GenerationError } from './errors.js';
 import { encodeFileChecks } from './filecheck.js';
-import type { DeriveJob, DerivedFile } from './derive.js';
-import type { FileJob, FileJobResult } from './file-worker.js';
+import type { DeriveJob, DerivedFile, FileJob, FileJobResult } from './file-jobs.js';
 import type { PackageRecord } from './types.js';
 
 /** Files per message: large enough that messaging costs little, small enough to stop soon on abort or failure. */

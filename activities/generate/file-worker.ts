@@ -6,25 +6,10 @@
 // job with its result or its first failure.
 import { constants, copyFileSync, linkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { deriveMdType, type DeriveJob, type DerivedFile } from './derive.js';
+import { deriveMdType } from './derive.js';
 import { GenerationError } from './errors.js';
+import type { FileJob, FileJobResult } from './file-jobs.js';
 import { checkFile, decodeFileChecks } from './filecheck.js';
-
-export type FileJob =
-  /**
-   * `checks`: encodeFileChecks' text of the slice's files to check as `mode` says (empty: none);
-   * `links`: source and destination paths, NUL-separated in turn.
-   */
-  | { id: number; kind: 'place'; mode?: 'header' | 'size'; checks: string; links: string }
-  | { id: number; kind: 'derive'; job: DeriveJob }
-  /** Stops the derive job `target` (no answer of its own: the job answers with the abort). */
-  | { id: number; kind: 'cancel'; target: number };
-
-export interface FileJobResult {
-  id: number;
-  failure?: { message: string; generation: boolean; code?: string };
-  files?: DerivedFile[];
-}
 
 /** A hard link; a copy (reflinked where the file system can) across file systems or where links are refused. */
 function linkOrCopy(src: string, dest: string): void {
