@@ -145,6 +145,7 @@ export function placeFiles(items: readonly Placement[], mode: 'header' | 'size',
  * failure is thrown, so nothing is written after the caller has moved on.
  */
 export async function deriveInThreads(jobs: DeriveJob[], hooks: { signal?: AbortSignal; done?: (job: number) => void } = {}): Promise<DerivedFile[][]> {
+  hooks.signal?.throwIfAborted();
   // Each job to the thread with the least stored metadata so far, largest first.
   const threads = pool();
   const load = threads.map(() => 0);

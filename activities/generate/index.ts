@@ -206,9 +206,8 @@ async function gather(
     await mkdir(osDir(root, s.arch), { recursive: true });
     for (const p of s.selected) distinct.set(p.location, p);
   }
-  // Placing the packages (checks and links, in the file threads), deriving the repodata (gzip in
-  // the thread pool) and writing the compose's own metadata do not depend on each other: they
-  // overlap. Only createrepo_c needs the packages in place. A failure of one fails the compose
+  // Placing the packages (checks and links) and deriving the repodata (both in the file threads),
+  // and writing the compose's own metadata do not depend on each other: they overlap. Only createrepo_c needs the packages in place. A failure of one fails the compose
   // once all have stopped writing. The files whose metadata derived repodata repeats are checked
   // against it (GENERATE_VERIFY) as they are placed, or hashed beside the derivation (full).
   const { derived, fallback } = planRepodata(input.composeId, root, solutions, sources, log);

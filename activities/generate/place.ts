@@ -1,8 +1,8 @@
 // Puts the selected RPMs into the arch trees: hard links, O(1) per package on the same file
 // system, copies (reflinked where possible) otherwise. A file is checked against its metadata
 // first where derived repodata will repeat that metadata (GENERATE_VERIFY size or header), in the
-// same pass: checks and links run in the file threads (file-threads.ts), so placing overlaps the
-// repodata work of the main thread.
+// same pass: checks and links run in the file threads (file-threads.ts), beside the derivation of
+// the repodata.
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { placeFiles, type Placement } from './file-threads.js';
