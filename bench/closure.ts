@@ -7,11 +7,10 @@
 //
 // Env: BENCH_CLOSURE_PACKAGES (source size, default 70000), BENCH_CLOSURE_REQUEST (default 500),
 // BENCH_CLOSURE_REPEAT (default 3), BENCH_CLOSURE_TSX (0; 1: the generator's TypeScript under tsx instead).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { envInt, heading, median, ms, progress, ratio, table } from './lib.js';
+import { buildDist, envInt, ROOT, heading, median, ms, progress, ratio, table } from './lib.js';
 import { requestNames, syntheticPackages, writeSyntheticRepo } from './synthetic-source.js';
 
 export interface ClosureContext {
@@ -55,17 +54,12 @@ export async function runClosureBench(ctx: ClosureContext): Promise<void> {
   await writeFile(namesFile, JSON.stringify(names));
   progress(`closure: source written in ${((Date.now() - t0) / 1000).toFixed(1)} s; requesting ${names.length} packages`);
 
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const worker = path.join(root, 'bench', 'closure-worker.mjs');
+  const worker = path.join(ROOT, 'bench', 'closure-worker.mjs');
   const underTsx = envInt('BENCH_CLOSURE_TSX', 0, 0) === 1;
-  if (!underTsx) {
-    progress('closure: building dist/ when stale (scripts/build.mjs)');
-    const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-    if (built.status !== 0) throw new Error(`closure: scripts/build.mjs failed (exit status ${built.status})`);
-  }
+  if (!underTsx) buildDist('closure');
   const generator = underTsx
-    ? [...['--import', 'tsx'], worker, path.join(root, 'activities', 'generate')]
-    : [worker, path.join(root, 'dist', 'activities', 'generate')];
+    ? [...['--import', 'tsx'], worker, path.join(ROOT, 'activities', 'generate')]
+    : [worker, path.join(ROOT, 'dist', 'activities', 'generate')];
   const ours: Array<Timed & { cold: number; cached: number; closure: number; rss: number; startRss: number }> = [];
   const dnf: Array<Timed & { closure: number }> = [];
   for (let r = 0; r < repeat; r++) {

@@ -28,11 +28,9 @@ import { readFileSync } from 'node:fs';
 import { link, mkdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { GenerateInput } from '../activities/generate/index.js';
 import { buildRepo, type FakeRpm } from '../scripts/rpm-fixtures.js';
-import { envInt, envIntList, heading, median, ms, progress, quantile, ratio, table } from './lib.js';
+import { buildDist, envInt, envIntList, heading, median, ms, progress, quantile, ratio, ROOT, table } from './lib.js';
 
 export interface GenerationContext {
   tmp: string;
@@ -119,16 +117,10 @@ const childrenCpu = () => {
 
 /** The generator's modules: compiled from dist/ (the default), or the TypeScript under tsx (BENCH_GEN_TSX=1). */
 async function loadGenerator() {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  let dir = path.join(root, 'activities', 'generate');
-  let ext = '.ts';
-  if (process.env.BENCH_GEN_TSX !== '1') {
-    progress('generation: building dist/ when stale (scripts/build.mjs)');
-    const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-    if (built.status !== 0) throw new Error(`generation: scripts/build.mjs failed (exit status ${built.status})`);
-    dir = path.join(root, 'dist', 'activities', 'generate');
-    ext = '.js';
-  }
+  const tsx = process.env.BENCH_GEN_TSX === '1';
+  if (!tsx) buildDist('generation');
+  const dir = tsx ? path.join(ROOT, 'activities', 'generate') : path.join(ROOT, 'dist', 'activities', 'generate');
+  const ext = tsx ? '.ts' : '.js';
   const load = (name: string) => import(path.join(dir, name + ext));
   const [index, createrepo, repodata, digest] = await Promise.all([load('index'), load('createrepo'), load('repodata'), load('digest')]);
   return {

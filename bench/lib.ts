@@ -1,6 +1,9 @@
 // Small helpers shared by the benchmarks: env-var sizes, statistics and aligned output.
 // Benchmarks print ratios against a baseline measured in the same run; nothing here asserts a time.
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** mulberry32: a small deterministic PRNG, so generated fixtures are the same in every run. */
 export function mulberry32(seed: number): () => number {
@@ -71,6 +74,16 @@ export function heading(title: string): void {
 /** Progress to stderr, so stdout carries only the results. */
 export function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** The repository's root. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Builds dist/ when stale (scripts/build.mjs), for a bench that runs the compiled code as production does. */
+export function buildDist(bench: string): void {
+  progress(`${bench}: building dist/ when stale (scripts/build.mjs)`);
+  const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`${bench}: scripts/build.mjs failed (exit status ${built.status})`);
 }
 
 export function machineLine(): string {

@@ -212,24 +212,24 @@ async function gather(
   // against it (GENERATE_VERIFY) as they are placed, or hashed beside the derivation (full).
   const { derived, fallback } = planRepodata(input.composeId, root, solutions, sources, log);
   const mode = hooks.verify ?? 'header';
-  const checked = [...new Map(derived.flatMap((t) => t.packages).map((p) => [p.location, p])).values()];
+  const checked = new Map(derived.flatMap((t) => t.packages).map((p) => [p.location, p]));
   const trees = solutions.map((s) => ({ osDir: osDir(root, s.arch), packages: s.selected }));
   let hashed = 0;
   if (derived.length) log.info(`Deriving repodata for ${derived.map((t) => path.relative(root, t.osDir)).join(', ')} from the source metadata`);
   await settleAll(
     [
-      (signal) => placePackages(trees, mode === 'full' ? undefined : { mode, files: new Set(checked.map((p) => p.location)) }, { ...hooks, signal }),
-      async (signal) => void (mode === 'full' && (hashed = await verifyChecksums(checked, { ...hooks, signal }))),
+      (signal) => placePackages(trees, mode === 'full' ? undefined : { mode, files: checked }, { ...hooks, signal }),
+      async (signal) => void (mode === 'full' && (hashed = await verifyChecksums([...checked.values()], { ...hooks, signal }))),
       (signal) => writeDerivedRepodata(derived, sources, { ...hooks, signal, log: (m) => log.info(m) }),
       () => writeComposeFiles(input, root, id, now, solutions),
     ],
     signal,
   );
-  if (checked.length) {
+  if (checked.size) {
     log.info(
       mode === 'full'
-        ? `Checked ${checked.length} package files against the source metadata (${hashed} checksums computed, ${checked.length - hashed} known)`
-        : `Checked ${checked.length} package files against the source metadata (${mode === 'header' ? 'size and RPM header' : 'size'}; checksums taken from the source metadata)`,
+        ? `Checked ${checked.size} package files against the source metadata (${hashed} checksums computed, ${checked.size - hashed} known)`
+        : `Checked ${checked.size} package files against the source metadata (${mode === 'header' ? 'size and RPM header' : 'size'}; checksums taken from the source metadata)`,
     );
   }
   for (const tree of fallback) await createrepo(tree, hooks);

@@ -15,9 +15,12 @@ const TOOLS: Record<string, string[]> = {
   '.bz2': ['bzip2', '-dc'],
 };
 
+/** A file name's last extension with its dot (".gz"), or "". */
+const extOf = (file: string) => /\.[a-z0-9]+$/.exec(file)?.[0] ?? '';
+
 /** The decompressed bytes of `file` as a stream; errors of the tool end the stream with an error. */
 export function openDecompressed(file: string): Readable {
-  const ext = /\.[a-z0-9]+$/.exec(file)?.[0] ?? '';
+  const ext = extOf(file);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   if (ext === '.gz') {
     // Decompressed pieces of 96 KB: fewer thread-pool round trips than small pieces (a third of the
@@ -48,7 +51,7 @@ export const SMALL_METADATA = 2 << 20;
 
 /** The whole text of a small metadata file (SMALL_METADATA, gz or uncompressed), or undefined for any other. */
 function smallText(file: string): string | undefined {
-  const ext = /\.[a-z0-9]+$/.exec(file)?.[0] ?? '';
+  const ext = extOf(file);
   if (ext !== '.gz' && TOOLS[ext]) return undefined;
   if (statSync(file).size > SMALL_METADATA) return undefined;
   const raw = readFileSync(file);

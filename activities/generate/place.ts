@@ -21,8 +21,8 @@ export const packagePath = (p: PackageRecord) => {
 
 export interface PlaceCheck {
   mode: 'header' | 'size';
-  /** Locations of the files to check. */
-  files: ReadonlySet<string>;
+  /** Locations of the files to check (a set, or a map by location). */
+  files: { has(location: string): boolean };
 }
 
 /** Links every tree's packages into its osDir; a file in several trees is checked (when in `check`) once. */
